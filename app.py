@@ -1,0 +1,100 @@
+"""The application factory: configuration, extensions, blueprints, error pages, CLI.
+
+It wires; it does not decide. Domain rules live in ``workflow/``, documents in ``pdf/``.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+
+from config import Config
+from web.extensions import babel, csrf, login_manager, migrate, select_locale
+from workflow import models as _models  # noqa: F401  (registers the tables on the metadata)
+from workflow.db import db
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=Config().INSTANCE_DIR)
+    app.config.from_mapping(Config().as_dict())
+    if config:
+        app.config.from_mapping(config)
+    Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from workflow.models import User
+
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    from web import register_blueprints
+
+    register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _register_cli(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Create the demo district, towns, accounts and reports (only into an empty database)."""
+        from workflow.demo import seed
+
+        click.echo(seed())
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--name", "display_name", default=None, help="display name")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--role", type=click.Choice(["author", "town_reviewer", "district_reviewer", "admin"]))
+    @click.option("--unit", "unit_id", type=int, help="org unit id for --role")
+    def create_user(username: str, display_name: str | None, password: str, role: str | None,
+                    unit_id: int | None) -> None:
+        """Create a user, optionally with one position."""
+        from workflow import admin
+        from workflow.errors import DomainError
+
+        try:
+            user = admin.create_user(None, username=username, display_name=display_name or username,
+                                     password=password)
+            if role and unit_id:
+                admin.grant_position(None, user_id=user.id, org_unit_id=unit_id, role=role)
+        except DomainError as exc:
+            raise click.ClickException(exc.message)
+        click.echo(f"created user {user.username} (id {user.id})")
+
+    @app.cli.command("import-org-units")
+    @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+    def import_org_units(csv_file) -> None:
+        """Import org units from CSV: name,kind,division_code,parent_code."""
+        from workflow import admin
+        from workflow.errors import DomainError
+
+        try:
+            added, skipped = admin.import_org_units_csv(csv_file.read())
+        except DomainError as exc:
+            raise click.ClickException(exc.message)
+        click.echo(f"added {added}, skipped {skipped} existing")
+
+    @app.cli.command("verify-audit")
+    def verify_audit() -> None:
+        """Recompute every report's audit hash chain; exit 1 on any break."""
+        from workflow.audit import verify_chains
+
+        checked, problems = verify_chains()
+        for p in problems:
+            click.echo(f"report {p.report_id} event {p.seq}: {p.message}", err=True)
+        click.echo(f"checked {checked} events, {len(problems)} problem(s)")
+        if problems:
+            raise SystemExit(1)

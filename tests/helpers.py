@@ -1,0 +1,97 @@
+"""Story-like helpers: build the world, create reports and move them through the workflow."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from workflow import admin, services
+from workflow.db import db
+from workflow.models import Report, User
+
+PASSWORD = "test-password-1"
+
+CLEAN_TEXT = """为做好本年度工作，现将计划报告如下。
+一、发展特色产业
+（一）抓好茶叶产业
+新建茶园800亩，培育家庭农场15家。
+（二）发展乡村旅游
+建成民宿集聚区1个，接待游客12万人次。
+二、办好民生实事
+完成中心小学运动场改造，新增养老床位40张。
+"""
+
+PLACEHOLDER_TEXT = """现将计划报告如下。
+一、经济发展
+完成固定资产投资x万元，新签约项目x个。
+"""
+
+
+@dataclass
+class World:
+    ids: dict[str, int] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> int:
+        return self.ids[key]
+
+
+def build_world() -> World:
+    w = World()
+
+    def unit(key, name, kind, parent=None):
+        u = admin.add_org_unit(None, name=name, kind=kind, parent_id=w.ids.get(parent))
+        w.ids[key] = u.id
+
+    def user(key, unit_key, *roles):
+        u = admin.create_user(None, username=key, display_name=key, password=PASSWORD)
+        for role in roles:
+            admin.grant_position(None, user_id=u.id, org_unit_id=w.ids[unit_key], role=role)
+        w.ids[key] = u.id
+
+    unit("district", "示范区", "district")
+    unit("qs", "青山镇", "town", "district")
+    unit("xk", "溪口镇", "town", "district")
+    unit("other_district", "东湖区", "district")
+    unit("lh", "临湖镇", "town", "other_district")
+    user("admin", "district", "admin")
+    user("district_reviewer", "district", "district_reviewer")
+    user("qs_author", "qs", "author")
+    user("qs_author2", "qs", "author")
+    user("qs_reviewer", "qs", "town_reviewer")
+    user("xk_author", "xk", "author")
+    user("xk_reviewer", "xk", "town_reviewer")
+    user("lh_author", "lh", "author")
+    user("other_reviewer", "other_district", "district_reviewer")
+    user("nobody", "qs")  # an account with no position
+    return w
+
+
+def get_user(username: str) -> User:
+    return db.session.scalar(db.select(User).where(User.username == username))
+
+
+def gen_report(town: str = "qs", *, author: str | None = None, text: str = CLEAN_TEXT, title: str = "青山镇2027年度工作计划",
+               kind: str = "annual_plan", year: int = 2027, world: World | None = None) -> Report:
+    """A draft created by the town's author (needs an app context)."""
+    from workflow.models import OrgUnit
+
+    unit = db.session.scalar(db.select(OrgUnit).where(OrgUnit.name == {"qs": "青山镇", "xk": "溪口镇", "lh": "临湖镇"}[town]))
+    actor = get_user(author or f"{town}_author")
+    return services.create_report(actor, org_unit_id=unit.id, kind=kind, year=year, title=title, text=text).report
+
+
+def act(report_id: int, username: str, action: str, comment: str | None = None) -> Report:
+    """Take an action as ``username`` on the version currently stored (needs an app context)."""
+    db.session.expire_all()
+    report = db.session.get(Report, report_id)
+    return services.perform(get_user(username), report_id, action, version=report.version, comment=comment)
+
+
+def advance(report_id: int, to_state: str, town: str = "qs") -> Report:
+    """Walk a fresh draft to ``to_state`` along the happy path."""
+    path = {"draft": [], "town_review": [(f"{town}_author", "submit")],
+            "district_review": [(f"{town}_author", "submit"), (f"{town}_reviewer", "approve")],
+            "published": [(f"{town}_author", "submit"), (f"{town}_reviewer", "approve"),
+                          ("district_reviewer", "approve")]}[to_state]
+    report = db.session.get(Report, report_id)
+    for username, action in path:
+        report = act(report_id, username, action)
+    return report

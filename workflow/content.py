@@ -1,0 +1,91 @@
+"""Content helpers shared by the services: limits, text hygiene, hashing, problems."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from typing import Any, Callable
+
+from .errors import BadInput, TooLarge
+
+log = logging.getLogger(__name__)
+
+MAX_TITLE_CHARS = 200
+MAX_TEXT_CHARS = 300_000  # the longest seed is ~14k characters; a whole-year report fits many times over
+MAX_COMMENT_CHARS = 5_000
+MAX_SECTIONS = 2_000
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+
+
+def clean_line(value: Any, *, field: str, max_chars: int, required: bool = True) -> str:
+    """A one-line piece of user text (a title, a name): control characters removed, trimmed, bounded."""
+    if not isinstance(value, str):
+        raise BadInput(f"{field} 必须是字符串 / {field} must be a string")
+    value = _CONTROL.sub("", value.replace("\t", " ").replace("\n", " ").replace("\r", " ")).strip()
+    if required and not value:
+        raise BadInput(f"{field} 不能为空 / {field} is required")
+    if len(value) > max_chars:
+        raise TooLarge(f"{field} 超过 {max_chars} 个字符 / {field} exceeds {max_chars} characters")
+    return value
+
+
+def clean_text(value: Any, *, field: str, max_chars: int, required: bool = True) -> str:
+    """A multi-line piece of user text: line breaks kept, other control characters removed."""
+    if not isinstance(value, str):
+        raise BadInput(f"{field} 必须是字符串 / {field} must be a string")
+    if len(value) > max_chars * 2:  # cheap early refusal before any regex work on huge input
+        raise TooLarge(f"{field} 超过 {max_chars} 个字符 / {field} exceeds {max_chars} characters")
+    value = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")).strip()
+    if required and not value:
+        raise BadInput(f"{field} 不能为空 / {field} is required")
+    if len(value) > max_chars:
+        raise TooLarge(f"{field} 超过 {max_chars} 个字符 / {field} exceeds {max_chars} characters")
+    return value
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def content_sha256(title: str, outline: dict) -> str:
+    """The hash an approval is bound to: title and outline, canonically serialised."""
+    return hashlib.sha256(canonical_json({"title": title, "outline": outline}).encode()).hexdigest()
+
+
+def count_sections(sections: list[dict]) -> int:
+    return sum(1 + count_sections(s.get("children", [])) for s in sections)
+
+
+def glyph_checker() -> Callable[[str], set[str]] | None:
+    """The PDF fonts' coverage check, or None when the fonts are not installed here
+    (then ``missing_glyph`` cannot be computed; the PDF job would fail loudly instead)."""
+    try:
+        from pdf.fonts import missing_glyphs
+
+        missing_glyphs("中")
+        return missing_glyphs
+    except Exception as exc:  # fonts absent on this machine: say so once, do not block editing
+        log.warning("glyph check unavailable: %s", exc)
+        return None
+
+
+def problems_for(title: str, outline: dict) -> list[dict]:
+    """All problems of a version's content, title included (section_id None)."""
+    from .checks import find_problems
+
+    checker = glyph_checker()
+    problems = find_problems(outline, missing_glyphs=checker)
+    if checker is not None:
+        for ch in sorted(checker(title)):
+            problems.insert(0, {
+                "code": "missing_glyph", "severity": "error", "section_id": None,
+                "message": f"标题中的字符“{ch}”(U+{ord(ch):04X}) 无法在 PDF 字体中显示",
+                "excerpt": title[:40],
+            })
+    return problems
+
+
+def blocking(problems: list[dict]) -> list[dict]:
+    return [p for p in problems if p.get("severity") == "error"]

@@ -1,0 +1,282 @@
+"""The domain's tables, as typed SQLAlchemy 2 models.
+
+Facts kept once: a report's state and lock ``version`` live on ``Report``; its content
+lives in ``ReportVersion`` rows (one working draft, the rest frozen snapshots); what
+happened lives in the hash-chained ``AuditEvent`` log; a signed PDF's progress lives in
+``Publication`` (the source of truth for the background job).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any, Optional
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .db import db
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC: stored the same way on SQLite and PostgreSQL, so hashes over it are stable."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class OrgUnit(db.Model):
+    """A node of the administrative tree (区/县 → 镇/乡/街道, any depth).
+
+    ``path`` is the materialised path of ids ("/1/4/"): a subtree is one indexed
+    ``LIKE '/1/%'`` instead of a recursive walk, which keeps scope checks one query.
+    """
+
+    __tablename__ = "org_unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    division_code: Mapped[Optional[str]] = mapped_column(String(12), unique=True)
+    path: Mapped[str] = mapped_column(String(255), default="", index=True)
+
+    parent: Mapped[Optional["OrgUnit"]] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list["OrgUnit"]] = relationship(back_populates="parent", order_by="OrgUnit.id")
+
+    def contains(self, other: "OrgUnit") -> bool:
+        """True when ``other`` is this unit or below it."""
+        return other.path.startswith(self.path)
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 1
+
+    def __repr__(self) -> str:
+        return f"<OrgUnit {self.id} {self.name}>"
+
+
+class User(db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    positions: Mapped[list["Position"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    # The four attributes Flask-Login reads; written out so the domain does not import Flask-Login.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class Position(db.Model):
+    """A role held at an org unit (岗位); it scopes the user to that unit's subtree."""
+
+    __tablename__ = "position"
+    __table_args__ = (UniqueConstraint("user_id", "org_unit_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+
+    user: Mapped[User] = relationship(back_populates="positions")
+    org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Report(db.Model):
+    """A town's report. ``version`` is the optimistic lock: every write bumps it, and
+    every write is ``UPDATE … WHERE version = <the version the actor saw>``."""
+
+    __tablename__ = "report"
+    __table_args__ = (
+        Index("ix_report_org_state", "org_unit_id", "state"),
+        Index("ix_report_year_kind", "year", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column()
+    title: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(32), default="draft", index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    # Number of the ReportVersion that is current (the draft, or the frozen one under review).
+    content_number: Mapped[int] = mapped_column(default=1)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    submitted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+    org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    submitted_by: Mapped[Optional[User]] = relationship(foreign_keys=[submitted_by_id])
+    versions: Mapped[list["ReportVersion"]] = relationship(
+        back_populates="report", order_by="ReportVersion.number", cascade="all, delete-orphan"
+    )
+
+    @property
+    def current(self) -> "ReportVersion":
+        """The current content (the draft while in draft, else the frozen version under review)."""
+        for v in self.versions:
+            if v.number == self.content_number:
+                return v
+        raise LookupError(f"report {self.id} has no version {self.content_number}")
+
+
+class ReportVersion(db.Model):
+    """A snapshot of a report's content. Mutable only while it is the draft
+    (``frozen_at`` is None); frozen at submit, forever."""
+
+    __tablename__ = "report_version"
+    __table_args__ = (UniqueConstraint("report_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column()
+    title: Mapped[str] = mapped_column(String(200))
+    outline: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    frozen_at: Mapped[Optional[dt.datetime]] = mapped_column()
+    submitted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+
+    report: Mapped[Report] = relationship(back_populates="versions")
+
+
+class Comment(db.Model):
+    """A comment (批注), optionally anchored to a section id (stable across versions).
+
+    A reviewer's comment needs an answer from the town (``status`` open → adopted or
+    explained) before the report can be resubmitted; an author's comment is a note.
+    """
+
+    __tablename__ = "comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    version_number: Mapped[int] = mapped_column()
+    section_id: Mapped[Optional[str]] = mapped_column(String(64))
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="note")
+    answer: Mapped[Optional[str]] = mapped_column(Text)
+    answered_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    answered_at: Mapped[Optional[dt.datetime]] = mapped_column()
+    answer_version_number: Mapped[Optional[int]] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+    answered_by: Mapped[Optional[User]] = relationship(foreign_keys=[answered_by_id], lazy="joined")
+
+
+class AuditEvent(db.Model):
+    """One line of a report's history. ``hash`` covers the event's fields and the
+    previous event's hash, so editing or deleting a line breaks the chain."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("report_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column()
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[Optional[str]] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    version_number: Mapped[int] = mapped_column()
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    actor: Mapped[User] = relationship(lazy="joined")
+
+
+class Publication(db.Model):
+    """The signed PDF of one approved version: at most one per version, whatever retries."""
+
+    __tablename__ = "publication"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id"), index=True)
+    report_version_id: Mapped[int] = mapped_column(ForeignKey("report_version.id"), unique=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    progress: Mapped[int] = mapped_column(default=0)
+    stage: Mapped[Optional[str]] = mapped_column(String(32))
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    archive_year: Mapped[Optional[int]] = mapped_column()
+    archive_seq: Mapped[Optional[int]] = mapped_column()
+    archive_no: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    file_sha256: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    file_size: Mapped[Optional[int]] = mapped_column()
+    signer: Mapped[Optional[str]] = mapped_column(String(200))
+    signed_at: Mapped[Optional[dt.datetime]] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    report: Mapped[Report] = relationship()
+    report_version: Mapped[ReportVersion] = relationship()
+    district: Mapped[OrgUnit] = relationship()
+
+
+class ArchiveCounter(db.Model):
+    """The last archive number given per district and year (示范区〔2026〕N号)."""
+
+    __tablename__ = "archive_counter"
+    __table_args__ = (UniqueConstraint("district_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    year: Mapped[int] = mapped_column()
+    last_seq: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,43 @@
+"""Scope: a position covers its org unit's subtree. Every service asks here, so that
+an out-of-scope id answers exactly like a missing one (NotFound), in the UI and the API."""
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, or_
+
+from .models import OrgUnit, Position, Report, User
+from .table import ADMIN
+
+
+def positions(user: User) -> list[Position]:
+    return list(user.positions) if user is not None and user.active else []
+
+
+def roles_for(user: User, unit: OrgUnit) -> set[str]:
+    """The roles the user holds at ``unit`` or above it."""
+    return {p.role for p in positions(user) if p.org_unit.contains(unit)}
+
+
+def can_see_unit(user: User, unit: OrgUnit) -> bool:
+    return any(p.org_unit.contains(unit) for p in positions(user))
+
+
+def is_admin_for(user: User, unit: OrgUnit) -> bool:
+    return ADMIN in roles_for(user, unit)
+
+
+def unit_filter(user: User, roles: set[str] | None = None) -> ColumnElement[bool]:
+    """SQL condition on ``OrgUnit.path``: the units the user sees (optionally through some roles only)."""
+    prefixes = {p.org_unit.path for p in positions(user) if roles is None or p.role in roles}
+    if not prefixes:
+        return false()
+    # Paths are made of digits and slashes only, so no LIKE metacharacters can slip in.
+    return or_(*[OrgUnit.path.like(prefix + "%") for prefix in sorted(prefixes)])
+
+
+def report_filter(user: User) -> ColumnElement[bool]:
+    """SQL condition on ``Report`` (joined to ``OrgUnit``) for the reports a user sees."""
+    return unit_filter(user)
+
+
+def can_see_report(user: User, report: Report) -> bool:
+    return can_see_unit(user, report.org_unit)

@@ -1,0 +1,476 @@
+"""The services: every read and write of reports goes through here.
+
+Each service takes the acting user, checks scope and the workflow table, and either
+changes the database in one transaction or raises a ``DomainError`` having changed
+nothing. The web UI and the API are thin callers; tests call these directly.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from . import audit
+from .content import (MAX_COMMENT_CHARS, MAX_SECTIONS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, clean_line,
+                      clean_text, content_sha256, count_sections, problems_for)
+from .db import db
+from .errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge
+from .guards import GUARDS, INPUT_GUARDS, GuardContext
+from .models import AuditEvent, Comment, OrgUnit, Publication, Report, ReportVersion, User, utcnow
+from .scope import can_see_report, report_filter, roles_for, unit_filter
+from .table import (AUTHOR, DISTRICT_KINDS, DRAFT, EDIT_ROLE, EDITABLE_STATES, KINDS, PUBLISHED, STATES,
+                    TOWN_KINDS, TRANSITIONS, Transition, transition_for, transitions_from)
+
+REVIEW_STATES = ("town_review", "district_review")
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_report(actor: User, report_id: Any) -> Report:
+    """The report, or NotFound when it is absent or outside the actor's scope (the same answer)."""
+    try:
+        rid = int(report_id)
+    except (TypeError, ValueError):
+        raise NotFound("报告不存在 / report not found")
+    report = db.session.get(Report, rid, options=[selectinload(Report.versions)]) if 0 < rid < 2**62 else None
+    if report is None or not can_see_report(actor, report):
+        raise NotFound("报告不存在 / report not found")
+    return report
+
+
+@dataclass
+class Page:
+    items: Sequence[Report]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def _int_filter(value: Any, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"{name} 必须是整数 / {name} must be an integer")
+
+
+def list_reports(actor: User, *, state: str | None = None, year: Any = None, kind: str | None = None,
+                 org_unit_id: Any = None, q: str | None = None, page: Any = 1, per_page: int = 20) -> Page:
+    """The reports in the actor's scope, newest activity first. Two queries whatever the page size."""
+    if state and state not in STATES:
+        raise BadInput(f"未知状态 / unknown state: {state}")
+    if kind and kind not in KINDS:
+        raise BadInput(f"未知类型 / unknown kind: {kind}")
+    year_i, unit_i = _int_filter(year, "year"), _int_filter(org_unit_id, "org_unit_id")
+    page_i = _int_filter(page, "page") or 1
+    if page_i < 1 or page_i > 100_000:
+        raise BadInput("page 超出范围 / page out of range")
+    conditions = [report_filter(actor)]
+    if state:
+        conditions.append(Report.state == state)
+    if year_i is not None:
+        conditions.append(Report.year == year_i)
+    if kind:
+        conditions.append(Report.kind == kind)
+    if unit_i is not None:
+        unit = db.session.get(OrgUnit, unit_i) if 0 < unit_i < 2**62 else None
+        if unit is None:
+            return Page([], 0, page_i, per_page)
+        conditions.append(OrgUnit.path.like(unit.path + "%"))
+    if q:
+        conditions.append(Report.title.contains(q[:100], autoescape=True))
+    where = and_(*conditions)
+    total = db.session.scalar(select(func.count(Report.id)).join(Report.org_unit).where(where)) or 0
+    items = db.session.scalars(
+        select(Report).join(Report.org_unit).where(where)
+        .order_by(Report.updated_at.desc(), Report.id.desc())
+        .limit(per_page).offset((page_i - 1) * per_page)
+    ).all()
+    return Page(items, total, page_i, per_page)
+
+
+def inbox(actor: User, limit: int = 50) -> list[Report]:
+    """What waits for the actor (我的待办): reports in a state where the table gives one of
+    the actor's roles a duty, within that role's scope. Derived from the table, one query."""
+    clauses = []
+    for t in TRANSITIONS:
+        if not t.waits_on_role:
+            continue
+        clauses.append(and_(Report.state == t.source, unit_filter(actor, {t.role})))
+    if not clauses:
+        return []
+    reports = db.session.scalars(
+        select(Report).join(Report.org_unit).where(or_(*clauses))
+        .order_by(Report.updated_at.asc()).limit(limit)
+    ).all()
+    # A town reviewer's own submission is not waiting for them (no self-approval).
+    return [r for r in reports if not (r.state == "town_review" and r.submitted_by_id == actor.id
+                                       and "town_reviewer" in roles_for(actor, r.org_unit)
+                                       and AUTHOR not in roles_for(actor, r.org_unit))]
+
+
+def history(report: Report) -> list[AuditEvent]:
+    return list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.report_id == report.id).order_by(AuditEvent.seq)
+    ))
+
+
+def comments_of(report: Report) -> list[Comment]:
+    return list(db.session.scalars(
+        select(Comment).where(Comment.report_id == report.id).order_by(Comment.created_at, Comment.id)
+    ))
+
+
+def publication_of(report: Report) -> Publication | None:
+    return db.session.scalar(
+        select(Publication).where(Publication.report_id == report.id).order_by(Publication.id.desc()).limit(1)
+    )
+
+
+def version_of(report: Report, number: Any) -> ReportVersion:
+    n = _int_filter(number, "version")
+    for v in report.versions:
+        if v.number == n:
+            return v
+    raise NotFound("版本不存在 / version not found")
+
+
+# ---------------------------------------------------------------- actions
+
+
+@dataclass
+class ActionOption:
+    action: str
+    target: str
+    allowed: bool
+    reason: str | None
+    needs_comment: bool
+
+
+def action_options(actor: User, report: Report) -> list[ActionOption]:
+    """The transitions from the report's state that the actor's roles reach, each with
+    whether the guards let it through now (guards on the actor's input are not judged)."""
+    roles = roles_for(actor, report.org_unit)
+    options = []
+    for t in transitions_from(report.state):
+        if t.role not in roles:
+            continue
+        ctx = GuardContext(actor, report, None)
+        error = next((e for g in t.guards if g not in INPUT_GUARDS for e in [GUARDS[g](ctx)] if e), None)
+        if isinstance(error, Forbidden):
+            continue  # not this actor's action at all (e.g. withdraw by someone else)
+        options.append(ActionOption(t.action, t.target, error is None, error.message if error else None,
+                                    t.needs_comment))
+    return options
+
+
+def allowed_actions(actor: User, report: Report) -> list[str]:
+    return [o.action for o in action_options(actor, report) if o.allowed]
+
+
+def _check_version(report: Report, version: Any) -> int:
+    if isinstance(version, bool) or not isinstance(version, (int, str)):
+        raise BadInput("version 必须是整数 / version must be an integer")
+    try:
+        seen = int(version)
+    except ValueError:
+        raise BadInput("version 必须是整数 / version must be an integer")
+    if seen != report.version:
+        raise Conflict(f"报告已被他人修改（您看到的是第 {seen} 次修订，当前为第 {report.version} 次），请刷新后重试 / "
+                       f"the report changed since you loaded it (version {seen}, now {report.version})",
+                       details={"current_version": report.version, "state": report.state})
+    return seen
+
+
+def _locked_update(report: Report, seen_version: int, expected_state: str, **values: Any) -> None:
+    """The one write that decides a race: UPDATE … WHERE version = seen AND state = expected.
+    Exactly one concurrent caller matches; the others get Conflict and their transaction is rolled back."""
+    result = db.session.execute(
+        update(Report)
+        .where(Report.id == report.id, Report.version == seen_version, Report.state == expected_state)
+        .values(version=Report.version + 1, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("报告已被他人处理，请刷新后重试 / someone else acted on this report first; reload and retry")
+
+
+def perform(actor: User, report_id: Any, action: Any, *, version: Any, comment: Any = None) -> Report:
+    """Take a workflow action. Checks, in order: scope (404), a known action (400), the
+    version the actor saw (409), the state (409), the role (403), the guards (403/422);
+    then one conditional UPDATE plus the audit event, in one transaction."""
+    report = get_report(actor, report_id)
+    if not isinstance(action, str) or action not in {t.action for t in TRANSITIONS}:
+        raise BadInput(f"未知操作 / unknown action: {str(action)[:40]}")
+    comment_text = None
+    if comment not in (None, ""):
+        comment_text = clean_text(comment, field="comment", max_chars=MAX_COMMENT_CHARS, required=False) or None
+    seen = _check_version(report, version)
+    t = transition_for(report.state, action)
+    if t is None:
+        raise Conflict(f"当前状态不允许该操作 / action '{action}' is not possible in state '{report.state}'",
+                       details={"state": report.state})
+    if t.role not in roles_for(actor, report.org_unit):
+        raise Forbidden("您没有执行该操作的权限 / you may not take this action on this report")
+    ctx = GuardContext(actor, report, comment_text)
+    for name in t.guards:
+        error = GUARDS[name](ctx)
+        if error:
+            raise error
+    current = report.current
+    from_state = report.state
+    values: dict[str, Any] = {"state": t.target}
+    if action == "submit":
+        values["submitted_by_id"] = actor.id
+    if t.target == DRAFT:
+        values["content_number"] = current.number + 1
+    # End the read-only part: SQLite then takes its write lock at the UPDATE (waiting on a
+    # busy timeout), and PostgreSQL row-locks the report there; the WHERE re-checks all we read.
+    db.session.commit()
+    try:
+        _locked_update(report, seen, from_state, **values)
+        _apply_effects(actor, report, t, current)
+        audit.append(report, actor, action, from_state, t.target, current.number, current.content_sha256, comment_text)
+        db.session.commit()
+    except DomainError:
+        raise
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.expire_all()
+    report = get_report(actor, report.id)
+    if t.target == PUBLISHED:
+        _enqueue_publication(report)
+    return report
+
+
+def _apply_effects(actor: User, report: Report, t: Transition, current: ReportVersion) -> None:
+    """What a transition does besides the state: freeze, open a new draft, or queue the PDF."""
+    now = utcnow()
+    if t.action == "submit":
+        db.session.execute(update(ReportVersion).where(ReportVersion.id == current.id)
+                           .values(frozen_at=now, submitted_by_id=actor.id))
+    elif t.target == DRAFT:
+        db.session.add(ReportVersion(
+            report_id=report.id, number=current.number + 1, title=current.title, outline=current.outline,
+            content_sha256=current.content_sha256, problems=current.problems, created_by_id=actor.id,
+        ))
+    elif t.target == PUBLISHED:
+        district = district_of(report.org_unit)
+        db.session.add(Publication(
+            report_id=report.id, report_version_id=current.id, district_id=district.id,
+            content_sha256=current.content_sha256, status="queued",
+        ))
+
+
+def _enqueue_publication(report: Report) -> None:
+    """Hand the PDF to the job queue. The Publication row already exists (committed with the
+    approval); if Redis is unreachable now, the sweeper enqueues it later."""
+    pub = publication_of(report)
+    if pub is None:
+        return
+    try:
+        from pdf.jobs import enqueue_publication
+    except ImportError:  # the PDF layer is not installed in this process
+        return
+    enqueue_publication(pub.id)
+
+
+def district_of(unit: OrgUnit) -> OrgUnit:
+    """The nearest district-level unit at or above ``unit`` (it signs and numbers the archive)."""
+    ids = [int(x) for x in unit.path.strip("/").split("/") if x]
+    units = {u.id: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
+    for uid in reversed(ids):
+        if units[uid].kind in DISTRICT_KINDS:
+            return units[uid]
+    return units[ids[0]]
+
+
+# ---------------------------------------------------------------- content
+
+
+def _outline_from(*, text: Any = None, outline: Any = None, docx: bytes | None = None,
+                  previous: dict | None = None) -> tuple[dict, list[str]]:
+    """Turn what the user gave (pasted text, a .docx, or an outline) into a validated outline."""
+    from .importer import ContentError, import_docx, import_text_with_report, validate_outline
+
+    given = [x is not None for x in (text, outline, docx)]
+    if sum(given) != 1:
+        raise BadInput("请提供正文（text、outline 或 .docx 之一）/ give exactly one of text, outline or a .docx")
+    try:
+        if text is not None:
+            cleaned = clean_text(text, field="text", max_chars=MAX_TEXT_CHARS)
+            result, dropped = import_text_with_report(cleaned, previous=previous)
+        elif docx is not None:
+            result, dropped = import_docx(docx, previous=previous), []
+        else:
+            if not isinstance(outline, dict):
+                raise BadInput("outline 必须是对象 / outline must be an object")
+            result, dropped = validate_outline(outline), []
+    except ContentError as exc:
+        raise BadInput(str(exc))
+    if count_sections(result.get("sections", [])) > MAX_SECTIONS:
+        raise TooLarge(f"章节超过 {MAX_SECTIONS} 个 / more than {MAX_SECTIONS} sections")
+    if len(str(result)) > MAX_TEXT_CHARS * 2:
+        raise TooLarge("正文过长 / the content is too long")
+    if not result.get("sections") and not result.get("preamble"):
+        raise BadInput("正文为空 / the content is empty")
+    return result, dropped
+
+
+def _validate_meta(org_unit_id: Any, kind: Any, year: Any) -> tuple[int, str, int]:
+    if kind not in KINDS:
+        raise BadInput(f"未知的报告类型 / unknown kind: {str(kind)[:40]}; expected one of {', '.join(KINDS)}")
+    if isinstance(year, bool):
+        raise BadInput("year 必须是整数 / year must be an integer")
+    try:
+        year_i = int(year)
+    except (TypeError, ValueError):
+        raise BadInput("year 必须是整数 / year must be an integer")
+    if not 2000 <= year_i <= 2100:
+        raise BadInput("year 应在 2000–2100 之间 / year must be between 2000 and 2100")
+    if isinstance(org_unit_id, bool):
+        raise BadInput("org_unit_id 必须是整数 / org_unit_id must be an integer")
+    try:
+        unit_i = int(org_unit_id)
+    except (TypeError, ValueError):
+        raise BadInput("org_unit_id 必须是整数 / org_unit_id must be an integer")
+    return unit_i, kind, year_i
+
+
+@dataclass
+class Saved:
+    report: Report
+    dropped_lines: list[str]
+
+
+def create_report(actor: User, *, org_unit_id: Any, kind: Any, year: Any, title: Any, text: Any = None,
+                  outline: Any = None, docx: bytes | None = None) -> Saved:
+    """A new draft for a town, by an author of that town."""
+    unit_i, kind_s, year_i = _validate_meta(org_unit_id, kind, year)
+    unit = db.session.get(OrgUnit, unit_i) if 0 < unit_i < 2**62 else None
+    if unit is None or not can_see_report_unit(actor, unit):
+        raise NotFound("单位不存在 / org unit not found")
+    if unit.kind not in TOWN_KINDS:
+        raise Invalid("报告须由镇（乡、街道）填报 / reports belong to a town-level unit")
+    if AUTHOR not in roles_for(actor, unit):
+        raise Forbidden("只有本镇填报人可以新建报告 / only an author of this town can create its reports")
+    title_s = clean_line(title, field="title", max_chars=MAX_TITLE_CHARS)
+    content, dropped = _outline_from(text=text, outline=outline, docx=docx)
+    report = Report(org_unit_id=unit.id, kind=kind_s, year=year_i, title=title_s, state=DRAFT, version=1,
+                    content_number=1, created_by_id=actor.id)
+    db.session.add(report)
+    db.session.flush()
+    sha = content_sha256(title_s, content)
+    db.session.add(ReportVersion(report_id=report.id, number=1, title=title_s, outline=content,
+                                 content_sha256=sha, problems=problems_for(title_s, content),
+                                 created_by_id=actor.id))
+    audit.append(report, actor, "create", None, DRAFT, 1, sha, None)
+    db.session.commit()
+    return Saved(get_report(actor, report.id), dropped)
+
+
+def can_see_report_unit(actor: User, unit: OrgUnit) -> bool:
+    from .scope import can_see_unit
+
+    return can_see_unit(actor, unit)
+
+
+def update_draft(actor: User, report_id: Any, *, version: Any, title: Any = None, text: Any = None,
+                 outline: Any = None, docx: bytes | None = None) -> Saved:
+    """Save the working draft (a new lock version; section ids kept from the previous content)."""
+    report = get_report(actor, report_id)
+    seen = _check_version(report, version)
+    if report.state not in EDITABLE_STATES:
+        raise Conflict("只有草稿可以修改 / only a draft can be edited", details={"state": report.state})
+    if EDIT_ROLE not in roles_for(actor, report.org_unit):
+        raise Forbidden("只有本镇填报人可以修改 / only an author of this town can edit")
+    draft = report.current
+    title_s = clean_line(title, field="title", max_chars=MAX_TITLE_CHARS) if title is not None else draft.title
+    if text is None and outline is None and docx is None:
+        content, dropped = draft.outline, []
+    else:
+        content, dropped = _outline_from(text=text, outline=outline, docx=docx, previous=draft.outline)
+    problems = problems_for(title_s, content)
+    db.session.commit()
+    _locked_update(report, seen, DRAFT, title=title_s)
+    db.session.execute(update(ReportVersion).where(ReportVersion.id == draft.id, ReportVersion.frozen_at.is_(None))
+                       .values(title=title_s, outline=content, content_sha256=content_sha256(title_s, content),
+                               problems=problems, updated_at=utcnow()))
+    db.session.commit()
+    db.session.expire_all()
+    return Saved(get_report(actor, report.id), dropped)
+
+
+# ---------------------------------------------------------------- comments
+
+
+def add_comment(actor: User, report_id: Any, *, body: Any, section_id: Any = None) -> Comment:
+    """A comment on the report or one of its sections. A reviewer's comment while the report
+    is under review is a review comment the town must answer; anyone else's is a note."""
+    report = get_report(actor, report_id)
+    if report.state == PUBLISHED:
+        raise Conflict("已发布的报告不能再批注 / a published report takes no more comments")
+    text = clean_text(body, field="body", max_chars=MAX_COMMENT_CHARS)
+    sid = None
+    if section_id not in (None, ""):
+        if not isinstance(section_id, str) or len(section_id) > 64:
+            raise BadInput("section_id 无效 / invalid section_id")
+        if section_id not in _section_ids(report.current.outline):
+            raise Invalid("该章节不存在 / no such section in this report", details={"section_id": section_id})
+        sid = section_id
+    roles = roles_for(actor, report.org_unit)
+    reviewer_roles = {t.role for t in transitions_from(report.state) if t.action == "return"}
+    status = "open" if roles & reviewer_roles else "note"
+    comment = Comment(report_id=report.id, version_number=report.content_number, section_id=sid,
+                      author_id=actor.id, body=text, status=status)
+    db.session.add(comment)
+    db.session.commit()
+    return comment
+
+
+def answer_comment(actor: User, report_id: Any, comment_id: Any, *, status: Any, answer: Any) -> Comment:
+    """The town's answer to a review comment: adopted (采纳) or explained (说明), with text."""
+    report = get_report(actor, report_id)
+    cid = _int_filter(comment_id, "comment_id")
+    comment = db.session.get(Comment, cid) if cid and 0 < cid < 2**62 else None
+    if comment is None or comment.report_id != report.id:
+        raise NotFound("批注不存在 / comment not found")
+    if status not in ("adopted", "explained"):
+        raise BadInput("status 应为 adopted 或 explained / status must be adopted or explained")
+    if AUTHOR not in roles_for(actor, report.org_unit):
+        raise Forbidden("只有本镇填报人可以答复批注 / only an author of this town can answer")
+    if report.state != DRAFT:
+        raise Conflict("报告退回后才能答复批注 / comments are answered while the report is a draft")
+    text = clean_text(answer, field="answer", max_chars=MAX_COMMENT_CHARS)
+    result = db.session.execute(
+        update(Comment).where(Comment.id == comment.id, Comment.status == "open")
+        .values(status=status, answer=text, answered_by_id=actor.id, answered_at=utcnow(),
+                answer_version_number=report.content_number)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("该批注已答复 / this comment is already answered")
+    db.session.commit()
+    db.session.refresh(comment)
+    return comment
+
+
+def _section_ids(outline: dict) -> set[str]:
+    ids: set[str] = set()
+    stack = list(outline.get("sections", []))
+    while stack:
+        s = stack.pop()
+        ids.add(s.get("id"))
+        stack.extend(s.get("children", []))
+    return ids

@@ -1,0 +1,72 @@
+"""The workflow as data: states, roles, report kinds and the transition table.
+
+This module is the one place that says who may do what in which state. The services
+enforce it, the UI and the API list ``allowed_actions`` from it, the tests iterate it.
+Guards are named here and implemented in ``workflow.guards``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DRAFT, TOWN_REVIEW, DISTRICT_REVIEW, PUBLISHED = "draft", "town_review", "district_review", "published"
+STATES: tuple[str, ...] = (DRAFT, TOWN_REVIEW, DISTRICT_REVIEW, PUBLISHED)
+
+AUTHOR, TOWN_REVIEWER, DISTRICT_REVIEWER, ADMIN = "author", "town_reviewer", "district_reviewer", "admin"
+ROLES: tuple[str, ...] = (AUTHOR, TOWN_REVIEWER, DISTRICT_REVIEWER, ADMIN)
+
+KINDS: tuple[str, ...] = ("annual_plan", "annual_report", "five_year_plan", "other")
+
+# Org unit kinds. Reports belong to town-level units; archive numbers and signing keys
+# belong to the nearest district-level ancestor.
+DISTRICT_KINDS: tuple[str, ...] = ("district", "county")
+TOWN_KINDS: tuple[str, ...] = ("town", "township", "subdistrict")
+ORG_KINDS: tuple[str, ...] = ("province", "city") + DISTRICT_KINDS + TOWN_KINDS
+
+# Which org unit kinds a role may be held at.
+ROLE_UNIT_KINDS: dict[str, tuple[str, ...]] = {
+    AUTHOR: TOWN_KINDS,
+    TOWN_REVIEWER: TOWN_KINDS,
+    DISTRICT_REVIEWER: DISTRICT_KINDS,
+    ADMIN: DISTRICT_KINDS + ("province", "city"),
+}
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    source: str
+    target: str
+    role: str
+    guards: tuple[str, ...] = ()
+    needs_comment: bool = False
+    # False for actions that are a possibility, not a duty (withdraw): they do not put
+    # the report on the actor's to-do list.
+    waits_on_role: bool = True
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("submit", DRAFT, TOWN_REVIEW, AUTHOR, guards=("no_blocking_problems", "comments_answered")),
+    Transition("withdraw", TOWN_REVIEW, DRAFT, AUTHOR, guards=("is_submitter",), waits_on_role=False),
+    Transition("approve", TOWN_REVIEW, DISTRICT_REVIEW, TOWN_REVIEWER, guards=("not_submitter",)),
+    Transition("return", TOWN_REVIEW, DRAFT, TOWN_REVIEWER, guards=("reason_given",), needs_comment=True),
+    Transition("approve", DISTRICT_REVIEW, PUBLISHED, DISTRICT_REVIEWER),
+    Transition("return", DISTRICT_REVIEW, DRAFT, DISTRICT_REVIEWER, guards=("reason_given",), needs_comment=True),
+)
+
+ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(t.action for t in TRANSITIONS))
+
+# Who may edit the working draft (not a transition: it bumps the version, not the state).
+EDIT_ROLE = AUTHOR
+EDITABLE_STATES: tuple[str, ...] = (DRAFT,)
+
+
+def transition_for(state: str, action: str) -> Transition | None:
+    """The transition an action takes from a state, or None when the state does not allow it."""
+    for t in TRANSITIONS:
+        if t.source == state and t.action == action:
+            return t
+    return None
+
+
+def transitions_from(state: str) -> list[Transition]:
+    return [t for t in TRANSITIONS if t.source == state]
