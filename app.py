@@ -42,6 +42,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_blueprints(app)
     _register_cli(app)
+    from pdf.cli import register_cli as register_pdf_cli
+
+    register_pdf_cli(app)
     return app
 
 

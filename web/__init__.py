@@ -9,6 +9,7 @@ from flask import Flask
 BLUEPRINTS = [
     ("web.auth", None),
     ("web.reports", None),
+    ("web.review", None),
     ("web.admin", "/admin"),
     ("web.archive", None),
     ("web.api", "/api/v1"),

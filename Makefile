@@ -1,0 +1,35 @@
+# Chengbao — two commands for a fresh machine: `make run` and `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+PORT    ?= 5000
+
+.PHONY: run test test-pg bench system-deps translations clean
+
+# The venv is (re)built when the requirements change.
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+# Fonts for the PDFs and poppler for checking them (Debian packages). Installed when
+# missing and we are root; otherwise a clear message names them.
+system-deps:
+	@bash scripts/system-deps.sh
+
+translations: $(STAMP)
+	@$(BIN)/pybabel compile -q -d translations
+
+run: $(STAMP) system-deps translations
+	PORT=$(PORT) $(BIN)/python run.py
+
+test: $(STAMP) system-deps translations
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP) system-deps translations
+	$(BIN)/python -m bench.bench_pdf
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3*

@@ -1,0 +1,97 @@
+"""List pages at a province's scale: 1,500 towns under 100 districts, 8 reports a town
+(12,000 reports, 36,000 audit events), then time the list, filtered list and to-do queries of
+a district reviewer and a town author. Prints JSON. SQLite by default; DATABASE_URL for PostgreSQL."""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import insert, text
+
+
+def _median_ms(fn, repeat: int = 7) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 2)
+
+
+def main() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from app import create_app
+    from workflow import services
+    from workflow.db import db
+    from workflow.models import AuditEvent, OrgUnit, Position, Report, ReportVersion, User
+
+    tmp = Path(tempfile.mkdtemp(prefix="chengbao-bench-"))
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(tmp), "SECRET_KEY": "bench"})
+    districts, towns_per, reports_per = 100, 15, 8
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        start = time.perf_counter()
+        user = User(username="bench", display_name="bench", password_hash="x")
+        db.session.add(user)
+        db.session.flush()
+        units, reports, versions, events, uid, rid = [], [], [], [], 1, 1
+        states = ["draft", "town_review", "district_review", "published"]
+        for d in range(districts):
+            did = uid
+            units.append({"id": did, "parent_id": None, "name": f"区{d}", "kind": "district", "path": f"/{did}/"})
+            uid += 1
+            for t in range(towns_per):
+                units.append({"id": uid, "parent_id": did, "name": f"镇{d}-{t}", "kind": "town", "path": f"/{did}/{uid}/"})
+                for k in range(reports_per):
+                    reports.append({"id": rid, "org_unit_id": uid, "kind": "annual_plan", "year": 2020 + k,
+                                    "title": f"镇{d}-{t} {2020 + k}年度工作计划", "state": states[(rid + k) % 4],
+                                    "version": 3, "content_number": 1, "created_by_id": user.id})
+                    versions.append({"report_id": rid, "number": 1, "title": "t", "outline": {"preamble": [], "sections": [], "closing": []},
+                                     "content_sha256": "0" * 64, "problems": [], "created_by_id": user.id})
+                    for seq in (1, 2, 3):
+                        events.append({"report_id": rid, "seq": seq, "actor_id": user.id, "action": "x", "from_state": None,
+                                       "to_state": "draft", "version_number": 1, "content_sha256": "0" * 64,
+                                       "prev_hash": "0" * 64, "hash": "0" * 64})
+                    rid += 1
+                uid += 1
+        for table, rows in ((OrgUnit, units), (Report, reports), (ReportVersion, versions), (AuditEvent, events)):
+            for i in range(0, len(rows), 5000):
+                db.session.execute(insert(table), rows[i:i + 5000])
+        db.session.add_all([Position(user_id=user.id, org_unit_id=1 + 16 * 7, role="district_reviewer")])
+        author = User(username="author", display_name="a", password_hash="x")
+        db.session.add(author)
+        db.session.flush()
+        db.session.add(Position(user_id=author.id, org_unit_id=3, role="author"))
+        db.session.commit()
+        if url.startswith("sqlite"):
+            db.session.execute(text("ANALYZE"))
+        load_s = time.perf_counter() - start
+        reviewer = db.session.get(User, user.id)
+        town_author = db.session.get(User, author.id)
+        figures = {
+            "backend": url.split(":", 1)[0],
+            "org_units": len(units), "reports": len(reports), "audit_events": len(events),
+            "load_seconds": round(load_s, 2),
+            "district_list_page1_ms": _median_ms(lambda: services.list_reports(reviewer)),
+            "district_list_page5_filtered_ms": _median_ms(
+                lambda: services.list_reports(reviewer, state="district_review", year=2024, page=1)),
+            "district_inbox_ms": _median_ms(lambda: services.inbox(reviewer)),
+            "author_list_ms": _median_ms(lambda: services.list_reports(town_author)),
+            "author_inbox_ms": _median_ms(lambda: services.inbox(town_author)),
+        }
+        db.session.remove()
+        if not url.startswith("sqlite"):
+            db.drop_all()
+        db.engine.dispose()
+    print(json.dumps({"lists": figures}, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
