@@ -21,6 +21,15 @@ DATABASE_URL = os.environ.get("DATABASE_URL")
 _pg_schema_ready = False
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes():
+    """scrypt costs ~70 ms a hash; the suite creates hundreds of users. Production keeps scrypt."""
+    import workflow.models
+
+    workflow.models.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    yield
+
+
 def _reset_postgres(app) -> None:
     global _pg_schema_ready
     with app.app_context():

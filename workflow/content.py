@@ -75,16 +75,7 @@ def problems_for(title: str, outline: dict) -> list[dict]:
     """All problems of a version's content, title included (section_id None)."""
     from .checks import find_problems
 
-    checker = glyph_checker()
-    problems = find_problems(outline, missing_glyphs=checker)
-    if checker is not None:
-        for ch in sorted(checker(title)):
-            problems.insert(0, {
-                "code": "missing_glyph", "severity": "error", "section_id": None,
-                "message": f"标题中的字符“{ch}”(U+{ord(ch):04X}) 无法在 PDF 字体中显示",
-                "excerpt": title[:40],
-            })
-    return problems
+    return find_problems(outline, missing_glyphs=glyph_checker(), title=title)
 
 
 def blocking(problems: list[dict]) -> list[dict]:

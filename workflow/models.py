@@ -18,6 +18,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .db import db
 
 
+# werkzeug's default (scrypt). Tests lower it to a cheap method to keep fixtures fast.
+PASSWORD_HASH_METHOD = "scrypt"
+
+
 def utcnow() -> dt.datetime:
     """Naive UTC: stored the same way on SQLite and PostgreSQL, so hashes over it are stable."""
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
@@ -69,7 +73,7 @@ class User(db.Model):
     )
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -1,0 +1,322 @@
+"""Problems in report content: unfilled placeholders, numbering slips, empty sections, and
+characters the PDF fonts cannot draw.
+
+A problem is ``{"code", "severity", "message", "section_id", "excerpt"}`` (CONTRACT.md).
+``SEVERITY`` is the one place that says which codes block a submit (``"error"``).
+``section_id`` is None for the title, the preamble and the closing. Messages are Chinese.
+The excerpt is a plain substring of the text (about 20 characters around the hit), so a UI
+can find and highlight it.
+
+Placeholder rule
+    Drafts leave runs of ``x``/``X``/``×`` (also full-width ``ｘ``/``Ｘ``) where a figure or a
+    name is still to come: ``x个``, ``x余亩``, ``xx.x亿元``, ``x.xx万元``, ``xx%``, ``xx镇``,
+    ``x月底``, ``20xx年``, ``××``, ``XX``; plus ``__`` (two or more underscores) and ``某某``.
+    A Latin-ish token (a maximal run of ASCII/full-width letters, digits, ``.`` and ``×``) is a
+    placeholder when its shape is one of ``X+``, ``<digits>X+`` (20xx), ``X+.X+`` (xx.x),
+    ``<digits>.X+`` (1.x), where X is x/X/×, and when it stands in Chinese text: the character
+    right before or right after it is a non-ASCII, non-space character (a CJK character or
+    punctuation) or ``%``. A token made only of ``×`` needs no Chinese context, unless it is a
+    multiplication sign between numbers (``3×5米``, ``3 × 5``). Hence not flagged: Latin words
+    and codes (``x86``, ``Excel``, ``box``, ``XML``, ``MAX``, ``Xbox``, ``5G``, ``GDP``,
+    ``PM2.5``, ``WPS``), sizes (``4x4``), Latin-style writing with spaces (``x = 3``), and a
+    lone ``x``/``X`` followed by ``轴``, ``坐标``, ``光`` or ``射线`` (x轴, X光, X射线 are real
+    words). A lone ``x`` glued to Chinese text ("设x为…") is flagged: in a government report it
+    is far more likely a blank than algebra.
+
+Numbering rule
+    Among the siblings of each parent (and at the top level), per numbering style, numbers
+    must run 1, 2, 3…: a repeated number, a gap (including a list that starts above 1) and a
+    number smaller than one before it are each reported once, on the section concerned.
+    Inside a section, ``一是/二是/三是`` lead-ins are checked too: those that open paragraphs
+    form one sequence across the section; those inside a paragraph form a nested list of
+    their own when they start at 一是 (so "二是加快科技兴农步伐。一是…二是…" is fine), else they
+    continue the section's sequence. A sequence may restart at 一是; otherwise a repeat, a
+    gap or a step back is reported.
+
+Empty sections
+    A section with no paragraphs and no children, unless its heading is itself a complete
+    sentence (at least 8 characters, ending with 。！？), like a one-sentence item.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Callable, Iterator
+
+from workflow.importer import (
+    chinese_numeral,
+    chinese_numeral_value,
+    iter_sections,
+    number_value,
+    numbering_style,
+)
+
+__all__ = [
+    "PLACEHOLDER",
+    "NUMBERING",
+    "EMPTY_SECTION",
+    "MISSING_GLYPH",
+    "SEVERITY",
+    "BLOCKING_CODES",
+    "find_problems",
+    "find_placeholders",
+    "blocking_problems",
+]
+
+PLACEHOLDER = "placeholder"
+NUMBERING = "numbering"
+EMPTY_SECTION = "empty_section"
+MISSING_GLYPH = "missing_glyph"
+
+SEVERITY: dict[str, str] = {
+    PLACEHOLDER: "error",
+    NUMBERING: "warning",
+    EMPTY_SECTION: "warning",
+    MISSING_GLYPH: "error",
+}
+# Errors block a submit; warnings do not (DESIGN.md, "Content").
+BLOCKING_CODES = frozenset(code for code, severity in SEVERITY.items() if severity == "error")
+
+_EXCERPT_RADIUS = 10
+
+# ---------------------------------------------------------------------------------------
+# Placeholders
+# ---------------------------------------------------------------------------------------
+
+_TOKEN_RE = re.compile(r"[A-Za-z0-9Ａ-Ｚａ-ｚ０-９×.．]+")
+_PLACEHOLDER_SHAPES = (
+    re.compile(r"[x×]+"),
+    re.compile(r"[0-9]{1,4}[x×]+"),
+    re.compile(r"[x×]+\.[x×]+"),
+    re.compile(r"[0-9]+\.[x×]+"),
+)
+_OTHER_PLACEHOLDER_RE = re.compile(r"_{2,}|＿{2,}|某某+")
+_REAL_WORDS_AFTER_X = ("轴", "坐标", "光", "射线")
+# What to show after a placeholder in the message, so "x万元" reads as the author wrote it.
+_UNIT_AFTER_RE = re.compile(
+    r"(?:余|多)?(?:万平方米|平方米|亿元|万元|万亩|万人|人次|公里|千米|万吨|万头|月底|月份|年度|项目"
+    r"|[元亩人个户座吨头家所条项间套台万亿月日年号批起件位次村镇乡%％‰])"
+)
+
+
+def _neighbour(text: str, index: int, step: int) -> str:
+    """The nearest non-space character from ``index`` going ``step`` (-1 or 1), or ""."""
+    while 0 <= index < len(text):
+        if not text[index].isspace():
+            return text[index]
+        index += step
+    return ""
+
+
+def _is_placeholder_token(text: str, start: int, end: int) -> bool:
+    token = unicodedata.normalize("NFKC", text[start:end]).lower().replace("．", ".")
+    if not any(shape.fullmatch(token) for shape in _PLACEHOLDER_SHAPES):
+        return False
+    if set(token) == {"×"}:
+        # A multiplication sign between two numbers: 3 × 5.
+        before, after = _neighbour(text, start - 1, -1), _neighbour(text, end, 1)
+        return not (before.isdigit() and after.isdigit())
+    if token == "x" and text.startswith(_REAL_WORDS_AFTER_X, end):
+        return False
+    # Chinese text right next to it; "公式 x = 3" (spaces around) is Latin-style writing.
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    return any(ord(ch) > 127 and not ch.isspace() or ch == "%" for ch in (before, after) if ch)
+
+
+def find_placeholders(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, shown)`` for every placeholder in ``text``; ``shown`` is the
+    placeholder with the unit that follows it (``"x万元"``), for messages."""
+    hits: list[tuple[int, int, str]] = []
+    for match in _TOKEN_RE.finditer(text):
+        start, end = match.span()
+        # A sentence-final full stop is not part of the token ("共xx.").
+        while end > start and text[end - 1] in ".．":
+            end -= 1
+        if end > start and _is_placeholder_token(text, start, end):
+            unit = _UNIT_AFTER_RE.match(text, end)
+            shown = text[start:unit.end() if unit else end]
+            hits.append((start, end, shown))
+    for match in _OTHER_PLACEHOLDER_RE.finditer(text):
+        hits.append((match.start(), match.end(), match.group(0)))
+    return sorted(hits)
+
+
+# ---------------------------------------------------------------------------------------
+# Numbering
+# ---------------------------------------------------------------------------------------
+
+
+_NUMERAL_RE = re.compile(r"[一二三四五六七八九十百〇零]+|[0-9０-９]+")
+
+
+def _number_like(template: str, value: int) -> str:
+    """``template`` with its numeral replaced by ``value`` (``"（三）"``, 2 → ``"（二）"``)."""
+    template = template.strip()
+    match = _NUMERAL_RE.search(template)
+    if not match:
+        return str(value)
+    numeral = chinese_numeral(value) if not match.group(0)[0].isdigit() else str(value)
+    return template[:match.start()] + numeral + template[match.end():]
+
+
+def _sibling_numbering(siblings: list[dict]) -> Iterator[tuple[dict, str]]:
+    """(section, message) for numbering slips among one parent's children."""
+    by_style: dict[str, list[tuple[dict, int]]] = {}
+    for section in siblings:
+        value = number_value(section.get("number", ""))
+        if value is not None:
+            by_style.setdefault(numbering_style(section["number"]), []).append((section, value))
+    for items in by_style.values():
+        present = {value for _, value in items}
+        seen: set[int] = set()
+        highest: tuple[int, str] = (0, "")
+        for section, value in items:
+            number = section["number"].strip()
+            if value in seen:
+                yield section, f"编号“{number}”重复"
+            elif value < highest[0]:
+                yield section, f"编号“{number}”排在“{highest[1]}”之后，顺序颠倒"
+            elif value > highest[0] + 1:
+                missing = [v for v in range(highest[0] + 1, value) if v not in present]
+                if missing:
+                    names = "、".join(f"“{_number_like(number, v)}”" for v in missing[:3])
+                    more = "等" if len(missing) > 3 else ""
+                    if highest[0] == 0:
+                        yield section, f"编号从“{number}”开始，缺少{names}{more}"
+                    else:
+                        yield section, f"编号“{highest[1]}”之后跳到“{number}”，缺少{names}{more}"
+            seen.add(value)
+            if value > highest[0]:
+                highest = (value, number)
+
+
+_LEAD_IN_RE = re.compile(r"(?:^|(?<=[。；;：:！!？?，,—\s]))([一二三四五六七八九十]{1,3})是(?![否非])")
+
+
+def _lead_in_problems(paragraphs: list[str]) -> Iterator[tuple[int, int, str]]:
+    """(paragraph index, offset, message) for slips in 一是/二是 sequences."""
+    def check(sequence: list[tuple[int, int, int, str]]) -> Iterator[tuple[int, int, str]]:
+        previous: tuple[int, str] | None = None
+        for p_index, offset, value, text in sequence:
+            if previous is not None and value != 1:
+                prev_value, prev_text = previous
+                if value == prev_value:
+                    yield p_index, offset, f"分项“{text}”重复"
+                elif value < prev_value:
+                    yield p_index, offset, f"分项“{text}”出现在“{prev_text}”之后，顺序颠倒"
+                elif value > prev_value + 1:
+                    wanted = chinese_numeral(prev_value + 1) + "是"
+                    yield p_index, offset, f"分项“{prev_text}”之后跳到“{text}”，缺少“{wanted}”"
+            previous = (value, text)
+
+    # Lead-ins opening paragraphs form the section's sequence. Lead-ins inside a paragraph
+    # form a nested list of their own when they start at 一是 ("二是…。一是…二是…"), else they
+    # continue the section's sequence ("一是…。二是…" in one paragraph).
+    section_stream: list[tuple[int, int, int, str]] = []
+    for p_index, paragraph in enumerate(paragraphs):
+        inner: list[tuple[int, int, int, str]] = []
+        for match in _LEAD_IN_RE.finditer(paragraph):
+            value = chinese_numeral_value(match.group(1))
+            if value is None:
+                continue
+            item = (p_index, match.start(), value, match.group(0))
+            (section_stream if match.start() == 0 else inner).append(item)
+        if inner and inner[0][2] == 1:
+            yield from check(inner)
+        else:
+            section_stream.extend(inner)
+    yield from check(section_stream)
+
+
+# ---------------------------------------------------------------------------------------
+# The whole outline
+# ---------------------------------------------------------------------------------------
+
+
+def _excerpt(text: str, start: int, end: int) -> str:
+    return text[max(0, start - _EXCERPT_RADIUS):end + _EXCERPT_RADIUS]
+
+
+def _problem(code: str, message: str, section_id: str | None, excerpt: str) -> dict:
+    return {"code": code, "severity": SEVERITY[code], "message": message,
+            "section_id": section_id, "excerpt": excerpt}
+
+
+def find_problems(outline: dict,
+                  missing_glyphs: Callable[[str], set[str]] | None = None,
+                  *, title: str | None = None) -> list[dict]:
+    """All problems of an outline (and optionally its report ``title``), in document order.
+
+    ``missing_glyphs(text)`` returns the characters of ``text`` the PDF fonts cannot draw; it is
+    supplied by the PDF layer, and glyph checks are skipped when it is None.
+    """
+    # Each problem gets a sort key (block, field, offset) so the list reads in document order
+    # even though numbering problems are found per list of siblings.
+    found: list[tuple[tuple[int, int, int], dict]] = []
+    block_of: dict[int, int] = {}
+    sections = [section for section, _ in iter_sections(outline.get("sections", []))]
+    for index, section in enumerate(sections):
+        block_of[id(section)] = index + 2  # 0: title, 1: preamble, then sections, then closing
+
+    def scan_texts(block: int, section_id: str | None, texts: list[tuple[int, str]]) -> None:
+        glyphs_seen: set[str] = set()
+        for field, text in texts:
+            for start, end, shown in find_placeholders(text):
+                found.append(((block, field, start), _problem(
+                    PLACEHOLDER, f"占位符“{shown}”未填写", section_id,
+                    _excerpt(text, start, end))))
+            if missing_glyphs is None or not text:
+                continue
+            missing = set(missing_glyphs(text)) - glyphs_seen
+            for ch in sorted(missing, key=text.find):
+                glyphs_seen.add(ch)
+                offset = text.find(ch)
+                found.append(((block, field, max(offset, 0)), _problem(
+                    MISSING_GLYPH, f"字符“{ch}”(U+{ord(ch):04X}) 无法在 PDF 字体中显示",
+                    section_id, _excerpt(text, offset, offset + len(ch)) if offset >= 0 else ch)))
+
+    if title:
+        scan_texts(0, None, [(0, title)])
+    scan_texts(1, None, list(enumerate(outline.get("preamble", []))))
+
+    def numbering_list(siblings: list[dict]) -> None:
+        for section, message in _sibling_numbering(siblings):
+            label = section["number"].strip() + section.get("heading", "")
+            found.append(((block_of[id(section)], -1, 0), _problem(
+                NUMBERING, message, section.get("id"), label[:2 * _EXCERPT_RADIUS])))
+
+    numbering_list(outline.get("sections", []))
+    for section in sections:
+        block = block_of[id(section)]
+        section_id = section.get("id")
+        heading = section.get("heading", "")
+        paragraphs = section.get("paragraphs", [])
+        children = section.get("children", [])
+        # Field 0 is the heading, field k+1 the k-th paragraph.
+        scan_texts(block, section_id, [(0, heading)] + [(i + 1, p) for i, p in
+                                                         enumerate(paragraphs)])
+        for p_index, offset, message in _lead_in_problems(paragraphs):
+            found.append(((block, p_index + 1, offset), _problem(
+                NUMBERING, message, section_id,
+                _excerpt(paragraphs[p_index], offset, offset + 3))))
+        if not paragraphs and not children and not _is_sentence(heading):
+            label = (section.get("number", "").strip() + heading) or "（无标题）"
+            found.append(((block, 0, len(heading)), _problem(
+                EMPTY_SECTION, f"“{label}”下没有内容", section_id,
+                label[:2 * _EXCERPT_RADIUS])))
+        numbering_list(children)
+    scan_texts(len(sections) + 2, None, list(enumerate(outline.get("closing", []))))
+
+    found.sort(key=lambda item: item[0])
+    return [problem for _, problem in found]
+
+
+def _is_sentence(heading: str) -> bool:
+    stripped = heading.strip()
+    return len(stripped) >= 8 and stripped.endswith(("。", "！", "？", "!", "?"))
+
+
+def blocking_problems(problems: list[dict]) -> list[dict]:
+    """The problems that block a submit (severity ``error``)."""
+    return [problem for problem in problems if problem["code"] in BLOCKING_CODES]

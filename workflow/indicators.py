@@ -1,0 +1,122 @@
+"""Quantitative statements in a report ("固定资产投资达3亿元", "建成农贸市场3个").
+
+An indicator is a number followed by a unit::
+
+    {"section_id", "section_number", "value", "number", "unit", "context"}
+
+* ``value`` is the number as written (``"11,000"``, ``"0.8"``, ``"三"``, ``"5000余"``: an
+  "about" suffix 余/多 between number and unit is kept in it);
+* ``number`` its float value (``11000.0``), or None if it cannot be read;
+* ``unit`` one of ``UNITS``; the longest unit wins (``万平方米`` over ``平方米``, ``人次`` over
+  ``人``);
+* ``context`` the words around it (up to 15 characters either side), cut at sentence ends.
+
+Numbers are Arabic (decimals, thousands separators ``11,000``, full-width digits) or Chinese
+numerals (``三个``, ``一百五十万元``). Not indicators: placeholders (``x万元``, ``1x亩``), years
+and dates (``2025年``: 年/月/日 are not units), digits glued to Latin letters (``PM2.5``,
+``5G``), a bare ``一`` (``一个项目一个项目抓`` is not a count), a bare 百/千 (``千家万户``),
+ordinals (``第三个``), and Chinese numerals inside quotation marks, which are slogans
+(``“三个示范”``, ``“两项提升”``).
+Preamble and closing indicators have ``section_id``/``section_number`` None.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from workflow.importer import chinese_numeral_value, iter_sections
+
+__all__ = ["UNITS", "extract_indicators"]
+
+UNITS: tuple[str, ...] = (
+    "亿元", "万元", "元", "万亩", "亩", "%", "‰", "万人", "人", "人次", "个", "户", "座",
+    "公里", "千米", "平方米", "万平方米", "吨", "万吨", "头", "万头", "家", "所", "条", "项",
+    "间", "套", "台",
+)
+_UNIT_ALTERNATION = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+_CONTEXT_RADIUS = 15
+
+_INDICATOR_RE = re.compile(
+    r"(?P<value>"
+    r"(?P<arabic>[0-9０-９]{1,3}(?:,[0-9０-９]{3})+(?:[.．][0-9０-９]+)?"
+    r"|[0-9０-９]+(?:[.．][0-9０-９]+)?)"
+    r"|(?P<chinese>[零〇一二三四五六七八九十百千两]+)"
+    r")(?P<about>[余多])?\s*(?P<unit>" + _UNIT_ALTERNATION + r"|％)"
+)
+_PLACEHOLDER_CHARS = set("xX×ｘＸ")
+_SENTENCE_END = "。！？!?；;\n"
+
+
+def _context(text: str, start: int, end: int) -> str:
+    left = max(0, start - _CONTEXT_RADIUS)
+    right = min(len(text), end + _CONTEXT_RADIUS)
+    for i in range(start - 1, left - 1, -1):
+        if text[i] in _SENTENCE_END:
+            left = i + 1
+            break
+    for i in range(end, right):
+        if text[i] in _SENTENCE_END:
+            right = i
+            break
+    return text[left:right].strip()
+
+
+def _inside_quotes(text: str, index: int) -> bool:
+    """Is ``index`` inside “…” (or 「…」)? Counted from the start of the text."""
+    depth = 0
+    for ch in text[:index]:
+        if ch in "“「":
+            depth += 1
+        elif ch in "”」" and depth:
+            depth -= 1
+    return depth > 0
+
+
+def _indicators_in(text: str, section_id: str | None, section_number: str | None
+                   ) -> list[dict]:
+    found: list[dict] = []
+    for match in _INDICATOR_RE.finditer(text):
+        start, end = match.span("value")
+        before = text[start - 1] if start else ""
+        # Glued to a placeholder, a Latin code or a longer number: not a figure on its own.
+        if before in _PLACEHOLDER_CHARS or (before.isascii() and before.isalnum()) \
+                or before in ".．":
+            continue
+        chinese = match.group("chinese")
+        if chinese is not None:
+            # 一个 is mostly "a"; 千家万户 and 百人 are idioms; 第三个 is an ordinal.
+            if chinese == "一" or set(chinese) <= set("十百千") and chinese != "十" \
+                    or before == "第" or _inside_quotes(text, start):
+                continue
+            number = chinese_numeral_value(chinese)
+            value_number = float(number) if number is not None else None
+        else:
+            digits = unicodedata.normalize("NFKC", match.group("arabic"))
+            try:
+                value_number = float(digits.replace(",", ""))
+            except ValueError:
+                value_number = None
+        unit = unicodedata.normalize("NFKC", match.group("unit"))
+        found.append({
+            "section_id": section_id,
+            "section_number": section_number,
+            "value": match.group("value") + (match.group("about") or ""),
+            "number": value_number,
+            "unit": unit,
+            "context": _context(text, match.start(), match.end()),
+        })
+    return found
+
+
+def extract_indicators(outline: dict) -> list[dict]:
+    """The quantitative statements of an outline, in document order."""
+    result: list[dict] = []
+    for text in outline.get("preamble", []):
+        result.extend(_indicators_in(text, None, None))
+    for section, _ in iter_sections(outline.get("sections", [])):
+        number = section.get("number", "").strip() or None
+        for text in [section.get("heading", "")] + list(section.get("paragraphs", [])):
+            result.extend(_indicators_in(text, section.get("id"), number))
+    for text in outline.get("closing", []):
+        result.extend(_indicators_in(text, None, None))
+    return result
