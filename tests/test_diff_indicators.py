@@ -179,3 +179,11 @@ def test_numbers_with_units_longest_unit_first(text, value, number, unit):
     assert (indicator["value"], indicator["number"], indicator["unit"]) == (value, number, unit)
     assert indicator["context"] == text
     assert unit in UNITS
+
+
+def test_ten_thousand_person_visits_are_one_unit():
+    from workflow.importer import import_text
+    from workflow.indicators import extract_indicators
+
+    found = extract_indicators(import_text("一、旅游\n接待游客12万人次，建成民宿1个。"))
+    assert [(i["value"], i["unit"]) for i in found] == [("12", "万人次"), ("1", "个")]

@@ -1,6 +1,7 @@
 """Content helpers shared by the services: limits, text hygiene, hashing, problems."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -58,6 +59,7 @@ def count_sections(sections: list[dict]) -> int:
     return sum(1 + count_sections(s.get("children", [])) for s in sections)
 
 
+@functools.cache
 def glyph_checker() -> Callable[[str], set[str]] | None:
     """The PDF fonts' coverage check, or None when the fonts are not installed here
     (then ``missing_glyph`` cannot be computed; the PDF job would fail loudly instead)."""

@@ -1,0 +1,135 @@
+"""A real browser (Debian's chromium, driven by Playwright) takes a report from paste to
+publication, in Chinese, at desktop and phone width, and saves screenshots.
+
+Runs wherever chromium is installed; CI installs it and sets CHENGBAO_REQUIRE_BROWSER=1
+so that a missing browser fails instead of skipping."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.helpers import CLEAN_TEXT, PASSWORD
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+if not CHROMIUM:
+    if os.environ.get("CHENGBAO_REQUIRE_BROWSER") == "1":
+        raise RuntimeError("chromium is required here (CHENGBAO_REQUIRE_BROWSER=1) but is not installed")
+    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+
+
+@pytest.fixture
+def server(app, world):
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+
+
+@pytest.fixture
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def _login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form:has(input[name=password]) button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.content()[:500]
+
+
+def _logout(page) -> None:
+    page.locator("form[action$='/logout'] button").first.click()
+    page.wait_for_load_state()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _act(page, action: str, reason: str | None = None) -> None:
+    form = page.locator(f"form:has(input[name=action][value={action}])").first
+    if reason is not None:  # the reason form opens from its summary button, as a person would click it
+        page.locator(f"details:has(input[name=action][value={action}]) > summary").first.click()
+        form.locator("textarea[name=comment]").fill(reason)
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def _state_badge(page) -> str:
+    classes = page.locator("span.badge[class*='state-']").first.get_attribute("class")
+    return next(c[len("state-"):] for c in classes.split() if c.startswith("state-"))
+
+
+def test_a_report_goes_from_paste_to_published_in_the_browser(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    _login(page, server, "qs_author")
+    assert "我的待办" in page.content()
+    page.goto(f"{server}/reports/new")
+    page.fill("input[name=title]", "青山镇2027年度工作计划<script>alert(1)</script>")
+    page.fill("input[name=year]", "2027")
+    page.fill("textarea[name=text]", CLEAN_TEXT)
+    _shot(page, "01-new-report")
+    page.locator("form:has(textarea[name=text]) button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "/reports/" in page.url
+    report_url = page.url
+    assert "发展特色产业" in page.content()
+    assert page.locator("h1").first.inner_text().endswith("<script>alert(1)</script>")  # shown, not run
+    assert _state_badge(page) == "draft"
+    _shot(page, "02-draft")
+    _act(page, "submit")
+    assert _state_badge(page) == "town_review"
+    _logout(page)
+
+    _login(page, server, "qs_reviewer")
+    page.goto(report_url)
+    _act(page, "approve")
+    assert _state_badge(page) == "district_review"
+    _logout(page)
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
+    phone.on("dialog", lambda dialog: dialog.accept())
+    _login(phone, server, "district_reviewer")
+    phone.goto(report_url)
+    _shot(phone, "03-district-review-phone")
+    _act(phone, "return", reason="民生部分请补充资金来源")
+    assert _state_badge(phone) == "draft"
+    assert "民生部分请补充资金来源" in phone.content()
+    _logout(phone)
+
+    _login(page, server, "qs_author")
+    page.goto(report_url)
+    _act(page, "submit")
+    _logout(page)
+    _login(page, server, "qs_reviewer")
+    page.goto(report_url)
+    _act(page, "approve")
+    _logout(page)
+
+    _login(phone, server, "district_reviewer")
+    phone.goto(report_url)
+    _act(phone, "approve")
+    assert _state_badge(phone) == "published"
+    _shot(phone, "04-published-phone")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
