@@ -302,7 +302,7 @@ def district_of(unit: OrgUnit) -> OrgUnit:
 def _outline_from(*, text: Any = None, outline: Any = None, docx: bytes | None = None,
                   previous: dict | None = None) -> tuple[dict, list[str]]:
     """Turn what the user gave (pasted text, a .docx, or an outline) into a validated outline."""
-    from .importer import ContentError, import_docx, import_text_with_report, validate_outline
+    from .importer import ContentError, import_docx_with_report, import_text_with_report, validate_outline
 
     given = [x is not None for x in (text, outline, docx)]
     if sum(given) != 1:
@@ -312,7 +312,7 @@ def _outline_from(*, text: Any = None, outline: Any = None, docx: bytes | None =
             cleaned = clean_text(text, field="text", max_chars=MAX_TEXT_CHARS)
             result, dropped = import_text_with_report(cleaned, previous=previous)
         elif docx is not None:
-            result, dropped = import_docx(docx, previous=previous), []
+            result, dropped = import_docx_with_report(docx, previous=previous)
         else:
             if not isinstance(outline, dict):
                 raise BadInput("outline 必须是对象 / outline must be an object")
@@ -474,3 +474,15 @@ def _section_ids(outline: dict) -> set[str]:
         ids.add(s.get("id"))
         stack.extend(s.get("children", []))
     return ids
+
+
+# --- used by the API
+
+
+def versions_with_submitters(report: Report) -> list[tuple[ReportVersion, str | None]]:
+    """The report's content versions, oldest first, each with the username of whoever
+    submitted it (None for the working draft). One query whatever the number of versions."""
+    versions = sorted(report.versions, key=lambda v: v.number)
+    ids = {v.submitted_by_id for v in versions if v.submitted_by_id is not None}
+    names = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
+    return [(v, names.get(v.submitted_by_id)) for v in versions]

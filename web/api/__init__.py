@@ -1,0 +1,1 @@
+"""The JSON API (``/api/v1``): bearer tokens, marshmallow schemas, a generated OpenAPI document."""

@@ -1,0 +1,80 @@
+"""Bearer tokens of the JSON API.
+
+A token is ``secrets.token_urlsafe(32)`` handed out once; the database keeps only its
+SHA-256 (``ApiToken.token_sha256``), so a leaked database does not leak usable tokens.
+The API never looks at the session cookie: a browser session without a token gets 401,
+which is also why the API needs no CSRF token.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from functools import lru_cache
+
+from flask import current_app, request
+from sqlalchemy import delete, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from workflow import models
+from workflow.db import db
+from workflow.models import ApiToken, User, utcnow
+
+BAD_CREDENTIALS = "用户名或密码错误 / wrong username or password"
+_MAX_TOKEN_CHARS = 200
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
+
+
+def issue_token(username: str, password: str) -> tuple[str, dt.datetime] | None:
+    """A new token for valid credentials of an active user, else None (the caller answers 401
+    with one message for an unknown user, a wrong password and an inactive account)."""
+    user = db.session.scalar(select(User).where(User.username == username)) if username else None
+    if user is None:
+        # Spend the same time as a real check, so timing does not tell which usernames exist.
+        check_password_hash(_dummy_hash(models.PASSWORD_HASH_METHOD), password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    expires_at = now + dt.timedelta(hours=current_app.config["API_TOKEN_HOURS"])
+    # Expired tokens of this user are of no use to anyone: tidy them while we are here.
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at <= now))
+    db.session.add(ApiToken(user_id=user.id, token_sha256=ApiToken.digest(token), created_at=now,
+                            expires_at=expires_at))
+    db.session.commit()
+    return token, expires_at
+
+
+def bearer_token() -> str | None:
+    """The token of the ``Authorization: Bearer …`` header, or None."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > _MAX_TOKEN_CHARS:
+        return None
+    return token
+
+
+def user_for_token(token: str | None) -> User | None:
+    """The active user the token belongs to, or None when the token is absent, unknown or expired."""
+    if token is None:
+        return None
+    row = db.session.execute(
+        select(ApiToken, User).join(User, ApiToken.user_id == User.id)
+        .where(ApiToken.token_sha256 == ApiToken.digest(token))
+    ).first()
+    if row is None:
+        return None
+    api_token, user = row
+    if api_token.expires_at <= utcnow() or not user.active:
+        return None
+    return user
+
+
+def revoke_token(token: str) -> None:
+    db.session.execute(delete(ApiToken).where(ApiToken.token_sha256 == ApiToken.digest(token)))
+    db.session.commit()

@@ -1,0 +1,346 @@
+"""The API's shapes as marshmallow schemas: request bodies are loaded (validated) with
+them, answers are dumped through them, and ``web.api.openapi`` describes the API from
+them, so the document cannot drift from what the code accepts and returns.
+
+Request bodies are strict: wrong JSON types, nulls where a value is required and unknown
+fields all answer 400 (an unknown field is most often a typo, e.g. ``coment``). Query
+strings are lenient about unknown parameters (cache-busters) but not about the values of
+known ones. Enumerations come from ``workflow.table``, the one source of those facts.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from workflow.table import ACTIONS, KINDS, STATES
+
+# Ids, versions and pages are bounded well inside a signed 64-bit column.
+_ID = validate.Range(min=1, max=2**53)
+
+
+class UtcDateTime(fields.DateTime):
+    """The database keeps naive UTC; the API says so: ``2026-01-05T08:30:00Z``."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.isoformat(timespec="seconds") + "Z"
+
+
+class OutlineField(fields.Raw):
+    """A report outline, passed through verbatim (the domain's importer validates it on the
+    way in); described in OpenAPI as a reference to the ``Outline`` schema."""
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+# ---------------------------------------------------------------- requests
+
+
+class TokenRequestSchema(StrictSchema):
+    username = fields.String(required=True, validate=validate.Length(max=200))
+    password = fields.String(required=True, validate=validate.Length(max=1024))
+
+
+class CreateReportSchema(StrictSchema):
+    org_unit_id = fields.Integer(required=True, strict=True, validate=_ID)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    year = fields.Integer(required=True, strict=True, metadata={"description": "2000–2100"})
+    title = fields.String(required=True, metadata={"description": "at most 200 characters, one line"})
+    text = fields.String(metadata={"description": "pasted plain text, imported into the outline; give text or outline"})
+    outline = OutlineField(metadata={"description": "an outline instead of text"})
+
+    @validates_schema
+    def _text_or_outline(self, data, **kwargs):
+        if ("text" in data) == ("outline" in data):
+            raise ValidationError("give exactly one of text or outline", "_schema")
+
+
+class UpdateReportSchema(StrictSchema):
+    version = fields.Integer(required=True, strict=True, validate=_ID,
+                             metadata={"description": "the report version the client saw (optimistic lock)"})
+    title = fields.String()
+    text = fields.String()
+    outline = OutlineField()
+
+    @validates_schema
+    def _not_both(self, data, **kwargs):
+        if "text" in data and "outline" in data:
+            raise ValidationError("give text or outline, not both", "_schema")
+
+
+class ActionRequestSchema(StrictSchema):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    version = fields.Integer(required=True, strict=True, validate=_ID)
+    comment = fields.String(allow_none=True, metadata={"description": "required (non-blank) for return"})
+
+
+class CommentRequestSchema(StrictSchema):
+    body = fields.String(required=True)
+    section_id = fields.String(allow_none=True, validate=validate.Length(max=64))
+
+
+class AnswerRequestSchema(StrictSchema):
+    status = fields.String(required=True, validate=validate.OneOf(("adopted", "explained")))
+    answer = fields.String(required=True)
+
+
+class ReportQuerySchema(Schema):
+    """The filters of ``GET /reports`` (query string)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    state = fields.String(validate=validate.OneOf(STATES))
+    year = fields.Integer(validate=validate.Range(min=1, max=9999))
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    org_unit_id = fields.Integer(validate=_ID, metadata={"description": "only reports at or below this unit"})
+    q = fields.String(validate=validate.Length(max=100), metadata={"description": "words in the title"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(validate=validate.Range(min=1, max=100))
+
+
+class DiffQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    from_ = fields.Integer(data_key="from", validate=_ID, metadata={"description": "default: to − 1 (or 1)"})
+    to = fields.Integer(validate=_ID, metadata={"description": "default: the current version"})
+
+
+# ---------------------------------------------------------------- answers
+
+
+class ResponseSchema(Schema):
+    """Answers may grow new keys (CONTRACT.md allows extensions): not closed in OpenAPI."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class ErrorBodySchema(ResponseSchema):
+    code = fields.String(required=True, metadata={"enum": [
+        "bad_request", "unauthorized", "forbidden", "not_found", "method_not_allowed", "conflict",
+        "too_large", "invalid"]})
+    message = fields.String(required=True)
+    problems = fields.List(fields.Nested(lambda: ProblemSchema()),
+                           metadata={"description": "422 on submit: the blocking problems"})
+    fields_ = fields.Dict(data_key="fields", metadata={"description": "400: what is wrong with which field"})
+
+
+class ErrorSchema(ResponseSchema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+class TokenSchema(ResponseSchema):
+    token = fields.String(required=True)
+    expires_at = UtcDateTime(required=True)
+
+
+class OrgUnitRefSchema(ResponseSchema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+
+
+class PositionSchema(ResponseSchema):
+    org_unit = fields.Nested(OrgUnitRefSchema, required=True)
+    role = fields.String(required=True)
+
+
+class MeSchema(ResponseSchema):
+    id = fields.Integer()
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    positions = fields.List(fields.Nested(PositionSchema), required=True)
+
+
+class OrgUnitNodeSchema(ResponseSchema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    division_code = fields.String(allow_none=True, metadata={"description": "12-digit 统计用区划代码"})
+    parent_id = fields.Integer(allow_none=True)
+    children = fields.List(fields.Nested(lambda: OrgUnitNodeSchema()), required=True)
+
+
+class OrgUnitTreeSchema(ResponseSchema):
+    items = fields.List(fields.Nested(OrgUnitNodeSchema), required=True,
+                        metadata={"description": "the roots of the caller's visible subtrees"})
+
+
+class SectionSchema(ResponseSchema):
+    id = fields.String(required=True)
+    level = fields.Integer(required=True)
+    number = fields.String(required=True, metadata={"description": "as written: 一、 (一) 1. (1), or empty"})
+    heading = fields.String(required=True)
+    paragraphs = fields.List(fields.String(), required=True)
+    children = fields.List(fields.Nested(lambda: SectionSchema()), required=True)
+    run_in = fields.Boolean(metadata={"description": "the heading runs into its first paragraph"})
+
+
+class OutlineSchema(ResponseSchema):
+    preamble = fields.List(fields.String(), required=True)
+    sections = fields.List(fields.Nested(SectionSchema), required=True)
+    closing = fields.List(fields.String(), required=True)
+
+
+class ProblemSchema(ResponseSchema):
+    code = fields.String(required=True, metadata={"description": "placeholder, numbering, empty_section, "
+                                                                 "missing_glyph (more may be added)"})
+    severity = fields.String(required=True, validate=validate.OneOf(("error", "warning")))
+    message = fields.String(required=True)
+    section_id = fields.String(allow_none=True)
+    excerpt = fields.String(allow_none=True)
+
+
+class HistoryEntrySchema(ResponseSchema):
+    action = fields.String(required=True)
+    from_ = fields.String(data_key="from", allow_none=True, required=True)
+    to = fields.String(required=True)
+    actor = fields.String(required=True, metadata={"description": "username"})
+    at = UtcDateTime(required=True)
+    version = fields.Integer(required=True, metadata={"description": "the content version acted on"})
+    comment = fields.String(allow_none=True, required=True)
+    content_sha256 = fields.String()
+
+
+class CommentSchema(ResponseSchema):
+    id = fields.Integer(required=True)
+    body = fields.String(required=True)
+    section_id = fields.String(allow_none=True, required=True)
+    author = fields.String(required=True, metadata={"description": "username"})
+    created_at = UtcDateTime(required=True)
+    version = fields.Integer(required=True, metadata={"description": "the content version commented on"})
+    status = fields.String(required=True, validate=validate.OneOf(("note", "open", "adopted", "explained")))
+    answer = fields.String(allow_none=True)
+    answered_by = fields.String(allow_none=True)
+    answered_at = UtcDateTime(allow_none=True)
+
+
+class PdfSchema(ResponseSchema):
+    status = fields.String(required=True, validate=validate.OneOf(("queued", "running", "ready", "failed")))
+    progress = fields.Integer(required=True, metadata={"description": "0–100"})
+    url = fields.String(allow_none=True, metadata={"description": "absolute URL of the PDF once ready"})
+    sha256 = fields.String(allow_none=True, metadata={"description": "SHA-256 of the signed file"})
+    archive_no = fields.String(allow_none=True)
+    stage = fields.String(allow_none=True, metadata={"description": "what the job is doing now"})
+
+
+class IndicatorSchema(ResponseSchema):
+    section_id = fields.String(allow_none=True, required=True)
+    section_number = fields.String(allow_none=True, required=True)
+    value = fields.String(required=True, metadata={"description": "the number as written, e.g. 11,000 or 三"})
+    number = fields.Float(allow_none=True, required=True)
+    unit = fields.String(required=True)
+    context = fields.String(required=True)
+
+
+class ReportSummarySchema(ResponseSchema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    year = fields.Integer(required=True)
+    state = fields.String(required=True, validate=validate.OneOf(STATES))
+    version = fields.Integer(required=True, metadata={"description": "the lock version to send back with writes"})
+    org_unit = fields.Nested(OrgUnitRefSchema, required=True)
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime(required=True)
+
+
+class ReportListSchema(ResponseSchema):
+    items = fields.List(fields.Nested(ReportSummarySchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class ReportSchema(ReportSummarySchema):
+    outline = OutlineField(required=True)
+    problems = fields.List(fields.Nested(ProblemSchema), required=True)
+    comments = fields.List(fields.Nested(CommentSchema), required=True)
+    history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
+    allowed_actions = fields.List(fields.String(validate=validate.OneOf(ACTIONS)), required=True)
+    pdf = fields.Nested(PdfSchema, allow_none=True, required=True)
+    content_version = fields.Integer(metadata={"description": "number of the current content version"})
+    content_sha256 = fields.String(metadata={"description": "the hash an approval is bound to"})
+    indicators = fields.List(fields.Nested(lambda: IndicatorSchema()),
+                             metadata={"description": "quantitative statements found in the text"})
+    dropped_lines = fields.List(fields.String(), metadata={
+        "description": "on create and update: pasted lines the importer left out (e.g. page residue)"})
+
+
+class VersionSchema(ResponseSchema):
+    number = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    title = fields.String(required=True)
+    created_at = UtcDateTime(required=True)
+    frozen_at = UtcDateTime(allow_none=True, required=True, metadata={"description": "null for the working draft"})
+    submitted_by = fields.String(allow_none=True, required=True)
+    current = fields.Boolean(required=True)
+
+
+class VersionListSchema(ResponseSchema):
+    items = fields.List(fields.Nested(VersionSchema), required=True)
+
+
+class TextOpSchema(ResponseSchema):
+    op = fields.String(required=True, validate=validate.OneOf(("equal", "insert", "delete")))
+    text = fields.String(required=True)
+
+
+class DiffEntrySchema(ResponseSchema):
+    section_id = fields.String(required=True, metadata={"description": "a section id, or preamble / closing"})
+    level = fields.Integer(required=True)
+    number = fields.String(required=True)
+    old_number = fields.String(allow_none=True, required=True, metadata={"description": "set when renumbered"})
+    heading = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("same", "changed", "added", "removed")))
+    heading_ops = fields.List(fields.Nested(TextOpSchema), required=True)
+    ops = fields.List(fields.Nested(TextOpSchema), required=True,
+                      metadata={"description": "the section's own paragraphs, joined by newlines"})
+
+
+class DiffStatsSchema(ResponseSchema):
+    changed = fields.Integer(required=True)
+    added = fields.Integer(required=True)
+    removed = fields.Integer(required=True)
+    chars_inserted = fields.Integer(required=True)
+    chars_deleted = fields.Integer(required=True)
+
+
+class DiffSchema(ResponseSchema):
+    from_ = fields.Integer(data_key="from", required=True)
+    to = fields.Integer(required=True)
+    changes = fields.List(fields.Nested(DiffEntrySchema), required=True,
+                          metadata={"description": "one entry per section, in the new version's order"})
+    stats = fields.Nested(DiffStatsSchema, required=True)
+
+
+class VerifyResultSchema(ResponseSchema):
+    valid = fields.Boolean(required=True)
+    status = fields.String(required=True)
+    sha256 = fields.String(required=True)
+    report_id = fields.Integer(allow_none=True)
+    archive_no = fields.String(allow_none=True)
+    signer = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    signed_at = UtcDateTime(allow_none=True)
+    message = fields.String(allow_none=True)
+
+
+# Registered as OpenAPI components, each under its class name without "Schema" (apispec's
+# default, and the name a nested schema registers itself under). The views' docstrings use them.
+COMPONENTS: tuple[type[Schema], ...] = (
+    ErrorSchema, TokenRequestSchema, TokenSchema, MeSchema, OrgUnitTreeSchema, OrgUnitNodeSchema, OutlineSchema,
+    SectionSchema, ProblemSchema, HistoryEntrySchema, CommentSchema, PdfSchema, IndicatorSchema,
+    ReportSummarySchema, ReportListSchema, ReportSchema, CreateReportSchema, UpdateReportSchema,
+    ActionRequestSchema, CommentRequestSchema, AnswerRequestSchema, VersionSchema, VersionListSchema,
+    DiffSchema, VerifyResultSchema,
+)

@@ -1,0 +1,112 @@
+"""Domain objects → the API's JSON shapes (dumped through ``web.api.schemas``).
+
+Text is returned verbatim: markup in a title is data here; escaping is the HTML layer's job.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+
+from workflow import services
+from workflow.models import Comment, OrgUnit, Publication, Report, User
+
+from . import schemas
+
+_summary = schemas.ReportSummarySchema()
+_report = schemas.ReportSchema()
+_comment = schemas.CommentSchema()
+
+
+def unit_ref(unit: OrgUnit) -> dict:
+    return {"id": unit.id, "name": unit.name, "kind": unit.kind}
+
+
+def me(user: User) -> dict:
+    return schemas.MeSchema().dump({
+        "id": user.id, "username": user.username, "display_name": user.display_name,
+        "positions": [{"org_unit": unit_ref(p.org_unit), "role": p.role}
+                      for p in sorted(user.positions, key=lambda p: (p.org_unit.path, p.role))],
+    })
+
+
+def org_tree(units: list[OrgUnit]) -> dict:
+    """Nest the visible units; a unit whose parent is not visible is a root."""
+    nodes = {u.id: {"id": u.id, "name": u.name, "kind": u.kind, "division_code": u.division_code,
+                    "parent_id": u.parent_id, "children": []} for u in units}
+    roots = []
+    for u in sorted(units, key=lambda u: u.id):
+        parent = nodes.get(u.parent_id) if u.parent_id is not None else None
+        (parent["children"] if parent is not None else roots).append(nodes[u.id])
+    return schemas.OrgUnitTreeSchema().dump({"items": roots})
+
+
+def _summary_dict(report: Report) -> dict:
+    return {"id": report.id, "title": report.title, "kind": report.kind, "year": report.year,
+            "state": report.state, "version": report.version, "org_unit": unit_ref(report.org_unit),
+            "created_at": report.created_at, "updated_at": report.updated_at}
+
+
+def report_page(page: services.Page) -> dict:
+    return schemas.ReportListSchema().dump({
+        "items": [_summary_dict(r) for r in page.items], "total": page.total, "page": page.page,
+        "per_page": page.per_page,
+    })
+
+
+def comment(c: Comment) -> dict:
+    return _comment.dump(_comment_dict(c))
+
+
+def _comment_dict(c: Comment) -> dict:
+    return {"id": c.id, "body": c.body, "section_id": c.section_id, "author": c.author.username,
+            "created_at": c.created_at, "version": c.version_number, "status": c.status, "answer": c.answer,
+            "answered_by": c.answered_by.username if c.answered_by else None, "answered_at": c.answered_at}
+
+
+def pdf_status(report: Report, pub: Publication | None) -> dict | None:
+    if pub is None:
+        return None
+    ready = pub.status == "ready"
+    return {"status": pub.status, "progress": pub.progress,
+            "url": url_for("api.report_pdf", report_id=report.id, _external=True) if ready else None,
+            "sha256": pub.file_sha256, "archive_no": pub.archive_no, "stage": pub.stage}
+
+
+def _indicators(outline: dict) -> list[Any] | None:
+    try:
+        from workflow.indicators import extract_indicators
+    except ImportError:  # that part of the domain is not installed here
+        return None
+    return extract_indicators(outline)
+
+
+def verify_result(result: Any) -> dict:
+    """``pdf.verify.VerifyResult`` as the API answers it."""
+    data = {name: getattr(result, name, None) for name in
+            ("valid", "status", "sha256", "report_id", "archive_no", "signer", "reason", "signed_at", "message")}
+    data["valid"] = bool(data["valid"])
+    return schemas.VerifyResultSchema().dump(data)
+
+
+def report(actor: User, report: Report, *, dropped_lines: list[str] | None = None) -> dict:
+    """The full report as the actor sees it (allowed actions are the actor's)."""
+    current = report.current
+    data = _summary_dict(report) | {
+        "outline": current.outline,
+        "problems": current.problems or [],
+        "comments": [_comment_dict(c) for c in services.comments_of(report)],
+        "history": [{"action": e.action, "from_": e.from_state, "to": e.to_state, "actor": e.actor.username,
+                     "at": e.created_at, "version": e.version_number, "comment": e.comment,
+                     "content_sha256": e.content_sha256} for e in services.history(report)],
+        "allowed_actions": services.allowed_actions(actor, report),
+        "pdf": pdf_status(report, services.publication_of(report)),
+        "content_version": current.number,
+        "content_sha256": current.content_sha256,
+    }
+    indicators = _indicators(current.outline)
+    if indicators is not None:
+        data["indicators"] = indicators
+    if dropped_lines is not None:
+        data["dropped_lines"] = dropped_lines
+    return _report.dump(data)
