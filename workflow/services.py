@@ -20,7 +20,7 @@ from .db import db
 from .errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge
 from .guards import GUARDS, INPUT_GUARDS, GuardContext
 from .models import AuditEvent, Comment, OrgUnit, Publication, Report, ReportVersion, User, utcnow
-from .scope import can_see_report, report_filter, roles_for, unit_filter
+from .scope import can_see_report, can_see_unit, report_filter, roles_for, unit_filter
 from .table import (AUTHOR, DISTRICT_KINDS, DRAFT, EDIT_ROLE, EDITABLE_STATES, KINDS, PUBLISHED, STATES,
                     TOWN_KINDS, TRANSITIONS, Transition, transition_for, transitions_from)
 
@@ -359,7 +359,7 @@ def create_report(actor: User, *, org_unit_id: Any, kind: Any, year: Any, title:
     """A new draft for a town, by an author of that town."""
     unit_i, kind_s, year_i = _validate_meta(org_unit_id, kind, year)
     unit = db.session.get(OrgUnit, unit_i) if 0 < unit_i < 2**62 else None
-    if unit is None or not can_see_report_unit(actor, unit):
+    if unit is None or not can_see_unit(actor, unit):
         raise NotFound("单位不存在 / org unit not found")
     if unit.kind not in TOWN_KINDS:
         raise Invalid("报告须由镇（乡、街道）填报 / reports belong to a town-level unit")
@@ -378,12 +378,6 @@ def create_report(actor: User, *, org_unit_id: Any, kind: Any, year: Any, title:
     audit.append(report, actor, "create", None, DRAFT, 1, sha, None)
     db.session.commit()
     return Saved(get_report(actor, report.id), dropped)
-
-
-def can_see_report_unit(actor: User, unit: OrgUnit) -> bool:
-    from .scope import can_see_unit
-
-    return can_see_unit(actor, unit)
 
 
 def update_draft(actor: User, report_id: Any, *, version: Any, title: Any = None, text: Any = None,
