@@ -1,0 +1,376 @@
+"""The PDF fonts: configuration, one-time registration with ReportLab, glyph coverage.
+
+Four roles, as GB/T 9704-2012 names them: ``body`` (仿宋), ``heiti`` (黑体, first-level
+headings), ``kaiti`` (楷体, second-level headings) and ``title`` (小标宋, the title and the
+发文机关标志). Each role points at a TrueType file (``.ttf`` or a ``.ttc`` collection plus
+a subfont index), so an office that owns licensed 方正 fonts points at those; the free
+defaults are Debian's AR PL and WenQuanYi fonts.
+
+Fonts are embedded as TrueType subsets with a ToUnicode map (ReportLab ``TTFont``), so
+``pdftotext`` gives the text back. ReportLab's built-in CID font STSong-Light is never
+used: it is not embedded and renders differently on every machine.
+
+Registration parses a 20 MB collection (≈50 ms per face), so faces are loaded once per
+process and shared by every render; the character coverage of each face is kept as a
+frozenset for :func:`missing_glyphs`.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import threading
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+__all__ = [
+    "FontConfig",
+    "FontFile",
+    "FontsMissing",
+    "LoadedFont",
+    "clean_text",
+    "glyph_path",
+    "load_fonts",
+    "missing_glyphs",
+]
+
+ROLES = ("body", "heiti", "kaiti", "title")
+
+_ARPHIC = Path("/usr/share/fonts/truetype/arphic")
+_WQY = Path("/usr/share/fonts/truetype/wqy")
+
+# Which Debian package ships each default file, for the error message.
+_DEBIAN_PACKAGES = {
+    str(_ARPHIC / "uming.ttc"): "fonts-arphic-uming",
+    str(_ARPHIC / "ukai.ttc"): "fonts-arphic-ukai",
+    str(_WQY / "wqy-microhei.ttc"): "fonts-wqy-microhei",
+    str(_WQY / "wqy-zenhei.ttc"): "fonts-wqy-zenhei",
+}
+
+_ROLE_LABELS = {
+    "body": "正文 (仿宋-style)",
+    "heiti": "一级标题 (黑体-style)",
+    "kaiti": "二级标题 (楷体-style)",
+    "title": "标题 (小标宋-style)",
+}
+
+
+class FontsMissing(RuntimeError):
+    """A configured font file is absent or unreadable; the message says what to install."""
+
+
+@dataclass(frozen=True)
+class FontFile:
+    """One face: a TrueType file, the face's index inside a ``.ttc`` collection, and an
+    optional synthetic emboldening (stroke width as a fraction of the type size) for a
+    light face standing in for a heavy one (AR PL UMing standing in for 小标宋)."""
+
+    path: str
+    subfont: int = 0
+    embolden: float = 0.0
+
+
+@dataclass(frozen=True)
+class FontConfig:
+    """The four faces of a document. ``FontConfig.default()`` uses Debian's free fonts."""
+
+    body: FontFile
+    heiti: FontFile
+    kaiti: FontFile
+    title: FontFile
+
+    @classmethod
+    def default(cls) -> FontConfig:
+        # UMing/UKai "CN" faces (index 0) have mainland punctuation placement (，。 sit
+        # low left); UMing is a 明体/宋体 design: the closest free relative of 仿宋 and,
+        # emboldened, of 小标宋. WenQuanYi Micro Hei is a clean 黑体.
+        uming = str(_ARPHIC / "uming.ttc")
+        return cls(
+            body=FontFile(uming, 0),
+            heiti=FontFile(str(_WQY / "wqy-microhei.ttc"), 0),
+            kaiti=FontFile(str(_ARPHIC / "ukai.ttc"), 0),
+            title=FontFile(uming, 0, embolden=0.035),
+        )
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any] | None) -> FontConfig:
+        """Build a config from application settings (e.g. ``PDF_FONTS``): each role maps
+        to a path, a ``(path, subfont)`` pair or ``{"path", "subfont", "embolden"}``;
+        roles left out keep their defaults."""
+        base = cls.default()
+        if not mapping:
+            return base
+        unknown = set(mapping) - set(ROLES)
+        if unknown:
+            raise ValueError(f"unknown font roles {sorted(unknown)}; expected {ROLES}")
+        chosen: dict[str, FontFile] = {}
+        for role in ROLES:
+            value = mapping.get(role)
+            if value is None:
+                chosen[role] = getattr(base, role)
+            elif isinstance(value, FontFile):
+                chosen[role] = value
+            elif isinstance(value, (str, Path)):
+                chosen[role] = FontFile(str(value))
+            elif isinstance(value, Mapping):
+                chosen[role] = FontFile(str(value["path"]), int(value.get("subfont", 0)),
+                                        float(value.get("embolden", 0.0)))
+            else:
+                path, subfont = value
+                chosen[role] = FontFile(str(path), int(subfont))
+        return cls(**chosen)
+
+    def role(self, name: str) -> FontFile:
+        return getattr(self, name)
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedFont:
+    """A face registered with ReportLab under ``name``, with its metrics and coverage."""
+
+    name: str
+    file: FontFile
+    widths: Mapping[int, float]  # code point → advance in 1/1000 em
+    default_width: float
+    cmap: frozenset[int]
+    units_per_em: int
+    ttfont: TTFont
+
+    def advance(self, ch: str, size: float) -> float:
+        """Advance width of ``ch`` at ``size`` pt (without any character spacing)."""
+        return self.widths.get(ord(ch), self.default_width) * size / 1000.0
+
+    def has(self, ch: str) -> bool:
+        return ord(ch) in self.cmap
+
+
+_lock = threading.Lock()
+_loaded: dict[tuple[str, int], LoadedFont] = {}
+
+
+def _missing_message(role: str, file: FontFile, detail: str) -> str:
+    package = _DEBIAN_PACKAGES.get(file.path)
+    how = (f"install it with `apt-get install {package}`" if package
+           else "install that font or point the PDF font configuration (PDF_FONTS) at another file")
+    return (f"PDF font for {_ROLE_LABELS.get(role, role)} is not usable: {file.path} "
+            f"(subfont {file.subfont}): {detail}; {how}. All default fonts: "
+            "apt-get install fonts-arphic-uming fonts-arphic-ukai fonts-wqy-microhei")
+
+
+def _load(role: str, file: FontFile) -> LoadedFont:
+    key = (file.path, file.subfont)
+    font = _loaded.get(key)
+    if font is not None:
+        return font
+    with _lock:
+        font = _loaded.get(key)
+        if font is not None:
+            return font
+        if not Path(file.path).is_file():
+            raise FontsMissing(_missing_message(role, file, "file not found"))
+        digest = hashlib.sha1(f"{file.path}\0{file.subfont}".encode()).hexdigest()[:8]
+        name = f"Chengbao-{Path(file.path).stem}-{file.subfont}-{digest}"
+        try:
+            ttfont = TTFont(name, file.path, subfontIndex=file.subfont)
+        except (TTFError, OSError, ValueError) as exc:
+            raise FontsMissing(_missing_message(role, file, str(exc))) from exc
+        face = ttfont.face
+        if not face.charToGlyph:
+            raise FontsMissing(_missing_message(role, file, "no Unicode character map"))
+        pdfmetrics.registerFont(ttfont)
+        font = LoadedFont(
+            name=name,
+            file=file,
+            widths=dict(face.charWidths),
+            default_width=float(face.defaultWidth),
+            cmap=frozenset(face.charToGlyph),
+            units_per_em=int(face.unitsPerEm),
+            ttfont=ttfont,
+        )
+        _loaded[key] = font
+        return font
+
+
+def load_fonts(config: FontConfig | None = None) -> dict[str, LoadedFont]:
+    """The four faces of ``config`` (default: Debian's), registered with ReportLab.
+
+    Raises :class:`FontsMissing` naming the file and the Debian package to install."""
+    config = config or FontConfig.default()
+    return {f.name: _load(f.name, getattr(config, f.name)) for f in fields(config)}
+
+
+# ---- text hygiene ---------------------------------------------------------------------------
+
+# Control (Cc), format (Cf: BOM, zero-width and bidi controls) and lone surrogates (Cs)
+# are dropped: they have no glyph, and bidi overrides could make the printed text differ
+# from the stored one. Tabs and line breaks become spaces.
+_DROP_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+_AS_SPACE = frozenset("\t\n\r\v\f\u2028\u2029\x85")
+_SPACES = re.compile(" {2,}")
+
+
+@lru_cache(maxsize=4096)
+def _dropped(ch: str) -> bool:
+    return ch not in _AS_SPACE and unicodedata.category(ch) in _DROP_CATEGORIES
+
+
+def clean_text(text: str) -> str:
+    """``text`` as it will be printed: control and format characters removed, line
+    breaks and tabs turned into spaces, runs of spaces collapsed, ends trimmed."""
+    if not text:
+        return ""
+    out = "".join(" " if ch in _AS_SPACE else ch for ch in text if not _dropped(ch))
+    return _SPACES.sub(" ", out).strip()
+
+
+def missing_glyphs(text: str, fonts: FontConfig | None = None) -> set[str]:
+    """The characters of ``text`` that the body font cannot draw (they would print as
+    empty boxes). Whitespace and the control characters the renderer drops are ignored.
+
+    Headings fall back to the body face for characters their own face lacks, so the
+    body face's coverage is the one that matters."""
+    cmap = load_fonts(fonts)["body"].cmap
+    return {ch for ch in set(text)
+            if ord(ch) not in cmap and not ch.isspace() and not _dropped(ch)}
+
+
+# ---- glyph outlines (for the seal, which is drawn as vector paths, not as text) -----------
+
+PathOp = tuple  # ("M", x, y) | ("L", x, y) | ("Q", cx, cy, x, y) | ("Z",), in em units
+
+
+def _contours_of(face: Any, glyph: int, depth: int = 0) -> list[list[tuple[float, float, bool]]]:
+    """The contours of TrueType glyph ``glyph``: lists of (x, y, on_curve) in font units."""
+    if depth > 8 or glyph + 1 >= len(face.glyphPos):
+        return []
+    start = face.get_table_pos("glyf")[0] + face.glyphPos[glyph]
+    end = face.get_table_pos("glyf")[0] + face.glyphPos[glyph + 1]
+    data = face._ttf_data[start:end]
+    if len(data) < 10:
+        return []
+    (n_contours,) = struct.unpack_from(">h", data, 0)
+    pos = 10
+    if n_contours >= 0:
+        end_points = struct.unpack_from(f">{n_contours}H", data, pos)
+        pos += 2 * n_contours
+        (instructions,) = struct.unpack_from(">H", data, pos)
+        pos += 2 + instructions
+        n_points = end_points[-1] + 1 if end_points else 0
+        flags: list[int] = []
+        while len(flags) < n_points:
+            flag = data[pos]
+            pos += 1
+            flags.append(flag)
+            if flag & 0x08:  # REPEAT
+                flags.extend([flag] * data[pos])
+                pos += 1
+        del flags[n_points:]
+
+        def coords(short_bit: int, same_bit: int) -> list[int]:
+            nonlocal pos
+            value, out = 0, []
+            for flag in flags:
+                if flag & short_bit:
+                    delta = data[pos]
+                    pos += 1
+                    value += delta if flag & same_bit else -delta
+                elif not flag & same_bit:
+                    value += struct.unpack_from(">h", data, pos)[0]
+                    pos += 2
+                out.append(value)
+            return out
+
+        xs = coords(0x02, 0x10)
+        ys = coords(0x04, 0x20)
+        contours, first = [], 0
+        for last in end_points:
+            contours.append([(xs[i], ys[i], bool(flags[i] & 1)) for i in range(first, last + 1)])
+            first = last + 1
+        return contours
+    # Composite glyph: components placed by x/y offsets, optionally scaled.
+    contours = []
+    more = True
+    while more:
+        flags_c, component = struct.unpack_from(">HH", data, pos)
+        pos += 4
+        if flags_c & 0x0001:
+            dx, dy = struct.unpack_from(">hh", data, pos)
+            pos += 4
+        else:
+            dx, dy = struct.unpack_from(">bb", data, pos)
+            pos += 2
+        if not flags_c & 0x0002:  # point-matching placement: rare in CJK fonts
+            dx = dy = 0
+        a, b, c, d = 1.0, 0.0, 0.0, 1.0
+        if flags_c & 0x0008:
+            a = d = struct.unpack_from(">h", data, pos)[0] / 16384
+            pos += 2
+        elif flags_c & 0x0040:
+            a, d = (v / 16384 for v in struct.unpack_from(">hh", data, pos))
+            pos += 4
+        elif flags_c & 0x0080:
+            a, b, c, d = (v / 16384 for v in struct.unpack_from(">hhhh", data, pos))
+            pos += 8
+        for contour in _contours_of(face, component, depth + 1):
+            contours.append([(a * x + c * y + dx, b * x + d * y + dy, on) for x, y, on in contour])
+        more = bool(flags_c & 0x0020)
+    return contours
+
+
+@lru_cache(maxsize=512)
+def _glyph_path_cached(font_key: tuple[str, int], ch: str) -> tuple[PathOp, ...]:
+    font = _loaded[font_key]
+    face = font.ttfont.face
+    glyph = face.charToGlyph.get(ord(ch))
+    if glyph is None:
+        return ()
+    scale = 1.0 / font.units_per_em
+    ops: list[PathOp] = []
+    for contour in _contours_of(face, glyph):
+        if not contour:
+            continue
+        pts = [(x * scale, y * scale, on) for x, y, on in contour]
+        # Start on an on-curve point (or the midpoint of two off-curve ones).
+        if pts[0][2]:
+            start = pts[0]
+            rest = pts[1:] + [pts[0]]
+        elif pts[-1][2]:
+            start = pts[-1]
+            rest = pts
+        else:
+            start = ((pts[0][0] + pts[-1][0]) / 2, (pts[0][1] + pts[-1][1]) / 2, True)
+            rest = pts + [start]
+        ops.append(("M", start[0], start[1]))
+        control = None
+        for x, y, on in rest:
+            if on:
+                if control is None:
+                    ops.append(("L", x, y))
+                else:
+                    ops.append(("Q", control[0], control[1], x, y))
+                    control = None
+            else:
+                if control is not None:  # two off-curve points imply an on-curve midpoint
+                    mx, my = (control[0] + x) / 2, (control[1] + y) / 2
+                    ops.append(("Q", control[0], control[1], mx, my))
+                control = (x, y)
+        if control is not None:
+            ops.append(("Q", control[0], control[1], start[0], start[1]))
+        ops.append(("Z",))
+    return tuple(ops)
+
+
+def glyph_path(font: LoadedFont, ch: str) -> tuple[PathOp, ...]:
+    """The outline of ``ch`` in ``font`` as path operations in em units (origin on the
+    baseline at the glyph's left edge); empty when the font lacks the character.
+
+    The seal's lettering is drawn from these outlines so that it is part of the seal's
+    artwork: it is neither extracted by ``pdftotext`` nor selectable as text."""
+    return _glyph_path_cached((font.file.path, font.file.subfont), ch)

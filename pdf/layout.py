@@ -1,0 +1,135 @@
+"""Every page-layout number of the published PDF, in one place (GB/T 9704-2012).
+
+All lengths are PDF points (1/72 inch) unless a name says otherwise; ``MM`` converts.
+The renderer (``pdf.render``) and the tests import these names; nothing else should
+hard-code a position.
+
+The 28-character grid
+---------------------
+GB/T 9704-2012 asks for a 156 mm wide type area holding exactly 28 characters of 3号
+(16 pt) text, i.e. a character pitch of 156 mm / 28 = 5.571 mm = 15.793 pt, which is
+narrower than the 16 pt (5.644 mm) em of the font. Word processors solve this with a
+"document grid" that condenses the spacing; we do the same explicitly: glyphs are drawn
+at 16 pt and every character advance is shortened by ``BODY_CHAR_SPACE`` (−0.207 pt, the
+PDF ``Tc`` operator). The sidebearings of CJK glyphs absorb the 0.2 pt, so nothing
+touches, and 28 full-width characters measure exactly 156 mm. Justified lines add
+a positive amount on top of that, spread over the gaps between the characters.
+
+Vertical grid: 22 lines at a pitch of 28.95 pt starting at the top margin. Text sits in
+its line "band" with the 1 em ideographic box centred vertically, as WPS and Word do
+with a document grid.
+"""
+from __future__ import annotations
+
+from reportlab.lib.colors import CMYKColor
+from reportlab.lib.pagesizes import A4
+
+MM = 72 / 25.4
+
+# ---- page and type area ---------------------------------------------------------------
+PAGE_WIDTH, PAGE_HEIGHT = A4  # 595.28 × 841.89 pt
+MARGIN_TOP = 37 * MM  # 天头: paper top edge to type-area top edge
+MARGIN_LEFT = 28 * MM  # 订口: paper left edge to type-area left edge
+TYPE_WIDTH = 156 * MM  # 版心宽
+TYPE_HEIGHT = 225 * MM  # 版心高
+TYPE_LEFT = MARGIN_LEFT
+TYPE_RIGHT = MARGIN_LEFT + TYPE_WIDTH
+TYPE_TOP = PAGE_HEIGHT - MARGIN_TOP  # in PDF coordinates (origin bottom left)
+TYPE_BOTTOM = TYPE_TOP - TYPE_HEIGHT
+
+# ---- the grid ---------------------------------------------------------------------------
+LINES_PER_PAGE = 22
+CHARS_PER_LINE = 28
+LINE_PITCH = 28.95  # 22 × 28.95 = 636.9 pt ≤ 637.8 pt (225 mm)
+CHAR_PITCH = TYPE_WIDTH / CHARS_PER_LINE  # 15.793 pt = 5.571 mm
+
+# ---- type sizes (字号) ---------------------------------------------------------------------
+BODY_SIZE = 16.0  # 3号: body, headings, 发文字号, signature block
+TITLE_SIZE = 22.0  # 2号: the title
+PAGE_NUMBER_SIZE = 14.0  # 4号: page numbers and 版记
+SMALL_SIZE = 9.0  # the verification note next to the QR code (not regulated)
+
+BODY_CHAR_SPACE = CHAR_PITCH - BODY_SIZE  # −0.207 pt: see "The 28-character grid"
+TITLE_CHAR_SPACE = 0.0
+# Justification may widen gaps by at most this much (in em) before a line is set
+# ragged instead; only an over-long unbreakable Latin run can make that happen.
+MAX_JUSTIFY_EXTRA_EM = 0.6
+
+PARAGRAPH_INDENT_CHARS = 2  # 每个自然段左空二字
+
+# Ideographic em box: top at 0.88 em above the baseline, bottom 0.12 em below
+# (the AR PL fonts' ascent/descent exactly; close enough for others).
+EM_ASCENT = 0.88
+
+
+def band_top(band: int) -> float:
+    """Top edge (PDF y) of grid line ``band`` (0-based) of the type area."""
+    return TYPE_TOP - band * LINE_PITCH
+
+
+def baseline(band: int, size: float = BODY_SIZE) -> float:
+    """Baseline (PDF y) of text of ``size`` set in grid line ``band``: em box centred."""
+    return band_top(band) - (LINE_PITCH - size) / 2 - EM_ASCENT * size
+
+
+# ---- 版头 (header of page 1) ---------------------------------------------------------------
+# 发文机关标志: red, title face, centred; its top edge 35 mm below the type-area top
+# (GB/T 9704-2012 §7.2.1 for 下行文/平行文). Size: as large as fits, capped.
+ISSUER_MARK_OFFSET = 35 * MM
+ISSUER_MARK_MAX_SIZE = 52.0
+ISSUER_MARK_WIDTH_FRACTION = 0.94  # of the type width at most
+# 发文字号: two blank lines under the mark, centred, 3号 body face.
+DOC_NUMBER_GAP_LINES = 2
+# 红色分隔线: 4 mm under the 发文字号, as wide as the type area.
+RED_RULE_GAP = 4 * MM
+RED_RULE_WIDTH = 0.35 * MM * 2  # a visibly solid rule (the standard leaves it open)
+# The title starts after two blank grid lines under the red rule.
+TITLE_GAP_LINES = 2
+TITLE_MAX_CHARS = 20  # 22 pt in 156 mm; long titles wrap into balanced centred lines
+
+# ---- page numbers (页码) -------------------------------------------------------------------
+PAGE_NUMBER_GAP = 7 * MM  # 一字线上距版心下边缘 7 mm
+PAGE_NUMBER_INSET = PAGE_NUMBER_SIZE  # 单页码居右空一字, 双页码居左空一字
+# The dashes of CJK fonts sit about 0.38 em above the baseline, so the baseline is that
+# much lower than the dash line.
+PAGE_NUMBER_BASELINE = TYPE_BOTTOM - PAGE_NUMBER_GAP - 0.38 * PAGE_NUMBER_SIZE
+
+# ---- signature block (发文机关署名, 成文日期, 印章) -------------------------------------------------
+DATE_RIGHT_INSET_CHARS = 4  # 成文日期右空四字
+# Grid lines after the last body line: the 署名 goes on the 3rd, the date on the 4th, so
+# the seal (centred a little above the boundary between them) has its top within one
+# line of the body text, as §7.3.5.1 requires.
+SIGNATURE_NAME_OFFSET = 3
+SIGNATURE_DATE_OFFSET = 4
+SEAL_DIAMETER = 42 * MM  # 国家机关公章直径 4.2 cm
+SEAL_RADIUS = SEAL_DIAMETER / 2
+SEAL_CENTRE_ABOVE_TEXT = 6.0  # 署名和日期居印章中心偏下
+SEAL_RING_WIDTH = 1.2 * MM
+SEAL_STAR_RADIUS = 7 * MM
+SEAL_TEXT_SIZE = 8.2 * MM  # cap height-ish of the arc text
+SEAL_TEXT_RADIUS = SEAL_RADIUS - SEAL_RING_WIDTH - 1.0 * MM  # outer edge of the arc text
+SEAL_TEXT_MIN_SPAN_DEG = 100.0
+SEAL_TEXT_MAX_SPAN_DEG = 250.0
+SEAL_TEXT_DEG_PER_CHAR = 32.0
+SEAL_TEXT_STROKE = 1.1  # pt: emboldens the light Ming face into seal-like lettering
+SEAL_OPACITY = 0.9  # ink over black text: multiply blend lets the text show through
+
+# ---- last-page footer: QR code and 版记 -----------------------------------------------------
+# 版记 sits at the bottom of the type area of the last page: a thick rule, the
+# 报送单位 / 归档编号 row, a thin rule, the 印发机关 / 印发日期 row, a thick rule.
+IMPRINT_ROW_HEIGHT = 0.9 * LINE_PITCH
+IMPRINT_THICK_RULE = 0.35 * MM
+IMPRINT_THIN_RULE = 0.25 * MM
+IMPRINT_SIDE_INSET = PAGE_NUMBER_SIZE  # 左右各空一字
+QR_SIZE = 20 * MM
+QR_QUIET_MODULES = 1
+QR_GAP_ABOVE_IMPRINT = 3 * MM
+QR_TEXT_GAP = 3 * MM
+# The last grid line the body may use on the page that carries the signature block;
+# beyond it the seal would run into the QR code and 版记, so the last two body lines
+# move to a new page with the signature (never a signature page without body text).
+SIGNATURE_LAST_BODY_BAND = 12
+SIGNATURE_CARRY_LINES = 2
+
+# ---- colour -------------------------------------------------------------------------------
+RED = CMYKColor(0, 0.8, 0.8, 0)  # 红色: C0 M80 Y80 K0

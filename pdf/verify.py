@@ -1,0 +1,191 @@
+"""Check an uploaded PDF: is it a published report, signed by a district key issued by
+our CA, and unaltered since?
+
+Statuses (``VerifyResult.status``):
+
+* ``valid`` — the signature is intact, made by a certificate that chains to one of the
+  trust roots, and nothing but long-term-validation data was added after it;
+* ``tampered`` — the signed bytes no longer match their digest, the signature value is
+  wrong, or the file was changed after signing (pyHanko's difference analysis against
+  the certification signature's "no changes" policy);
+* ``untrusted`` — intact, but the signer's certificate does not chain to our roots;
+* ``unsigned`` — a readable PDF without a signature;
+* ``malformed`` — not a PDF pyHanko can read (never an exception).
+
+The archive number and report id come from the document information dictionary of the
+*signed revision* (``/ChengbaoArchiveNo``, ``/ChengbaoReportId``, written by
+``pdf.render``), so they are covered by the signature; they are reported only when the
+signature is intact (``valid`` or ``untrusted``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Literal
+
+from asn1crypto import pem, x509
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+from .render import INFO_ARCHIVE_NO, INFO_REPORT_ID
+from .signing import CA_CERT_FILE
+
+__all__ = ["Status", "VerifyResult", "trust_roots", "verify_pdf"]
+
+log = logging.getLogger(__name__)
+
+Status = Literal["valid", "tampered", "untrusted", "unsigned", "malformed"]
+
+_MESSAGES: dict[str, str] = {
+    "valid": "签名有效：文件自签发后未被改动，签名证书可信。",
+    "tampered": "文件已被改动：签名后的内容与签名不符，本文件不是原始发布件。",
+    "untrusted": "签名完整，但签名证书不是由本系统信任的机构签发，无法确认发布机关。",
+    "unsigned": "文件没有电子签名，无法核验。",
+    "malformed": "无法读取该文件：不是有效的 PDF 文件或文件已损坏。",
+}
+
+_ACCEPTED_LEVELS = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+_ROOT_SUFFIXES = (".pem", ".crt", ".cer", ".der")
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    valid: bool
+    status: Status
+    sha256: str  # of the bytes as uploaded
+    signer: str | None  # the signing certificate's common name
+    signed_at: dt.datetime | None
+    reason: str | None
+    archive_no: str | None
+    report_id: int | None
+    message: str  # for people, in Chinese
+
+
+def trust_roots(keys_dir: Path | str) -> list[Path]:
+    """The CA certificates to trust, found under the keys directory: the development CA
+    (``ca.cert.pem`` or ``ca/ca.cert.pem``, as :func:`pdf.signing.create_dev_ca` writes
+    it) and any certificate files an admin put in ``trust/`` (production CAs)."""
+    base = Path(keys_dir)
+    found = [p for p in (base / CA_CERT_FILE, base / "ca" / CA_CERT_FILE) if p.is_file()]
+    trust_dir = base / "trust"
+    if trust_dir.is_dir():
+        found.extend(sorted(p for p in trust_dir.iterdir()
+                            if p.is_file() and p.suffix.lower() in _ROOT_SUFFIXES))
+    return found
+
+
+def _certificates(roots: list[Path | bytes]) -> list[x509.Certificate]:
+    """Parse the trust roots; an unreadable one is logged and skipped (it can only make
+    documents look untrusted, never trusted)."""
+    certs = []
+    for root in roots:
+        try:
+            data = root if isinstance(root, bytes) else Path(root).read_bytes()
+            if pem.detect(data):
+                found = [x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
+            else:
+                found = [x509.Certificate.load(data)]
+            for cert in found:
+                cert.native  # parse now: asn1crypto is lazy, a broken root must fail here
+            certs.extend(found)
+        except Exception as exc:
+            log.warning("verify: trust root %s unusable: %s",
+                        root if not isinstance(root, bytes) else "<bytes>", exc)
+    return certs
+
+
+def _result(status: Status, sha256: str, message: str | None = None, **found) -> VerifyResult:
+    values = dict(signer=None, signed_at=None, reason=None, archive_no=None, report_id=None)
+    values.update(found)
+    return VerifyResult(valid=status == "valid", status=status, sha256=sha256,
+                        message=message or _MESSAGES[status], **values)
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _signed_info(reader: PdfFileReader, revision: int) -> tuple[str | None, int | None]:
+    """Archive number and report id from the Info dictionary of ``revision``."""
+    try:
+        info = reader.get_historical_resolver(revision).trailer_view.get("/Info")
+        if info is None:
+            return None, None
+        info = info.get_object()
+        archive_no = _text(info.get("/" + INFO_ARCHIVE_NO))
+        raw_id = _text(info.get("/" + INFO_REPORT_ID))
+        return archive_no, int(raw_id) if raw_id and raw_id.isdigit() else None
+    except Exception:  # a missing or odd Info dictionary is not a verdict
+        return None, None
+
+
+def verify_pdf(data: bytes, trust_roots: list[Path | bytes]) -> VerifyResult:
+    """Verify the signature(s) of ``data`` against ``trust_roots`` (CA certificates as
+    paths or PEM/DER bytes). Never raises on bad input: see the module doc for statuses."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    try:
+        reader = PdfFileReader(BytesIO(data), strict=False)
+        signatures = reader.embedded_regular_signatures
+    except Exception as exc:
+        log.info("verify: unreadable PDF (%s)", exc)
+        return _result("malformed", sha256)
+    if not signatures:
+        return _result("unsigned", sha256)
+    roots = _certificates(trust_roots)
+    # The last signature speaks for the final document; earlier ones must hold too.
+    worst: VerifyResult | None = None
+    for embedded in reversed(signatures):
+        result = _verify_one(reader, embedded, roots, sha256)
+        if worst is None or _RANK[result.status] > _RANK[worst.status]:
+            worst = result
+    assert worst is not None
+    return worst
+
+
+_RANK = {"valid": 0, "untrusted": 1, "tampered": 2, "malformed": 3}
+
+
+def _verify_one(reader: PdfFileReader, embedded, roots: list[x509.Certificate], sha256: str
+                ) -> VerifyResult:
+    found: dict = {}
+    try:
+        found["reason"] = _text(embedded.sig_object.get("/Reason"))
+        found["signed_at"] = embedded.self_reported_timestamp
+        found["signer"] = embedded.signer_cert.subject.native.get("common_name")
+    except Exception:
+        pass
+    try:
+        context = ValidationContext(trust_roots=roots, allow_fetching=False,
+                                    revocation_mode="soft-fail")
+        status = validate_pdf_signature(embedded, context)
+    except Exception as exc:
+        # The signature container itself cannot be processed (garbled CMS, bytes cut
+        # off): whatever this is, it is not the document we signed.
+        log.info("verify: signature not processable (%s)", exc)
+        return _result("tampered", sha256, _MESSAGES["tampered"] + f"（签名无法处理：{type(exc).__name__}）",
+                       **found)
+    if status.signer_reported_dt is not None:
+        found["signed_at"] = status.signer_reported_dt
+    if not status.intact:
+        return _result("tampered", sha256, "文件已被改动：签名所覆盖的内容与数字摘要不符。", **found)
+    if not status.valid:
+        return _result("tampered", sha256, "签名值无效：签名与文件内容或证书不匹配。", **found)
+    covered = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
+        status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and status.modification_level in _ACCEPTED_LEVELS and status.docmdp_ok is not False)
+    if not covered:
+        return _result("tampered", sha256, "文件在签名之后被追加修改，本文件不是原始发布件。", **found)
+    found["archive_no"], found["report_id"] = _signed_info(reader, embedded.signed_revision)
+    if not status.trusted:
+        return _result("untrusted", sha256, **found)
+    return _result("valid", sha256, **found)
