@@ -95,3 +95,41 @@ def advance(report_id: int, to_state: str, town: str = "qs") -> Report:
     for username, action in path:
         report = act(report_id, username, action)
     return report
+
+
+# ---------------------------------------------------------------- browser-side helpers (HTTP tests)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    """Log in through the real login form (CSRF token included); returns the response."""
+    from tests.conftest import csrf_from
+
+    page = client.get("/login")
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
+
+
+def post_form(client, url: str, data: dict, *, page: str | None = None, **kwargs):
+    """POST ``data`` to ``url`` with the CSRF token taken from ``page`` (default: the home page)."""
+    from tests.conftest import csrf_from
+
+    html = client.get(page or "/").get_data(as_text=True)
+    return client.post(url, data={**data, "csrf_token": csrf_from(html)}, **kwargs)
+
+
+def ensure_translations_compiled() -> None:
+    """Compile the catalogs when a .mo is missing or older than its .po (``make test`` does it
+    too; this keeps a bare ``pytest`` run showing Chinese pages)."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[1] / "translations"
+    for po in root.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as f:
+                catalog = read_po(f)
+            with mo.open("wb") as f:
+                write_mo(f, catalog)

@@ -1,5 +1,5 @@
 """Flask extensions of the web layer (the database handle lives in ``workflow.db``)."""
-from flask import request, session
+from flask import session
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -14,12 +14,11 @@ babel = Babel()
 
 
 def select_locale() -> str:
-    """The language chosen in the session, else the browser's (Chinese first)."""
+    """The language chosen with the header's switch, else Simplified Chinese.
+
+    The browser's Accept-Language is deliberately not consulted: town offices often run
+    English-language Windows or WPS builds, and the users read Chinese."""
     from flask import current_app
 
-    languages = current_app.config["LANGUAGES"]
     chosen = session.get("locale")
-    if chosen in languages:
-        return chosen
-    best = request.accept_languages.best_match(["zh", "en"]) if request else None
-    return "en" if best == "en" else "zh_Hans_CN"
+    return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]

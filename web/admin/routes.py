@@ -1,3 +1,134 @@
-from flask import Blueprint
+"""Administration (admins only): the org tree, users and their positions.
+
+The scope of each change is checked by ``workflow.admin`` (an admin acts inside their own
+subtree); this layer only refuses non-admins outright and shows what the services allow.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from forms.admin import GrantForm, RevokeForm, UnitForm, UserForm
+from web.extensions import login_manager
+from web.reports.routes import say_form_errors
+from web.templating import say, say_error
+from workflow import admin
+from workflow.db import db
+from workflow.errors import DomainError
+from workflow.models import User
+from workflow.scope import is_admin_for
+from workflow.table import ADMIN
 
 bp = Blueprint("admin", __name__)
+
+
+@bp.before_request
+def require_admin():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not any(p.role == ADMIN for p in current_user.positions):
+        abort(403)
+    return None
+
+
+def _admin_units() -> list:
+    """The units where the current user may add units or grant positions."""
+    return [u for u in admin.visible_units(current_user) if is_admin_for(current_user, u)]
+
+
+def _see_other(endpoint: str, **values):
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+@bp.get("/")
+def index():
+    units = admin.visible_units(current_user)
+    form = UnitForm(units=[u for u in units if is_admin_for(current_user, u)])
+    return render_template("admin/index.html", units=units, form=form)
+
+
+@bp.post("/units")
+def add_unit():
+    form = UnitForm(units=_admin_units())
+    if form.validate_on_submit():
+        try:
+            unit = admin.add_org_unit(current_user, name=form.name.data, kind=form.kind.data,
+                                      parent_id=form.parent_id.data, division_code=form.division_code.data or None)
+        except DomainError as exc:
+            say_error(exc)
+        else:
+            say(_("Unit %(name)s added.", name=unit.name))
+    else:
+        say_form_errors(form)
+    return _see_other("admin.index")
+
+
+@bp.get("/users")
+def users():
+    return render_template("admin/users.html", users=admin.users_in_scope(current_user), form=UserForm())
+
+
+@bp.post("/users")
+def create_user():
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = admin.create_user(current_user, username=form.username.data, display_name=form.display_name.data,
+                                     password=form.password.data)
+        except DomainError as exc:
+            say_error(exc)
+        else:
+            say(_("User %(name)s created. Now grant a position.", name=user.username))
+            return _see_other("admin.user", user_id=user.id)
+    else:
+        say_form_errors(form)
+    return render_template("admin/users.html", users=admin.users_in_scope(current_user), form=form), 400
+
+
+def _user_in_scope(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or user.id not in {u.id for u in admin.users_in_scope(current_user)}:
+        abort(404)
+    return user
+
+
+@bp.get("/users/<int:user_id>")
+def user(user_id: int):
+    target = _user_in_scope(user_id)
+    units = _admin_units()
+    unit_ids = {u.id for u in units}
+    return render_template("admin/user.html", target=target, grant_form=GrantForm(units=units),
+                           revoke_form=RevokeForm(), manageable=unit_ids)
+
+
+@bp.post("/users/<int:user_id>/positions")
+def grant(user_id: int):
+    target = _user_in_scope(user_id)
+    form = GrantForm(units=_admin_units())
+    if form.validate_on_submit():
+        try:
+            admin.grant_position(current_user, user_id=target.id, org_unit_id=form.org_unit_id.data, role=form.role.data)
+        except DomainError as exc:
+            say_error(exc)
+        else:
+            say(_("Position granted."))
+    else:
+        say_form_errors(form)
+    return _see_other("admin.user", user_id=target.id)
+
+
+@bp.post("/users/<int:user_id>/positions/<int:position_id>/revoke")
+def revoke(user_id: int, position_id: int):
+    target = _user_in_scope(user_id)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        if position_id not in {p.id for p in target.positions}:
+            abort(404)
+        try:
+            admin.revoke_position(current_user, position_id)
+        except DomainError as exc:
+            say_error(exc)
+        else:
+            say(_("Position revoked."))
+    return _see_other("admin.user", user_id=target.id)

@@ -1,3 +1,336 @@
-from flask import Blueprint
+"""The town's and the reviewers' pages: my to-do, the report list, a new report, a report
+with its outline, problems, comments and actions, and editing a draft.
+
+Views are thin: each calls ``workflow.services`` and turns a ``DomainError`` into a flash
+message (a 404 stays a 404: out of scope answers like missing).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from forms.reports import ActionForm, AnswerForm, CommentForm, EditReportForm, NewReportForm, ReportFilterForm
+from web import labels
+from web.extensions import login_manager
+from web.templating import BEIJING, say, say_error
+from workflow import admin, services
+from workflow.content import blocking, count_sections
+from workflow.db import db
+from workflow.errors import Conflict, DomainError, NotFound
+from workflow.importer import iter_sections, outline_to_text
+from workflow.scope import roles_for
+from workflow.table import AUTHOR, EDIT_ROLE, EDITABLE_STATES, PUBLISHED, TOWN_KINDS
 
 bp = Blueprint("reports", __name__)
+
+# At most this many dropped lines are listed in a flash message (the session is a cookie).
+DROPPED_SHOWN, DROPPED_CHARS = 8, 40
+
+
+@bp.before_request
+def require_login():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def see_other(endpoint: str, **values):
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def say_form_errors(form) -> None:
+    for name, errors in form.errors.items():
+        for error in errors:
+            if name == "csrf_token":
+                say(_("The form has expired; reload the page and try again."), "error")
+            else:
+                field = getattr(form, name, None)
+                say(f"{field.label.text}: {error}" if field is not None else str(error), "error")
+
+
+def say_imported(saved: services.Saved) -> None:
+    sections = count_sections(saved.report.current.outline.get("sections", []))
+    say(ngettext("Imported %(num)d section.", "Imported %(num)d sections.", sections))
+    dropped = saved.dropped_lines
+    if dropped:
+        shown = [line if len(line) <= DROPPED_CHARS else line[:DROPPED_CHARS] + "…" for line in dropped[:DROPPED_SHOWN]]
+        more = len(dropped) - len(shown)
+        text = ngettext("%(num)d line copied from a web page was left out:",
+                        "%(num)d lines copied from a web page were left out:", len(dropped))
+        lines = "\n".join(f"· {line}" for line in shown)
+        if more:
+            lines += "\n" + ngettext("… and %(num)d more", "… and %(num)d more", more)
+        say(text + "\n" + lines, "dropped")
+
+
+def author_towns(user) -> list:
+    return sorted({p.org_unit.id: p.org_unit for p in user.positions
+                   if p.role == AUTHOR and p.org_unit.kind in TOWN_KINDS}.values(), key=lambda u: u.path)
+
+
+# ---------------------------------------------------------------- my to-do and the list
+
+
+@bp.get("/")
+def inbox():
+    items = services.inbox(current_user)
+    return render_template("reports/inbox.html", items=items)
+
+
+@bp.get("/reports")
+def index():
+    towns = [u for u in admin.visible_units(current_user) if u.kind in TOWN_KINDS]
+    form = ReportFilterForm(formdata=request.args, towns=towns)
+    form.validate()
+    filters = {
+        "state": form.state.data if not form.state.errors else None,
+        "kind": form.kind.data if not form.kind.errors else None,
+        "year": form.year.data if not form.year.errors else None,
+        "org_unit_id": form.org_unit_id.data if not form.org_unit_id.errors else None,
+        "q": (form.q.data or "").strip() if not form.q.errors else None,
+    }
+    filters = {k: v for k, v in filters.items() if v not in (None, "")}
+    per_page = current_app.config.get("PAGE_SIZE", 20)
+    try:
+        page = services.list_reports(current_user, page=request.args.get("page") or 1, per_page=per_page, **filters)
+    except DomainError as exc:
+        say_error(exc)
+        page = services.Page([], 0, 1, per_page)
+    return render_template("reports/index.html", form=form, page=page, filters=filters,
+                           town_count=len(towns))
+
+
+# ---------------------------------------------------------------- a new report
+
+
+def _content_args(form) -> dict:
+    if form.has_docx():
+        return {"docx": form.docx.data.read()}
+    return {"text": form.text.data}
+
+
+@bp.route("/reports/new", methods=["GET", "POST"])
+def new():
+    towns = author_towns(current_user)
+    if not towns:
+        say(_("Only a town's author can create reports."), "error")
+        return see_other("reports.inbox")
+    form = NewReportForm(towns=towns)
+    status = 200
+    if request.method == "GET":
+        form.year.data = dt.datetime.now(BEIJING).year
+        form.kind.data = "annual_plan"
+    elif form.validate_on_submit():
+        try:
+            saved = services.create_report(
+                current_user, org_unit_id=form.org_unit_id.data, kind=form.kind.data, year=form.year.data,
+                title=form.title.data, **_content_args(form))
+        except DomainError as exc:
+            say_error(exc)
+            status = exc.status
+        else:
+            say(_("The draft is created."))
+            say_imported(saved)
+            return see_other("reports.show", report_id=saved.report.id)
+    else:
+        say_form_errors(form)
+        status = 400
+    return render_template("reports/new.html", form=form), status
+
+
+# ---------------------------------------------------------------- the report page
+
+
+def flat_sections(outline: dict) -> list[tuple[dict, int]]:
+    return [(section, len(parents)) for section, parents in iter_sections(outline.get("sections", []))]
+
+
+def _indicators(outline: dict) -> list[dict] | None:
+    try:
+        from workflow.indicators import extract_indicators
+    except ImportError:  # written in parallel; the page works without it
+        return None
+    return extract_indicators(outline)
+
+
+def section_names(flat: list[tuple[dict, int]]) -> dict[str, str]:
+    """Section id → "number + heading", for pointing at a section from a list."""
+    return {s.get("id"): (s.get("number", "") + s.get("heading", "")) for s, _depth in flat}
+
+
+def last_return_version(events) -> int | None:
+    """The version the last return sent back (the reviewer's point of comparison)."""
+    for event in reversed(events):
+        if event.action == "return":
+            return event.version_number
+    return None
+
+
+def report_page_context(report) -> dict:
+    current = report.current
+    outline = current.outline or {}
+    flat = flat_sections(outline)
+    section_ids = {s.get("id") for s, _depth in flat}
+    problems = current.problems or []
+    problems_by_section: dict = {}
+    for p in problems:
+        problems_by_section.setdefault(p.get("section_id") if p.get("section_id") in section_ids else None, []).append(p)
+    comments = services.comments_of(report)
+    comments_by_section: dict = {}
+    for c in comments:
+        comments_by_section.setdefault(c.section_id if c.section_id in section_ids else None, []).append(c)
+    events = services.history(report)
+    returned = last_return_version(events)
+    roles = roles_for(current_user, report.org_unit)
+    options = services.action_options(current_user, report)
+    can_answer = report.state in EDITABLE_STATES and AUTHOR in roles
+    next_item = next((r for r in services.inbox(current_user, limit=5) if r.id != report.id), None)
+    return {
+        "report": report,
+        "current": current,
+        "outline": outline,
+        "flat_sections": flat,
+        "section_names": section_names(flat),
+        "problems": problems,
+        "blocking": blocking(problems),
+        "problems_by_section": problems_by_section,
+        "comments": comments,
+        "comments_by_section": comments_by_section,
+        "open_comments": [c for c in comments if c.status == "open"],
+        "events": events,
+        "options": options,
+        "can_edit": report.state in EDITABLE_STATES and EDIT_ROLE in roles,
+        "can_answer": can_answer,
+        "can_comment": report.state != PUBLISHED,
+        "indicators": _indicators(outline),
+        "since_return": (returned, report.content_number)
+        if returned is not None and report.content_number > returned else None,
+        "publication": services.publication_of(report) if report.state == PUBLISHED else None,
+        "next_item": next_item,
+        "comment_form": CommentForm(),
+        "answer_form": AnswerForm(),
+    }
+
+
+@bp.get("/reports/<int:report_id>")
+def show(report_id: int):
+    report = services.get_report(current_user, report_id)
+    return render_template("reports/show.html", **report_page_context(report))
+
+
+@bp.post("/reports/<int:report_id>/actions")
+def act(report_id: int):
+    report = services.get_report(current_user, report_id)  # out of scope: 404, before anything else
+    form = ActionForm()
+    if not form.validate_on_submit():
+        say_form_errors(form)
+        return see_other("reports.show", report_id=report.id)
+    action = form.action.data
+    try:
+        after = services.perform(current_user, report.id, action, version=form.version.data,
+                                 comment=form.comment.data)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        say_error(exc)
+        return see_other("reports.show", report_id=report.id)
+    say(labels.ACTION_DONE.get((action, after.state), _("Done.")))
+    return see_other("reports.show", report_id=report.id)
+
+
+@bp.post("/reports/<int:report_id>/comments")
+def comment(report_id: int):
+    report = services.get_report(current_user, report_id)
+    form = CommentForm()
+    anchor = f"sec-{form.section_id.data}" if form.section_id.data else "comments"
+    if not form.validate_on_submit():
+        say_form_errors(form)
+        return see_other("reports.show", report_id=report.id, _anchor=anchor)
+    try:
+        added = services.add_comment(current_user, report.id, body=form.body.data,
+                                     section_id=form.section_id.data or None)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        say_error(exc)
+    else:
+        if added.status == "open":
+            say(_("Review comment added. The town must answer it before resubmitting."))
+        else:
+            say(_("Comment added."))
+    return see_other("reports.show", report_id=report.id, _anchor=anchor)
+
+
+@bp.post("/reports/<int:report_id>/comments/<int:comment_id>/answer")
+def answer(report_id: int, comment_id: int):
+    report = services.get_report(current_user, report_id)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        say_form_errors(form)
+    else:
+        try:
+            services.answer_comment(current_user, report.id, comment_id, status=form.status.data,
+                                    answer=form.answer.data)
+        except NotFound:
+            raise
+        except DomainError as exc:
+            say_error(exc)
+        else:
+            say(_("Answer saved."))
+    return see_other("reports.show", report_id=report.id, _anchor=f"comment-{comment_id}")
+
+
+# ---------------------------------------------------------------- editing the draft
+
+
+@bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
+def edit(report_id: int):
+    report = services.get_report(current_user, report_id)
+    roles = roles_for(current_user, report.org_unit)
+    if EDIT_ROLE not in roles:
+        say(_("Only the town's authors can edit its reports."), "error")
+        return see_other("reports.show", report_id=report.id)
+    form = EditReportForm()
+    status = 200
+    conflict = False
+    if request.method == "GET":
+        if report.state not in EDITABLE_STATES:
+            say(_("Only a draft can be edited. Withdraw it first, or wait until it is returned."), "error")
+            return see_other("reports.show", report_id=report.id)
+        form.title.data = report.current.title
+        form.text.data = outline_to_text(report.current.outline)
+        form.version.data = str(report.version)
+    elif form.validate_on_submit():
+        try:
+            saved = services.update_draft(current_user, report.id, version=form.version.data,
+                                          title=form.title.data, **_content_args(form))
+        except NotFound:
+            raise
+        except DomainError as exc:
+            say_error(exc)
+            status = exc.status
+            if isinstance(exc, Conflict):
+                # Keep what the clerk typed; offer to save it over the newer version knowingly.
+                conflict = True
+                db.session.expire_all()
+                report = services.get_report(current_user, report.id)
+                form.version.data = str(report.version)
+                if report.state in EDITABLE_STATES:
+                    say(_("Your text is kept below. Compare it with the current version; saving again "
+                          "replaces that version with your text."), "info")
+        else:
+            say(_("Draft saved."))
+            say_imported(saved)
+            return see_other("reports.edit", report_id=report.id)
+    else:
+        say_form_errors(form)
+        status = 400
+    problems = report.current.problems or []
+    return render_template("reports/edit.html", form=form, report=report, problems=problems,
+                           blocking=blocking(problems),
+                           section_names=section_names(flat_sections(report.current.outline or {})),
+                           conflict=conflict), status

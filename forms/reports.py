@@ -1,0 +1,98 @@
+"""Reports: the list filters, a new report, editing a draft, actions and comments."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from web import labels
+from workflow.content import MAX_COMMENT_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS
+from workflow.table import KINDS, STATES
+
+DOCX_ONLY = FileAllowed(["docx"], message=_l("Choose a Word .docx file."))
+
+
+def _kind_choices():
+    return [(k, labels.KINDS.get(k, k)) for k in KINDS]
+
+
+class ReportFilterForm(FlaskForm):
+    """The filters of the report list (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    state = SelectField(_l("State"), validators=[Optional()], validate_choice=False)
+    kind = SelectField(_l("Kind"), validators=[Optional()], validate_choice=False)
+    year = IntegerField(_l("Year"), validators=[Optional(), NumberRange(2000, 2100)])
+    org_unit_id = SelectField(_l("Town"), validators=[Optional()], validate_choice=False)
+    q = StringField(_l("Title contains"), validators=[Optional(), Length(max=100)])
+
+    def __init__(self, *args, towns=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        every = ("", _l("All"))
+        self.state.choices = [every] + [(s, labels.STATES.get(s, s)) for s in STATES]
+        self.kind.choices = [every] + _kind_choices()
+        self.org_unit_id.choices = [every] + [(str(u.id), u.name) for u in towns]
+
+
+class ReportContentForm(FlaskForm):
+    """The content of a report: pasted text or a .docx (one of the two)."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(message=_l("Enter a title.")),
+                                                  Length(max=MAX_TITLE_CHARS)])
+    text = TextAreaField(_l("Text"), validators=[Optional(), Length(max=MAX_TEXT_CHARS)])
+    docx = FileField(_l("Or upload a Word file (.docx)"), validators=[Optional(), DOCX_ONLY])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and not self.has_docx() and not (self.text.data or "").strip():
+            self.text.errors = list(self.text.errors) + [_l("Paste the text of the report or choose a .docx file.")]
+            ok = False
+        return ok
+
+    def has_docx(self) -> bool:
+        data = self.docx.data
+        return bool(data and getattr(data, "filename", ""))
+
+
+class NewReportForm(ReportContentForm):
+    org_unit_id = SelectField(_l("Town"), coerce=int, validators=[InputRequired(message=_l("Choose a town."))])
+    kind = SelectField(_l("Kind"), validators=[DataRequired()])
+    year = IntegerField(_l("Year"), validators=[InputRequired(message=_l("Enter a year.")),
+                                                NumberRange(2000, 2100, message=_l("A year between 2000 and 2100."))])
+    submit = SubmitField(_l("Create report"))
+
+    def __init__(self, *args, towns=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.org_unit_id.choices = [(u.id, u.name) for u in towns]
+        self.kind.choices = _kind_choices()
+
+
+class EditReportForm(ReportContentForm):
+    version = HiddenField(validators=[DataRequired()])
+    submit = SubmitField(_l("Save draft"))
+
+
+class ActionForm(FlaskForm):
+    action = HiddenField(validators=[DataRequired()])
+    version = HiddenField(validators=[DataRequired()])
+    comment = TextAreaField(_l("Reason for returning"), validators=[Optional(), Length(max=MAX_COMMENT_CHARS)])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Comment"), validators=[DataRequired(message=_l("Write the comment first.")),
+                                                    Length(max=MAX_COMMENT_CHARS)])
+    section_id = HiddenField()
+    submit = SubmitField(_l("Add comment"))
+
+
+class AnswerForm(FlaskForm):
+    status = RadioField(_l("Answer"), choices=[("adopted", _l("Adopted")), ("explained", _l("Explained"))],
+                        default="adopted", validators=[InputRequired(message=_l("Choose adopted or explained."))])
+    answer = TextAreaField(_l("What was done, or why not"),
+                           validators=[DataRequired(message=_l("Write the answer first.")),
+                                       Length(max=MAX_COMMENT_CHARS)])
+    submit = SubmitField(_l("Send answer"))

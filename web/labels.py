@@ -1,0 +1,130 @@
+"""Words the UI shows for the domain's codes: states, actions, roles, kinds, problem codes.
+
+The codes themselves come from ``workflow.table`` and ``workflow.checks`` (the one source of
+truth); this module only names them, lazily, so each request reads them in its language.
+``tests/test_i18n.py`` asserts that every code of those modules has a label here.
+"""
+from __future__ import annotations
+
+import re
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from workflow import checks, table
+
+STATES = {
+    table.DRAFT: _l("Draft"),
+    table.TOWN_REVIEW: _l("Town review"),
+    table.DISTRICT_REVIEW: _l("District review"),
+    table.PUBLISHED: _l("Published"),
+}
+
+# Workflow actions (the table), as buttons.
+ACTIONS = {
+    "submit": _l("Submit"),
+    "withdraw": _l("Withdraw"),
+    "approve": _l("Approve"),
+    "return": _l("Return"),
+}
+
+# The same actions as lines of a history, plus the audit-only events.
+EVENTS = {
+    "create": _l("Created"),
+    "submit": _l("Submitted"),
+    "withdraw": _l("Withdrawn"),
+    "approve": _l("Approved"),
+    "return": _l("Returned"),
+}
+
+# An approval that publishes reads differently on its button.
+APPROVE_AND_PUBLISH = _l("Approve and publish")
+
+# What the actor is told after an action succeeded, by (action, target state).
+ACTION_DONE = {
+    ("submit", table.TOWN_REVIEW): _l("Submitted for town review."),
+    ("withdraw", table.DRAFT): _l("Withdrawn; the report is a draft again."),
+    ("approve", table.DISTRICT_REVIEW): _l("Approved; the report goes to the district for review."),
+    ("approve", table.PUBLISHED): _l("Approved and published; the signed PDF is being prepared."),
+    ("return", table.DRAFT): _l("Returned to the town with your reason."),
+}
+
+ROLES = {
+    table.AUTHOR: _l("Author"),
+    table.TOWN_REVIEWER: _l("Town reviewer"),
+    table.DISTRICT_REVIEWER: _l("District reviewer"),
+    table.ADMIN: _l("Administrator"),
+}
+
+KINDS = {
+    "annual_plan": _l("Annual work plan"),
+    "annual_report": _l("Annual work report"),
+    "five_year_plan": _l("Five-year plan"),
+    "other": _l("Other report"),
+}
+
+ORG_KINDS = {
+    "province": _l("Province"),
+    "city": _l("City"),
+    "district": _l("District"),
+    "county": _l("County"),
+    "town": _l("Town"),
+    "township": _l("Township"),
+    "subdistrict": _l("Subdistrict"),
+}
+
+PROBLEMS = {
+    checks.PLACEHOLDER: _l("Unfilled placeholder"),
+    checks.NUMBERING: _l("Numbering slip"),
+    checks.EMPTY_SECTION: _l("Empty section"),
+    checks.MISSING_GLYPH: _l("Character missing from the PDF font"),
+}
+
+SEVERITIES = {
+    "error": _l("Must fix"),
+    "warning": _l("Check"),
+}
+
+COMMENT_STATUSES = {
+    "note": _l("Note"),
+    "open": _l("Awaiting answer"),
+    "adopted": _l("Adopted"),
+    "explained": _l("Explained"),
+}
+
+DIFF_STATUSES = {
+    "same": _l("Unchanged"),
+    "changed": _l("Changed"),
+    "added": _l("Added"),
+    "removed": _l("Removed"),
+}
+
+PSEUDO_SECTIONS = {
+    "preamble": _l("Preamble"),
+    "closing": _l("Closing"),
+}
+
+
+def label(mapping: dict, code: str | None) -> str:
+    """The label of ``code`` in ``mapping``, or the code itself for one added later."""
+    if code is None:
+        return ""
+    found = mapping.get(code)
+    return str(found) if found is not None else code
+
+
+# "中文… / English…": the Chinese half has CJK, the English half has none (it may start with a digit).
+_BILINGUAL = re.compile(r"^(?P<zh>.*?[\u3400-\u9fff][^/]*?)\s*/\s+(?P<en>[^\u3400-\u9fff]+)$", re.S)
+
+
+def localise(message: str) -> str:
+    """Pick one half of a domain message written "中文 / English" for the current language.
+
+    Domain errors carry both (they also answer the API); a message with one language only
+    is returned as it is.
+    """
+    match = _BILINGUAL.match(message or "")
+    if not match:
+        return message or ""
+    locale = get_locale()
+    return match.group("en") if locale is not None and locale.language == "en" else match.group("zh")
