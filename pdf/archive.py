@@ -1,0 +1,289 @@
+"""The archive: signed PDFs stored by SHA-256, and the districts' archive numbers.
+
+Files live at ``ARCHIVE_DIR/ab/abcdef….pdf``, written once (temporary file, fsync,
+``os.replace``) and never overwritten: a name is the hash of its bytes, so an existing
+file with that name already holds exactly those bytes.
+
+Archive numbers (``示范区〔2026〕7号``) come from one ``ArchiveCounter`` row per district
+and year, incremented with ``UPDATE … SET last_seq = last_seq + 1`` in the same
+transaction that writes the number onto the publication, under a condition that the
+publication has none yet. A concurrent second allocation for the same publication is
+rolled back with its increment, so numbers have no gap and no duplicate, on SQLite (one
+writer at a time) and PostgreSQL (the counter row lock serialises the increments).
+
+Orphans: the job writes the file only at its last step, after the signed bytes exist in
+memory, and it first drops a marker ``ARCHIVE_DIR/.pending/<publication id>-<sha>``. The
+file write and the row update happen while the publication row is locked; if the process
+dies between them, the marker names the file that no row references, and the next run
+of that publication (or the sweeper) deletes both under the same lock.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from workflow.db import db
+from workflow.models import ArchiveCounter, OrgUnit, Publication, utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING_DIR = ".pending"
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+ARCHIVE_NO_FORMAT = "{district}〔{year}〕{seq}号"
+
+
+# ---------------------------------------------------------------- files
+
+
+def path_for(archive_dir: str | os.PathLike, sha256: str) -> Path:
+    """Where the file with this SHA-256 lives (the hash is checked: no path tricks)."""
+    if not _SHA_RE.match(sha256 or ""):
+        raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
+    return Path(archive_dir) / sha256[:2] / f"{sha256}.pdf"
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def store(archive_dir: str | os.PathLike, data: bytes) -> tuple[str, Path]:
+    """Write ``data`` under its SHA-256 unless that file exists; return (sha256, path)."""
+    sha = hashlib.sha256(data).hexdigest()
+    target = path_for(archive_dir, sha)
+    if target.exists():
+        return sha, target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pdf", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(target.parent)
+    return sha, target
+
+
+def read(archive_dir: str | os.PathLike, sha256: str) -> bytes:
+    """The archived bytes, checked against their name (a damaged file raises)."""
+    data = path_for(archive_dir, sha256).read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise IOError(f"archived file {sha256} does not match its hash")
+    return data
+
+
+def _pending_dir(archive_dir: str | os.PathLike) -> Path:
+    return Path(archive_dir) / PENDING_DIR
+
+
+def _mark_pending(archive_dir: str | os.PathLike, publication_id: int, sha: str) -> Path:
+    directory = _pending_dir(archive_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    marker = directory / f"{publication_id}-{sha}"
+    marker.touch()
+    _fsync_dir(directory)
+    return marker
+
+
+def _lock_publication(publication_id: int) -> bool:
+    """Take the publication row's write lock for the rest of the transaction (SQLite: the
+    database write lock; PostgreSQL: the row lock). False when the row does not exist."""
+    result = db.session.execute(
+        update(Publication).where(Publication.id == publication_id)
+        .values(updated_at=Publication.updated_at).execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _referenced(sha: str) -> bool:
+    return db.session.scalar(select(Publication.id).where(Publication.file_sha256 == sha).limit(1)) is not None
+
+
+def _remove_unreferenced(archive_dir: str | os.PathLike, publication_id: int) -> int:
+    """Inside the row lock: delete the files that this publication's pending markers name
+    and that no publication references; drop the markers. Returns the files removed."""
+    removed = 0
+    for marker in sorted(_pending_dir(archive_dir).glob(f"{publication_id}-*")):
+        sha = marker.name.split("-", 1)[1]
+        if _SHA_RE.match(sha) and not _referenced(sha):
+            target = path_for(archive_dir, sha)
+            if target.exists():
+                target.unlink()
+                removed += 1
+                log.warning("publication %s: removed orphan archive file %s", publication_id, target.name)
+        marker.unlink(missing_ok=True)
+    return removed
+
+
+def recover_orphans(archive_dir: str | os.PathLike, publication_id: int | None = None) -> int:
+    """Delete files left by runs that died between writing and recording them.
+
+    With ``publication_id``, only that publication's; else every marker (the sweeper).
+    Each publication's cleanup runs under its row lock, so it never races a live run that
+    is between its file write and its commit. Returns the number of files removed."""
+    directory = _pending_dir(archive_dir)
+    if not directory.is_dir():
+        return 0
+    if publication_id is None:
+        ids = sorted({int(m.name.split("-", 1)[0]) for m in directory.iterdir() if m.name.split("-", 1)[0].isdigit()})
+    else:
+        ids = [publication_id] if any(directory.glob(f"{publication_id}-*")) else []
+    removed = 0
+    for pid in ids:
+        db.session.commit()  # start from a fresh transaction
+        try:
+            # Without a row (deleted) there is nothing to lock and nothing to keep.
+            _lock_publication(pid)
+            removed += _remove_unreferenced(archive_dir, pid)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+    return removed
+
+
+@dataclass
+class Archived:
+    sha256: str
+    path: Path
+    size: int
+    won: bool  # False: another run of the same publication had recorded its file first
+
+
+def archive_publication(archive_dir: str | os.PathLike, publication_id: int, data: bytes, *,
+                        signer: str | None, signed_at: dt.datetime | None) -> Archived:
+    """Store the signed bytes and mark the publication ready, once.
+
+    Under the publication's row lock: if it is already ready (a concurrent run finished
+    first), nothing is written and ``won`` is False; else marker, file and row update,
+    commit, marker removed. On any failure the transaction is rolled back and the file
+    removed (unless some publication references it); a process killed in between leaves
+    the marker for :func:`recover_orphans`."""
+    sha = hashlib.sha256(data).hexdigest()
+    db.session.commit()
+    marker: Path | None = None
+    stored: Path | None = None
+    try:
+        locked = db.session.execute(
+            update(Publication).where(Publication.id == publication_id, Publication.status != "ready")
+            .values(updated_at=utcnow()).execution_options(synchronize_session=False)
+        ).rowcount == 1
+        if not locked:
+            db.session.rollback()
+            current = db.session.get(Publication, publication_id, populate_existing=True)
+            if current is None or not current.file_sha256:
+                raise RuntimeError(f"publication {publication_id} vanished while archiving")
+            return Archived(current.file_sha256, path_for(archive_dir, current.file_sha256),
+                            current.file_size or 0, won=False)
+        marker = _mark_pending(archive_dir, publication_id, sha)
+        _, stored = store(archive_dir, data)
+        db.session.execute(
+            update(Publication).where(Publication.id == publication_id)
+            .values(status="ready", progress=100, stage="done", error=None, file_sha256=sha,
+                    file_size=len(data), signer=signer, signed_at=signed_at, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        if stored is not None and not _referenced(sha):
+            stored.unlink(missing_ok=True)
+        if marker is not None:
+            marker.unlink(missing_ok=True)
+        raise
+    marker.unlink(missing_ok=True)
+    return Archived(sha, stored, len(data), won=True)
+
+
+# ---------------------------------------------------------------- archive numbers
+
+
+def format_archive_no(district_name: str, year: int, seq: int) -> str:
+    return ARCHIVE_NO_FORMAT.format(district=district_name, year=year, seq=seq)
+
+
+def approval_year(publication: Publication, timezone: str = "Asia/Shanghai") -> int:
+    """The year of approval in the district's time zone (an approval at 20:00 UTC on
+    31 December is already the next year in Beijing time)."""
+    created = publication.created_at.replace(tzinfo=dt.timezone.utc)
+    return created.astimezone(ZoneInfo(timezone)).year
+
+
+def _insert_counter_if_missing(district_id: int, year: int) -> None:
+    dialect = db.session.get_bind().dialect.name
+    values = {"district_id": district_id, "year": year, "last_seq": 0}
+    if dialect == "postgresql":
+        stmt = postgresql.insert(ArchiveCounter).values(**values).on_conflict_do_nothing(
+            index_elements=["district_id", "year"])
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(ArchiveCounter).values(**values).on_conflict_do_nothing(
+            index_elements=["district_id", "year"])
+    else:  # pragma: no cover - the two supported databases are handled above
+        exists = db.session.scalar(select(ArchiveCounter.id).where(
+            ArchiveCounter.district_id == district_id, ArchiveCounter.year == year))
+        if exists:
+            return
+        stmt = ArchiveCounter.__table__.insert().values(**values)
+    db.session.execute(stmt)
+
+
+def allocate_archive_no(publication_id: int, *, year: int | None = None,
+                        timezone: str = "Asia/Shanghai") -> str:
+    """The publication's archive number, allocated on first call and stored; later calls
+    (retries, a concurrent run) return the stored one. Commits."""
+    db.session.commit()
+    pub = db.session.get(Publication, publication_id, populate_existing=True)
+    if pub is None:
+        raise LookupError(f"publication {publication_id} not found")
+    if pub.archive_no:
+        return pub.archive_no
+    district = db.session.get(OrgUnit, pub.district_id)
+    year = year or approval_year(pub, timezone)
+    try:
+        _insert_counter_if_missing(pub.district_id, year)
+        seq = db.session.execute(
+            update(ArchiveCounter)
+            .where(ArchiveCounter.district_id == pub.district_id, ArchiveCounter.year == year)
+            .values(last_seq=ArchiveCounter.last_seq + 1)
+            .returning(ArchiveCounter.last_seq)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
+        number = format_archive_no(district.name, year, seq)
+        claimed = db.session.execute(
+            update(Publication).where(Publication.id == publication_id, Publication.archive_no.is_(None))
+            .values(archive_no=number, archive_year=year, archive_seq=seq, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1
+        if not claimed:
+            # Another run numbered this publication first: undo our increment (no gap).
+            db.session.rollback()
+            pub = db.session.get(Publication, publication_id, populate_existing=True)
+            return pub.archive_no
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return number

@@ -1,0 +1,61 @@
+// The signed PDF box of a published report: polls the status endpoint every second while
+// the PDF is queued or being made, moves the progress bar, then shows the download link
+// (or the failure and, for admins, the retry button the server rendered).
+(function () {
+  "use strict";
+  var box = document.getElementById("pdf-box");
+  if (!box || !window.fetch) { return; }
+  var url = box.getAttribute("data-status-url");
+  var bar = box.querySelector(".pdf-progress");
+  var progress = box.querySelector("progress");
+  var stage = box.querySelector(".pdf-stage");
+  var ready = box.querySelector(".pdf-ready");
+  var failed = box.querySelector(".pdf-failed");
+  var retrying = box.querySelector(".pdf-retrying");
+  var labels = {};
+  try { labels = JSON.parse(stage.getAttribute("data-labels") || "{}"); } catch (e) { labels = {}; }
+  var misses = 0;
+
+  function show(el, on) { if (el) { el.hidden = !on; } }
+
+  function render(s) {
+    box.setAttribute("data-status", s.status || "");
+    if (progress) { progress.value = s.progress || 0; progress.textContent = (s.progress || 0) + "%"; }
+    if (stage) {
+      var key = s.stage || (s.status === "queued" ? "queued" : "preparing");
+      if (s.status === "queued" && key !== "retrying") { key = "queued"; }
+      if (labels[key]) { stage.textContent = labels[key]; }
+    }
+    show(bar, s.status !== "ready" && s.status !== "failed");
+    show(retrying, s.status === "queued" && !!s.error);
+    show(failed, s.status === "failed");
+    if (s.status === "ready") {
+      var link = ready.querySelector(".pdf-link");
+      if (link && s.url) { link.href = s.url; }
+      var no = ready.querySelector(".pdf-archive-no");
+      if (no && s.archive_no && !no.textContent.trim()) { no.textContent = s.archive_no; }
+      show(ready, true);
+    } else if (s.status === "failed") {
+      var err = failed.querySelector(".pdf-error");
+      if (err) { err.textContent = s.error || ""; }
+    }
+  }
+
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (s) {
+        misses = 0;
+        render(s);
+        if (s.status === "queued" || s.status === "running") { setTimeout(poll, 1000); }
+        else if (s.status === "failed") { setTimeout(poll, 10000); }  // an admin may retry elsewhere
+      })
+      .catch(function () {
+        misses += 1;
+        setTimeout(poll, Math.min(30000, 1000 * Math.pow(2, misses)));  // back off while offline
+      });
+  }
+
+  var initial = box.getAttribute("data-status");
+  if (initial === "queued" || initial === "running" || initial === "failed") { poll(); }
+})();
