@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PORT    ?= 5000
 
-.PHONY: run test test-pg bench system-deps translations clean
+.PHONY: run test bench system-deps translations clean
 
 # The venv is (re)built when the requirements change.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -29,7 +29,7 @@ test: $(STAMP) system-deps translations
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP) system-deps translations
-	$(BIN)/python -m bench.bench_pdf
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3*

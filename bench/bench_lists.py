@@ -1,6 +1,6 @@
 """List pages at a province's scale: 1,500 towns under 100 districts, 8 reports a town
 (12,000 reports, 36,000 audit events), then time the list, filtered list and to-do queries of
-a district reviewer and a town author. Prints JSON. SQLite by default; DATABASE_URL for PostgreSQL."""
+a district reviewer and a town author. Prints JSON. SQLite by default; BENCH_DATABASE_URL for PostgreSQL (its tables are dropped: use a scratch database)."""
 from __future__ import annotations
 
 import json
@@ -23,7 +23,7 @@ def _median_ms(fn, repeat: int = 7) -> float:
     return round(statistics.median(times), 2)
 
 
-def main() -> None:
+def main() -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from app import create_app
     from workflow import services
@@ -31,7 +31,7 @@ def main() -> None:
     from workflow.models import AuditEvent, OrgUnit, Position, Report, ReportVersion, User
 
     tmp = Path(tempfile.mkdtemp(prefix="chengbao-bench-"))
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}"
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(tmp), "SECRET_KEY": "bench"})
     districts, towns_per, reports_per = 100, 15, 8
     with app.app_context():
@@ -90,8 +90,8 @@ def main() -> None:
         if not url.startswith("sqlite"):
             db.drop_all()
         db.engine.dispose()
-    print(json.dumps({"lists": figures}, ensure_ascii=False, indent=2))
+    return figures
 
 
 if __name__ == "__main__":
-    main()
+    print(json.dumps(main(), ensure_ascii=False, indent=2))

@@ -135,7 +135,7 @@ class Workers:
                 p.wait(5)
 
 
-def main() -> None:
+def main() -> dict:
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
     tmp = Path(tempfile.mkdtemp(prefix="cbbench-"))
@@ -209,8 +209,8 @@ def main() -> None:
     finally:
         redis_server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return result
 
 
 if __name__ == "__main__":
-    main()
+    print(json.dumps(main(), ensure_ascii=False, indent=2))
