@@ -20,7 +20,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 translations: $(STAMP)
-	@$(BIN)/pybabel compile -q -d translations
+	@$(BIN)/pybabel -q compile -d translations
 
 run: $(STAMP) system-deps translations
 	PORT=$(PORT) $(BIN)/python run.py
