@@ -223,7 +223,7 @@ def main() -> int:
     children: list[Child] = []
     try:
         if os.environ.get("REDIS_URL"):
-            say(f"using the Redis at REDIS_URL")
+            say("using the Redis at REDIS_URL")
         else:
             redis_server = EmbeddedRedis(instance / "redis").start()
             os.environ["REDIS_URL"] = redis_server.url

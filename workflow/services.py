@@ -136,6 +136,58 @@ def publication_of(report: Report) -> Publication | None:
     )
 
 
+@dataclass
+class ArchivePage:
+    rows: Sequence[Any]
+    total: int
+    page: int
+    pages: int
+    years: Sequence[int]
+    towns: Sequence[Any]
+
+
+def search_archive(actor: User, *, year: int | None = None, kind: str | None = None, town_id: int | None = None,
+                   q: str = "", page: int = 1, per_page: int = 20) -> ArchivePage:
+    """Published reports in the actor's scope with their publication, newest archive number
+    first, plus the years and towns to filter by. Four queries whatever the page size."""
+    scope = report_filter(actor)
+    conditions = [scope, Report.state == PUBLISHED]
+    if year is not None:
+        conditions.append(Report.year == year)
+    if kind:
+        conditions.append(Report.kind == kind)
+    if town_id is not None:
+        unit = db.session.get(OrgUnit, town_id)
+        conditions.append(OrgUnit.path.like(unit.path + "%") if unit is not None else Report.id.is_(None))
+    if q:
+        conditions.append(or_(Report.title.contains(q, autoescape=True),
+                              Publication.archive_no.contains(q, autoescape=True)))
+    where = and_(*conditions)
+    joined = select(Report.id).join(Report.org_unit).join(Publication, Publication.report_id == Report.id)
+    total = db.session.scalar(select(func.count()).select_from(joined.where(where).subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rows = db.session.execute(
+        select(Report.id, Report.title, Report.kind, Report.year, OrgUnit.name.label("town"),
+               Publication.status, Publication.progress, Publication.archive_no, Publication.file_sha256,
+               Publication.file_size, Publication.signed_at, Publication.created_at.label("approved_at"))
+        .join(Report.org_unit).join(Publication, Publication.report_id == Report.id)
+        .where(where)
+        .order_by(Publication.archive_year.desc().nulls_last(), Publication.archive_seq.desc().nulls_last(),
+                  Publication.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    years = db.session.scalars(
+        select(Report.year).distinct().join(Report.org_unit)
+        .where(scope, Report.state == PUBLISHED).order_by(Report.year.desc())
+    ).all()
+    towns = db.session.execute(
+        select(OrgUnit.id, OrgUnit.name).where(unit_filter(actor), OrgUnit.kind.in_(TOWN_KINDS))
+        .order_by(OrgUnit.path)
+    ).all()
+    return ArchivePage(rows, total, page, pages, years, towns)
+
+
 def version_of(report: Report, number: Any) -> ReportVersion:
     n = _int_filter(number, "version")
     for v in report.versions:

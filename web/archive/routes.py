@@ -13,7 +13,7 @@ from flask import (Blueprint, abort, current_app, jsonify, redirect, render_temp
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 
 from forms.archive import RetryForm, VerifyForm
 from pdf import archive, jobs
@@ -22,8 +22,8 @@ from workflow import services
 from workflow.db import db
 from workflow.errors import Conflict, NotFound
 from workflow.models import OrgUnit, Publication, Report
-from workflow.scope import is_admin_for, report_filter
-from workflow.table import KINDS, PUBLISHED, TOWN_KINDS
+from workflow.scope import is_admin_for
+from workflow.table import KINDS, PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -89,40 +89,10 @@ def index():
     q = (request.args.get("q") or "").strip()[:100]
     per_page = int(current_app.config.get("PAGE_SIZE", 20))
 
-    scope = report_filter(current_user)
-    conditions = [scope, Report.state == PUBLISHED]
-    if year is not None:
-        conditions.append(Report.year == year)
-    if kind:
-        conditions.append(Report.kind == kind)
-    if town_id is not None:
-        unit = db.session.get(OrgUnit, town_id)
-        conditions.append(OrgUnit.path.like(unit.path + "%") if unit is not None else Report.id.is_(None))
-    if q:
-        conditions.append(or_(Report.title.contains(q, autoescape=True),
-                              Publication.archive_no.contains(q, autoescape=True)))
-    where = and_(*conditions)
-    base = select(Report.id).join(Report.org_unit).join(Publication, Publication.report_id == Report.id)
-    total = db.session.scalar(select(func.count()).select_from(base.where(where).subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(page, pages)
-    rows = db.session.execute(
-        select(Report.id, Report.title, Report.kind, Report.year, OrgUnit.name.label("town"),
-               Publication.status, Publication.progress, Publication.archive_no, Publication.file_sha256,
-               Publication.file_size, Publication.signed_at, Publication.created_at.label("approved_at"))
-        .join(Report.org_unit).join(Publication, Publication.report_id == Report.id)
-        .where(where)
-        .order_by(Publication.archive_year.desc().nulls_last(), Publication.archive_seq.desc().nulls_last(),
-                  Publication.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    years = db.session.scalars(
-        select(Report.year).distinct().join(Report.org_unit)
-        .where(scope, Report.state == PUBLISHED).order_by(Report.year.desc())
-    ).all()
-    towns = db.session.execute(
-        select(OrgUnit.id, OrgUnit.name).where(scope, OrgUnit.kind.in_(TOWN_KINDS)).order_by(OrgUnit.path)
-    ).all()
+    found = services.search_archive(current_user, year=year, kind=kind, town_id=town_id, q=q,
+                                    page=page, per_page=per_page)
+    rows, total, page, pages, years, towns = (found.rows, found.total, found.page, found.pages,
+                                              found.years, found.towns)
     filters = {"year": year, "kind": kind, "town": town_id, "q": q}
     return render_template("archive/index.html", rows=rows, total=total, page=page, pages=pages,
                            years=years, towns=towns, kinds=KINDS,
