@@ -133,3 +133,14 @@ def ensure_translations_compiled() -> None:
                 catalog = read_po(f)
             with mo.open("wb") as f:
                 write_mo(f, catalog)
+
+
+def html_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def get_html(client, url: str) -> str:
+    """The page's HTML, asserting it answered 200."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return html_of(response)

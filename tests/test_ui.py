@@ -8,21 +8,11 @@ import pytest
 
 from tests.conftest import csrf_from
 from tests.helpers import (CLEAN_TEXT, PLACEHOLDER_TEXT, advance, ensure_translations_compiled, gen_report,
-                           login, post_form)
+                           get_html, html_of, login, post_form)
 from workflow.db import db
 from workflow.models import Report
 
 ensure_translations_compiled()
-
-
-def html_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def get_html(client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return html_of(response)
 
 
 def report_state(app, report_id: int) -> tuple[str, int]:

@@ -6,21 +6,11 @@ from __future__ import annotations
 import re
 
 from tests.conftest import csrf_from
-from tests.helpers import CLEAN_TEXT, ensure_translations_compiled, login, post_form
+from tests.helpers import CLEAN_TEXT, ensure_translations_compiled, get_html, login, post_form
 from workflow.db import db
 from workflow.models import Comment, Report
 
 ensure_translations_compiled()
-
-
-def html_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def get_html(client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return html_of(response)
 
 
 def state_of(app, report_id: int) -> tuple[str, int, int]:
