@@ -68,10 +68,14 @@ def _register_cli(app: Flask) -> None:
         from workflow import admin
         from workflow.errors import DomainError
 
+        if bool(role) != bool(unit_id):
+            raise click.ClickException("--role and --unit go together")
         try:
+            if role:  # checked first, so that a bad position creates no user either
+                admin.position_unit(None, org_unit_id=unit_id, role=role)
             user = admin.create_user(None, username=username, display_name=display_name or username,
                                      password=password)
-            if role and unit_id:
+            if role:
                 admin.grant_position(None, user_id=user.id, org_unit_id=unit_id, role=role)
         except DomainError as exc:
             raise click.ClickException(exc.message)

@@ -104,16 +104,24 @@ def create_user(actor: User | None, *, username: Any, display_name: Any, passwor
     return user
 
 
-def grant_position(actor: User | None, *, user_id: Any, org_unit_id: Any, role: Any) -> Position:
+def position_unit(actor: User | None, *, org_unit_id: Any, role: Any) -> OrgUnit:
+    """The unit a position would be held at, once the role fits it and the actor may grant it."""
     if role not in ROLES:
         raise BadInput(f"未知角色 / unknown role: {str(role)[:20]}")
-    user = db.session.get(User, int(user_id))
     unit = db.session.get(OrgUnit, int(org_unit_id))
-    if user is None or unit is None or (actor is not None and not can_see_unit(actor, unit)):
-        raise NotFound("用户或单位不存在 / user or unit not found")
+    if unit is None or (actor is not None and not can_see_unit(actor, unit)):
+        raise NotFound("单位不存在 / org unit not found")
     _require_admin(actor, unit)
     if unit.kind not in ROLE_UNIT_KINDS[role]:
         raise BadInput(f"角色 {role} 不能设在{unit.name} / role {role} cannot be held at a {unit.kind}")
+    return unit
+
+
+def grant_position(actor: User | None, *, user_id: Any, org_unit_id: Any, role: Any) -> Position:
+    unit = position_unit(actor, org_unit_id=org_unit_id, role=role)
+    user = db.session.get(User, int(user_id))
+    if user is None:
+        raise NotFound("用户不存在 / user not found")
     if db.session.scalar(select(Position.id).where(Position.user_id == user.id, Position.org_unit_id == unit.id,
                                                    Position.role == role)):
         raise Conflict("该岗位已存在 / this position exists already")
