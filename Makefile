@@ -29,7 +29,7 @@ test: $(STAMP) system-deps translations
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP) system-deps translations
-	$(BIN)/python -m bench
+	@$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3*

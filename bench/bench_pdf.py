@@ -180,7 +180,17 @@ def main() -> dict:
                                     "pdf_bytes": len(signed), "render_ms": render_ms, "sign_ms": sign_ms}
             result["seeds"] = seeds
 
+            # The throughput target is stated for 5-page reports: keep the seed's leading
+            # top-level sections while the rendered document stays within 5 pages.
             job_outline = import_text((SEEDS / JOB_SEED).read_text(encoding="utf-8"))
+            for keep in range(len(job_outline["sections"]), 0, -1):
+                trimmed = {**job_outline, "sections": job_outline["sections"][:keep]}
+                job_pages = render_report(RenderInput(title="青山镇2026年度工作计划", outline=trimmed, issuer="示范区",
+                                                      town="青山镇", date=__import__("datetime").date(2026, 1, 5),
+                                                      archive_no="示范区〔2026〕1号", fonts=fonts)).pages
+                if job_pages <= 5:
+                    job_outline = trimmed
+                    break
             connection = get_redis(app)
 
             def run(worker_count: int, count: int) -> tuple[float, float]:
@@ -198,6 +208,7 @@ def main() -> dict:
 
             start, end = run(1, 1)
             result["job_seed"] = JOB_SEED
+            result["job_pages"] = job_pages
             result["cold_job_latency_ms"] = round((end - start) * 1000, 1)
             throughput = {}
             for worker_count in (1, 2):

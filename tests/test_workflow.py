@@ -220,3 +220,21 @@ def test_review_comments_must_be_answered_before_resubmitting(ctx, world):
     with pytest.raises(Conflict):  # answering twice (a double click) changes nothing
         services.answer_comment(get_user("qs_author"), report.id, comment.id, status="adopted", answer="again")
     assert act(report.id, "qs_author", "submit").state == "town_review"
+
+
+def test_a_character_the_pdf_fonts_cannot_draw_blocks_submit(ctx, world):
+    """Checked against the real PDF fonts (never a silently dropped character in the PDF)."""
+    from workflow.content import glyph_checker
+
+    if glyph_checker() is None:
+        pytest.skip("the PDF fonts are not installed here")
+    report = gen_report("qs", text=CLEAN_TEXT.replace("抓好茶叶产业", "抓好𠮷祥茶叶产业"), title="青山镇计划😀")
+    found = {(p["code"], p["severity"], p["section_id"] is None) for p in report.current.problems}
+    assert ("missing_glyph", "error", True) in found   # the emoji in the title
+    assert ("missing_glyph", "error", False) in found  # the Ext-B character in a section
+    with pytest.raises(Invalid):
+        act(report.id, "qs_author", "submit")
+    fixed = services.update_draft(get_user("qs_author"), report.id, version=report.version,
+                                  title="青山镇计划", text=CLEAN_TEXT).report
+    assert fixed.current.problems == []
+    assert act(report.id, "qs_author", "submit").state == "town_review"
