@@ -13,11 +13,13 @@ the red seal on the page *is* the visible signature.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import fcntl
 import os
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BytesIO
@@ -286,5 +288,19 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
         sig_field_name=SIGNATURE_FIELD, on_page=page, box=(x, y, x + width, y + height)))
     pdf_signer = PdfSigner(meta, signer=signer, stamp_style=NoOpStampStyle())
     out = BytesIO()
-    pdf_signer.sign_pdf(writer, output=out)
+    run_coroutine(pdf_signer.async_sign_pdf(writer, output=out))
     return out.getvalue()
+
+
+def run_coroutine(coro):
+    """Run one of pyHanko's coroutines to completion from synchronous code.
+
+    pyHanko's synchronous wrappers call ``asyncio.run``, which refuses to run in a thread
+    that already has an event loop (a test driving a browser, an async host). There the
+    coroutine runs on a short-lived thread of its own instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()

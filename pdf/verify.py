@@ -30,12 +30,12 @@ from typing import Literal
 from asn1crypto import pem, x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from .render import INFO_ARCHIVE_NO, INFO_REPORT_ID
-from .signing import CA_CERT_FILE
+from .signing import CA_CERT_FILE, run_coroutine
 
 __all__ = ["Status", "VerifyResult", "trust_roots", "verify_pdf"]
 
@@ -167,7 +167,7 @@ def _verify_one(reader: PdfFileReader, embedded, roots: list[x509.Certificate], 
     try:
         context = ValidationContext(trust_roots=roots, allow_fetching=False,
                                     revocation_mode="soft-fail")
-        status = validate_pdf_signature(embedded, context)
+        status = run_coroutine(async_validate_pdf_signature(embedded, context))
     except Exception as exc:
         # The signature container itself cannot be processed (garbled CMS, bytes cut
         # off): whatever this is, it is not the document we signed.

@@ -14,6 +14,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.helpers import CLEAN_TEXT, PASSWORD
+from tests.jobs_support import jobs_app, redis_url, run_worker  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -28,8 +29,11 @@ sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
 
 @pytest.fixture
-def server(app, world):
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
+def server(jobs_app, world):
+    """The app on a real socket, with a real Redis and the district's development signing key."""
+    result = jobs_app.test_cli_runner().invoke(args=["dev-keys"])
+    assert result.exit_code == 0, result.output
+    srv = make_server("127.0.0.1", 0, jobs_app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{srv.server_port}"
@@ -79,7 +83,7 @@ def _state_badge(page) -> str:
     return next(c[len("state-"):] for c in classes.split() if c.startswith("state-"))
 
 
-def test_a_report_goes_from_paste_to_published_in_the_browser(server, browser):
+def test_a_report_goes_from_paste_to_published_in_the_browser(server, browser, jobs_app):
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page.on("dialog", lambda dialog: dialog.accept())
 
@@ -131,5 +135,14 @@ def test_a_report_goes_from_paste_to_published_in_the_browser(server, browser):
     phone.goto(report_url)
     _act(phone, "approve")
     assert _state_badge(phone) == "published"
-    _shot(phone, "04-published-phone")
+    assert phone.locator(".pdf-progress progress").is_visible()  # queued: a progress bar
+    _shot(phone, "04-publishing-phone")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
+
+    run_worker(jobs_app)  # a real RQ worker renders, signs and archives; the page polls meanwhile
+    link = phone.locator(f"a[href^='{report_url.removeprefix(server)}/pdf']").first
+    link.wait_for(timeout=15_000)  # the progress bar turned into the download link without a reload
+    _shot(phone, "05-published-phone")
+    pdf = phone.request.get(server + link.get_attribute("href"))
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import time
 from io import BytesIO
 from pathlib import Path
 
@@ -262,16 +261,6 @@ def test_archive_number_and_report_id_are_in_the_document_information(seed_pdfs)
     assert re.search(r"Author:\s*示范区人民政府", info)
 
 
-def test_a_warm_render_of_ten_pages_is_fast(seed_pdfs):
-    doc = seed_input("work-report-2024.txt")
-    render_report(doc)
-    start = time.perf_counter()
-    result = render_report(doc)
-    elapsed = time.perf_counter() - start
-    assert result.pages >= 9
-    assert elapsed < 0.5, f"warm render took {elapsed * 1000:.0f} ms"
-
-
 def test_an_empty_outline_still_renders_title_and_signature(out_dir):
     doc = RenderInput(title="空报告", outline={}, issuer="示范区", town="溪口镇",
                       date=datetime.date(2026, 12, 31))
@@ -379,16 +368,6 @@ def test_dev_ca_and_district_certificates_are_created_once(keys):
         load_signer(keys["ours"], b"wrong")
 
 
-def test_signing_is_fast_once_the_key_is_loaded(seed_pdfs, keys):
-    rendered, _ = seed_pdfs["work-report-2024.txt"]
-    signer = load_signer(keys["ours"], b"secret")
-    _sign(rendered, keys["ours"], b"secret")
-    start = time.perf_counter()
-    sign_pdf(rendered.data, signer, seal_box=rendered.seal_box, reason="r", location=None,
-             contact=None, signer_name="示范区人民政府")
-    assert time.perf_counter() - start < 0.5
-
-
 def test_a_run_in_heading_shares_its_first_line_with_the_paragraph(out_dir):
     outline = {"preamble": [], "closing": [], "sections": [
         {"id": "s1", "level": 1, "number": "1.", "heading": "突出政治建设。", "run_in": True,
@@ -410,3 +389,18 @@ def test_odd_outlines_render_without_crashing(out_dir):
     result = render_report(paragraph_input(outline=outline))
     text = squash(poppler("pdftotext", write(out_dir / "odd.pdf", result.data), "-"))
     assert "前言" in text and "结语" in text and "None" not in text
+
+
+def test_signing_and_verifying_work_inside_a_running_event_loop(seed_pdfs, keys):
+    """pyHanko's sync wrappers call asyncio.run; our calls must not depend on the caller's thread
+    (speed is measured by `make bench`, not asserted here)."""
+    import asyncio
+
+    from pdf.verify import verify_pdf
+
+    rendered, _ = seed_pdfs["work-report-2024.txt"]
+
+    async def inside_a_loop():
+        return verify_pdf(_sign(rendered, keys["ours"], b"secret"), [keys["ca_cert"]])
+
+    assert asyncio.run(inside_a_loop()).status == "valid"

@@ -545,3 +545,13 @@ def test_the_report_page_costs_the_same_queries_whatever_the_comments_and_histor
               page=f"/reports/{rid}")
     assert report_state(app, rid)[0] == "draft"
     assert _queries_for(app, client, f"/reports/{rid}") == few
+
+
+def test_pages_cannot_be_framed_and_load_only_their_own_assets(app, client, world):
+    login(client, "qs_author")
+    for url in ("/", "/login", "/reports", "/verify"):
+        response = client.get(url)
+        assert response.headers["X-Frame-Options"] == "DENY"
+        policy = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
