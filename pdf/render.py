@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
+from urllib.parse import unquote
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
@@ -847,7 +848,10 @@ def _draw_footer(c: Canvas, ts: _Typesetter, doc: RenderInput, issuer: str, date
     measure = L.TYPE_RIGHT - text_x
     note_text = "扫描二维码或访问以下地址，核验本文件的电子签名与内容是否完整："
     note = ts.break_lines(ts.glyphs(note_text, _SMALL), note_text, measure, measure)
-    url_lines = ts.break_lines(ts.glyphs(url, _SMALL), url, measure, measure, keep_words=False)[:3]
+    # The QR code carries the encoded URL; people reading the paper get it decoded
+    # (示范区〔2026〕3号, not %E7%A4%BA…), which browsers accept as typed.
+    shown = unquote(url)
+    url_lines = ts.break_lines(ts.glyphs(shown, _SMALL), shown, measure, measure, keep_words=False)[:3]
     y = qr_y + L.QR_SIZE - L.SMALL_SIZE
     for glyphs in note + url_lines:
         _draw_line(c, _Line(glyphs, _SMALL, text_x, measure, justify=False), y)

@@ -404,3 +404,14 @@ def test_signing_and_verifying_work_inside_a_running_event_loop(seed_pdfs, keys)
         return verify_pdf(_sign(rendered, keys["ours"], b"secret"), [keys["ca_cert"]])
 
     assert asyncio.run(inside_a_loop()).status == "valid"
+
+
+def test_the_printed_verification_address_is_readable(out_dir):
+    """The QR code carries the percent-encoded URL; the printed line is what a person can type."""
+    from urllib.parse import quote
+
+    doc = seed_input("annual-plan-2026.txt")
+    doc.verify_url = "http://127.0.0.1:5000/verify?no=" + quote("示范区〔2026〕3号")
+    path = write(out_dir / "readable-url.pdf", render_report(doc).data)
+    text = poppler("pdftotext", str(path), "-")
+    assert "verify?no=示范区〔2026〕3号" in "".join(text.split()) and "%E7" not in text
