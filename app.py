@@ -18,8 +18,9 @@ from workflow.db import db
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=Config().INSTANCE_DIR)
-    app.config.from_mapping(Config().as_dict())
+    settings = Config()
+    app = Flask(__name__, instance_path=settings.INSTANCE_DIR)
+    app.config.from_mapping(settings.as_dict())
     if config:
         app.config.from_mapping(config)
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
