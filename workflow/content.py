@@ -5,10 +5,10 @@ import functools
 import hashlib
 import json
 import logging
-import re
 from typing import Any, Callable
 
 from .errors import BadInput, TooLarge
+from .importer import clean_text as hygiene
 
 log = logging.getLogger(__name__)
 
@@ -17,14 +17,12 @@ MAX_TEXT_CHARS = 300_000  # the longest seed is ~14k characters; a whole-year re
 MAX_COMMENT_CHARS = 5_000
 MAX_SECTIONS = 2_000
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
-
 
 def clean_line(value: Any, *, field: str, max_chars: int, required: bool = True) -> str:
     """A one-line piece of user text (a title, a name): control characters removed, trimmed, bounded."""
     if not isinstance(value, str):
         raise BadInput(f"{field} 必须是字符串 / {field} must be a string")
-    value = _CONTROL.sub("", value.replace("\t", " ").replace("\n", " ").replace("\r", " ")).strip()
+    value = hygiene(value).replace("\n", " ").strip()
     if required and not value:
         raise BadInput(f"{field} 不能为空 / {field} is required")
     if len(value) > max_chars:
@@ -38,7 +36,7 @@ def clean_text(value: Any, *, field: str, max_chars: int, required: bool = True)
         raise BadInput(f"{field} 必须是字符串 / {field} must be a string")
     if len(value) > max_chars * 2:  # cheap early refusal before any regex work on huge input
         raise TooLarge(f"{field} 超过 {max_chars} 个字符 / {field} exceeds {max_chars} characters")
-    value = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")).strip()
+    value = hygiene(value).strip()
     if required and not value:
         raise BadInput(f"{field} 不能为空 / {field} is required")
     if len(value) > max_chars:
