@@ -147,9 +147,6 @@ class LoadedFont:
         """Advance width of ``ch`` at ``size`` pt (without any character spacing)."""
         return self.widths.get(ord(ch), self.default_width) * size / 1000.0
 
-    def has(self, ch: str) -> bool:
-        return ord(ch) in self.cmap
-
 
 _lock = threading.Lock()
 _loaded: dict[tuple[str, int], LoadedFont] = {}

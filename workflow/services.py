@@ -24,8 +24,6 @@ from .scope import can_see_report, can_see_unit, report_filter, roles_for, unit_
 from .table import (AUTHOR, DISTRICT_KINDS, DRAFT, EDIT_ROLE, EDITABLE_STATES, KINDS, PUBLISHED, STATES,
                     TOWN_KINDS, TRANSITIONS, Transition, transition_for, transitions_from)
 
-REVIEW_STATES = ("town_review", "district_review")
-
 
 # ---------------------------------------------------------------- reading
 
