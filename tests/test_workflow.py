@@ -95,6 +95,7 @@ def test_nobody_approves_their_own_submission(ctx, world):
     report = gen_report("qs", author="qs_reviewer")
     report = act(report.id, "qs_reviewer", "submit")
     assert "approve" not in services.allowed_actions(head, report)
+    assert report.id not in [r.id for r in services.inbox(head)]  # it waits on another reviewer
     with pytest.raises(Forbidden):
         act(report.id, "qs_reviewer", "approve")
     assert act(report.id, "qs_reviewer", "withdraw").state == "draft"

@@ -21,7 +21,7 @@ from .errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFoun
 from .guards import GUARDS, INPUT_GUARDS, GuardContext
 from .models import AuditEvent, Comment, OrgUnit, Publication, Report, ReportVersion, User, utcnow
 from .scope import can_see_report, can_see_unit, report_filter, roles_for, unit_filter
-from .table import (AUTHOR, DISTRICT_KINDS, DRAFT, EDIT_ROLE, EDITABLE_STATES, KINDS, PUBLISHED, STATES,
+from .table import (AUTHOR, DISTRICT_KINDS, DRAFT, TOWN_REVIEW, EDIT_ROLE, EDITABLE_STATES, KINDS, PUBLISHED, STATES,
                     TOWN_KINDS, TRANSITIONS, Transition, transition_for, transitions_from)
 
 
@@ -110,10 +110,8 @@ def inbox(actor: User, limit: int = 50) -> list[Report]:
         select(Report).join(Report.org_unit).where(or_(*clauses))
         .order_by(Report.updated_at.asc()).limit(limit)
     ).all()
-    # A town reviewer's own submission is not waiting for them (no self-approval).
-    return [r for r in reports if not (r.state == "town_review" and r.submitted_by_id == actor.id
-                                       and "town_reviewer" in roles_for(actor, r.org_unit)
-                                       and AUTHOR not in roles_for(actor, r.org_unit))]
+    # One's own submission under town review waits on someone else (no self-approval).
+    return [r for r in reports if not (r.state == TOWN_REVIEW and r.submitted_by_id == actor.id)]
 
 
 def history(report: Report) -> list[AuditEvent]:
