@@ -75,6 +75,11 @@ class ContentMismatch(PublishError):
     pass
 
 
+# Retrying cannot mend these: the key must be installed (then an admin retries), and content
+# that differs from what was approved must never be printed.
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (SigningKeyMissing, ContentMismatch)
+
+
 def job_id_for(report_id: int, version_number: int) -> str:
     return f"publish-r{report_id}-v{version_number}"
 
@@ -377,8 +382,11 @@ def on_publish_failure(job: Job, connection: Any, exc_type: type | None, exc_val
     RQ calls it for every failed attempt (and for a job abandoned by a dead worker), before
     deciding to retry, with ``job.retries_left`` not yet decremented: a retry remains when
     it is positive. The row then goes back to ``queued`` with the error kept; else it turns
-    ``failed`` and waits for an admin's retry."""
+    ``failed`` and waits for an admin's retry. A permanent error (``PERMANENT_ERRORS``) fails
+    at once instead of spending the retries' minutes."""
     publication_id = int(job.args[0])
+    if isinstance(exc_value, PERMANENT_ERRORS):
+        job.retries_left = 0  # RQ decides on the retry right after this callback, from this object
     retrying = bool(job.retries_left and job.retries_left > 0)
     if exc_type is AbandonedJobError or isinstance(exc_value, AbandonedJobError):
         message = "AbandonedJobError: 生成任务所在的进程意外终止 / the worker running the job died"

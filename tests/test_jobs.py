@@ -303,9 +303,10 @@ def test_a_missing_signing_key_fails_loudly_and_an_admin_retries_it(jobs_app, wo
     key = jobs.signing_key_path(app.config, district_id)
     key.unlink()
 
-    run_worker(app)  # the first attempt and its three retries
+    run_worker(app)
     pub = publication(app, pub_id)
-    assert pub.status == "failed" and pub.stage == "failed" and pub.attempts == 4
+    # One attempt: retrying cannot bring a key, so the district learns at once, not minutes later.
+    assert pub.status == "failed" and pub.stage == "failed" and pub.attempts == 1
     assert "SigningKeyMissing" in pub.error and f"district-{district_id}.p12" in pub.error
     assert pub.archive_no is None and not archived_files(app)  # no number spent on it
     job = job_of(app, report_id, 1)
@@ -338,7 +339,7 @@ def test_a_missing_signing_key_fails_loudly_and_an_admin_retries_it(jobs_app, wo
 
     run_worker(app)
     pub = publication(app, pub_id)
-    assert pub.status == "ready" and pub.error is None and pub.attempts == 5
+    assert pub.status == "ready" and pub.error is None and pub.attempts == 2  # the failed one, the admin's
     assert pub.archive_no and len(archived_files(app)) == 1
 
 
@@ -354,6 +355,7 @@ def test_content_changed_after_approval_is_refused(jobs_app, world):
     run_worker(app)
     pub = publication(app, pub_id)
     assert pub.status == "failed" and "ContentMismatch" in pub.error and not archived_files(app)
+    assert pub.attempts == 1  # permanent: no retries
 
 
 def test_without_redis_the_approval_stands_and_the_sweeper_hands_it_over(app, world, redis_url, monkeypatch):
