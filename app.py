@@ -13,6 +13,7 @@ from flask import Flask
 
 from config import Config
 from web.extensions import babel, csrf, login_manager, migrate, select_locale
+from workflow import events as _events  # noqa: F401  (registers the outbox table)
 from workflow import models as _models  # noqa: F401  (registers the tables on the metadata)
 from workflow.db import db
 
