@@ -19,7 +19,28 @@ MESSAGES: dict[str, LazyString] = {
     # (entries added by the errors conversion)
 
     # --- workflow: content import (the importer)
-    # (entries added by the importer split)
+    "bad_request.text_not_string": _l("The text must be a string."),
+    "bad_request.docx_unreadable": _l(
+        "This .docx file cannot be read: it is damaged, or not in the .docx format of Word 2007 or "
+        "later (save it as .docx and try again)."),
+    # Outlines sent by clients; ``path`` names the value, e.g. sections[2].paragraphs[0].
+    "bad_request.outline_not_object": _l("Malformed content: %(path)s must be an object."),
+    "bad_request.outline_unknown_key": _l("Malformed content: unknown field %(path)s."),
+    "bad_request.outline_missing": _l("Malformed content: %(path)s is required."),
+    "bad_request.outline_not_list": _l("Malformed content: %(path)s must be a list."),
+    "bad_request.outline_not_string_list": _l("Malformed content: %(path)s must be a list of strings."),
+    "bad_request.outline_not_string": _l("Malformed content: %(path)s must be a string."),
+    "bad_request.outline_not_integer": _l("Malformed content: %(path)s must be an integer."),
+    "bad_request.outline_not_boolean": _l("Malformed content: %(path)s must be true or false."),
+    "bad_request.outline_too_deep": _l("Malformed content: %(path)s is nested deeper than %(limit)s levels."),
+    "bad_request.outline_bad_number": _l(
+        "Malformed content: %(path)s “%(number)s” is not a recognised heading number "
+        "(such as 一、 (一) 1. (1))."),
+    "bad_request.outline_wrong_level": _l(
+        "Malformed content: %(path)s must be %(depth)s (the section's depth), not %(level)s."),
+    "bad_request.outline_bad_id": _l("Malformed content: %(path)s must be 1 to %(limit)s characters long."),
+    "bad_request.outline_duplicate_id": _l(
+        "Malformed content: %(path)s “%(id)s” is the id of another section too."),
 
     # --- pdf: publication, archive, verification
     # (entries added by the PDF layer)

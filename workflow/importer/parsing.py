@@ -1,0 +1,302 @@
+"""Text parsing: cleaned lines → an outline of numbered headings and their paragraphs (and back).
+
+Recognising headings
+    A line is a heading when it starts with one of the four numbering styles: ``一、`` (cn),
+    ``(一)``/``（一）`` (paren_cn), ``1.``/``1、``/``1．`` (arabic) and ``(1)``/``（1）``
+    (paren_arabic); brackets may be half- or full-width. ``1.5亿元…`` and ``2025年…`` are
+    not headings (a digit after the separator, or no separator), nor are ``一是``/``二是``
+    and ``——`` lead-ins, which stay inside paragraphs.
+
+    The hierarchy is relative: a heading whose style is already open on the stack becomes a
+    sibling of that heading; otherwise it nests under the most recent open heading, except
+    that open headings of a style that is lower than the new one both in the usual order
+    (一、 > (一) > 1. > (1)) and in the order the styles first appeared in the document are
+    closed first. So a document that starts with ``1.`` has ``1.`` sections at level 1; in a
+    document that used ``一、 (一) (1)`` before, ``二、 (1) (一)`` makes ``(一)`` a sibling of the
+    stray ``(1)``, not its child; and ``1.`` items seen under ``一、`` still nest under a later
+    ``(一)``.
+
+    Heading text: up to the first ``。！？；：`` (half- or full-width, outside quotes and
+    brackets) when more text follows on the line; that rest is the first paragraph (the
+    section is then ``run_in``, see :mod:`workflow.outline`).
+
+Preamble, closing, web residue
+    Lines before the first heading are the preamble. Web-page residue pasted with the report
+    ("时间:2022-02-02 09:50:02", "发布时间：…", "来源：…", "导语:…", "作者：…", "浏览次数…", the
+    page title and its repetition) is dropped from the first lines of the text and returned
+    separately. The closing is only the clearly closing lines at the very end: a date line
+    (``2026年1月5日``, ``二〇二六年一月五日``, ``2026-01-05``, or a draft's ``20xx年x月x日``) and
+    issuing-body lines (``青山镇人民政府``, ``中共青山镇委员会``); anything else after the last
+    heading belongs to the last section.
+
+Round trip
+    ``normalise(outline_to_text(outline)) == normalise(text without the dropped lines)`` for
+    the outline parsed from ``text``. Nothing inside a line is touched (Latin text keeps its
+    inner spaces).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from workflow.outline import Outline, Section
+
+from .numbering import CANONICAL_RANK, CN_NUMERALS, DIGITS
+
+__all__ = ["parse_lines", "outline_to_text"]
+
+
+# ---------------------------------------------------------------------------------------
+# Headings
+# ---------------------------------------------------------------------------------------
+
+# Heading prefixes at the start of a line, with the guards that keep ordinary sentences out:
+# "1.5亿元" (digit after the separator), "一、二级公路" (一、二级 is "first and second class"),
+# "一、二、三产业" (an enumeration of numerals).
+_HEADING_RES = (
+    ("paren_cn", re.compile(rf"[(（]([{CN_NUMERALS}]{{1,4}})[)）]\s*")),
+    ("paren_arabic", re.compile(rf"[(（]([{DIGITS}]{{1,2}})[)）]\s*")),
+    ("cn", re.compile(rf"([{CN_NUMERALS}]{{1,4}})、(?![{CN_NUMERALS}]+[、级类等档])\s*")),
+    ("arabic", re.compile(rf"([{DIGITS}]{{1,2}})[.．、](?![{DIGITS}])\s*")),
+)
+
+
+@dataclass
+class _Heading:
+    style: str
+    number: str
+    heading: str
+    run_in: str | None  # the first paragraph when it shares the heading's line
+
+
+def _match_heading(line: str) -> _Heading | None:
+    """Recognise a numbered heading at the start of a (stripped) line."""
+    for style, pattern in _HEADING_RES:
+        match = pattern.match(line)
+        if not match:
+            continue
+        if style == "arabic" and int(unicodedata.normalize("NFKC", match.group(1))) == 0:
+            return None
+        heading, rest = _split_run_in(line[match.end():])
+        return _Heading(style, match.group(0), heading, rest)
+    return None
+
+
+_RUN_IN_SEPARATORS = frozenset("。！？!?；;：:")
+_OPENERS = frozenset("“‘（(《「『【[〔")
+_CLOSERS = frozenset("”’）)》」』】]〕")
+
+
+def _split_run_in(text: str) -> tuple[str, str | None]:
+    """Split ``heading。rest`` at the first sentence separator outside quotes and brackets.
+
+    The heading keeps the separator (and any closing quote or space right after it), so
+    ``heading + rest`` is the original text. No split when nothing follows the separator.
+    """
+    depth = 0
+    in_ascii_quote = False
+    for i, ch in enumerate(text):
+        if ch == '"':
+            in_ascii_quote = not in_ascii_quote
+        elif ch in _OPENERS:
+            depth += 1
+        elif ch in _CLOSERS:
+            depth = max(0, depth - 1)
+        elif ch in _RUN_IN_SEPARATORS and depth == 0 and not in_ascii_quote:
+            if _is_clock_colon(text, i):
+                continue
+            end = _end_of_separator(text, i + 1)
+            if end < len(text):
+                return text[:end], text[end:]
+            return text, None
+    return text, None
+
+
+def _is_clock_colon(text: str, i: int) -> bool:
+    """Is ``text[i]`` the colon of a clock time such as 9:30?"""
+    return (text[i] == ":" and 0 < i < len(text) - 1 and text[i - 1].isdigit()
+            and text[i + 1].isdigit())
+
+
+def _end_of_separator(text: str, end: int) -> int:
+    """Past the further separators, closing quotes and spaces that follow a separator."""
+    while end < len(text) and (text[end] in _RUN_IN_SEPARATORS
+                               or text[end] in _CLOSERS or text[end].isspace()):
+        end += 1
+    return end
+
+
+# ---------------------------------------------------------------------------------------
+# Web residue, preamble and closing
+# ---------------------------------------------------------------------------------------
+
+_RESIDUE_RES = tuple(re.compile(p) for p in (
+    r"^(?:发布|更新|发表|上传)?(?:时间|日期)\s*[:：]\s*[0-9０-９]",
+    r"^(?:信息|文章|稿件|新闻)?来源\s*[:：]",
+    r"^(?:导语|摘要)\s*[:：]",
+    r"^(?:作者|撰稿|供稿|撰稿人)\s*[:：]",
+    r"^(?:责任)?编辑\s*[:：]",
+    r"浏览(?:次数|量)|阅读(?:次数|量)\s*[:：]|点击(?:数|量|次数|率)\s*[:：]",
+    r"^【?\s*字[体号]\s*[:：]",
+    r"^(?:当前位置\s*[:：]|首页\s*[>›»])",
+    r"^(?:分享到|打印本页|关闭窗口|【打印】|【关闭】)",
+))
+# Residue is looked for only in the first lines of the text: deep in a report "来源：" is text.
+_RESIDUE_WINDOW = 12
+
+
+def _is_residue(line: str) -> bool:
+    return any(pattern.search(line) for pattern in _RESIDUE_RES)
+
+
+def _is_title_like(line: str) -> bool:
+    """A short line that is not a sentence: a page title, a breadcrumb."""
+    return len(line) <= 60 and not re.search(r"[。！？!?；;]|[:：]$", line)
+
+
+def _split_residue(head: list[str]) -> tuple[list[str], list[str]]:
+    """Split the lines before the first heading into (kept, dropped residue).
+
+    Dropped: residue lines (see ``_RESIDUE_RES``) among the first lines, title-like lines
+    before the last of them (the page title), and repetitions of a title-like line.
+    """
+    window = head[:_RESIDUE_WINDOW]
+    markers = [i for i, line in enumerate(window) if _is_residue(line)]
+    last_marker = markers[-1] if markers else -1
+    kept: list[str] = []
+    dropped: list[str] = []
+    seen: set[str] = set()
+    for i, line in enumerate(head):
+        repeated_title = line in seen and _is_title_like(line)
+        if (i <= last_marker and (_is_residue(line) or _is_title_like(line))) or repeated_title:
+            dropped.append(line)
+        else:
+            kept.append(line)
+        seen.add(line)
+    return kept, dropped
+
+
+# Dates may still hold placeholders in a draft ("20xx年x月x日"): still a sign-off line.
+_DATE_RES = tuple(re.compile(p) for p in (
+    r"[0-9０-９xXｘＸ×]{4}\s*年\s*[0-9０-９xXｘＸ×]{1,2}\s*月\s*[0-9０-９xXｘＸ×]{1,2}\s*日",
+    r"[〇零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日",
+    r"[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}",
+))
+_ISSUER_RE = re.compile(
+    r"(?:人民政府|人民政府办公室|政府办公室|委员会|党委|党工委|办公室|办事处|领导小组|指挥部"
+    r"|人民代表大会主席团|政府)$"
+)
+# The closing is at most this many sign-off lines.
+_MAX_CLOSING_LINES = 4
+
+
+def _is_closing_line(line: str) -> bool:
+    """A date line or an issuing body's name: the sign-off of an official document."""
+    core = line.strip("()（） ")
+    if any(pattern.fullmatch(core) for pattern in _DATE_RES):
+        return True
+    return (len(line) <= 30 and not re.search(r"[，,。；;：:！!？?、“”\"]", line)
+            and bool(_ISSUER_RE.search(line)))
+
+
+def _closing_start(lines: list[str], last_heading: int) -> int:
+    """Where the closing begins: sign-off lines at the very end, after the last heading."""
+    end = len(lines)
+    while (end - 1 > last_heading and len(lines) - end < _MAX_CLOSING_LINES
+           and _is_closing_line(lines[end - 1])):
+        end -= 1
+    return end
+
+
+# ---------------------------------------------------------------------------------------
+# The tree of sections
+# ---------------------------------------------------------------------------------------
+
+
+def _new_section(heading: _Heading, level: int) -> Section:
+    section: Section = {
+        "id": "",
+        "level": level,
+        "number": heading.number,
+        "heading": heading.heading,
+        "paragraphs": [],
+        "children": [],
+    }
+    if heading.run_in is not None:
+        section["run_in"] = True
+        section["paragraphs"].append(heading.run_in)
+    return section
+
+
+def _is_lower_style(open_style: str, new_style: str, first_seen: dict[str, int]) -> bool:
+    """Is ``open_style`` below ``new_style`` in the usual order *and* in appearance order?"""
+    return (CANONICAL_RANK[open_style] > CANONICAL_RANK[new_style]
+            and first_seen[open_style] > first_seen[new_style])
+
+
+class _Tree:
+    """The sections being built, with the stack of open headings (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.sections: list[Section] = []
+        self._open: list[tuple[str, Section]] = []
+        self._first_seen: dict[str, int] = {}
+
+    def add_paragraph(self, line: str) -> None:
+        self._open[-1][1]["paragraphs"].append(line)
+
+    def add_heading(self, heading: _Heading) -> None:
+        self._first_seen.setdefault(heading.style, len(self._first_seen))
+        self._close_for(heading.style)
+        section = _new_section(heading, len(self._open) + 1)
+        siblings = self._open[-1][1]["children"] if self._open else self.sections
+        siblings.append(section)
+        self._open.append((heading.style, section))
+
+    def _close_for(self, style: str) -> None:
+        """Close the open headings a new heading of ``style`` does not nest under."""
+        same = next((i for i in range(len(self._open) - 1, -1, -1)
+                     if self._open[i][0] == style), None)
+        if same is not None:
+            del self._open[same:]
+            return
+        while self._open and _is_lower_style(self._open[-1][0], style, self._first_seen):
+            self._open.pop()
+
+
+def parse_lines(lines: list[str]) -> tuple[Outline, list[str]]:
+    """Build the outline (ids not yet assigned) from cleaned lines; return it and the drops."""
+    headings = [_match_heading(line) for line in lines]
+    at = [i for i, heading in enumerate(headings) if heading]
+    end = _closing_start(lines, at[-1] if at else -1)
+    first = min(at[0] if at else end, end)
+    preamble, dropped = _split_residue(lines[:first])
+
+    tree = _Tree()
+    for line, heading in zip(lines[first:end], headings[first:end], strict=True):
+        if heading is None:
+            tree.add_paragraph(line)
+        else:
+            tree.add_heading(heading)
+    return {"preamble": preamble, "sections": tree.sections, "closing": lines[end:]}, dropped
+
+
+def outline_to_text(outline: Outline) -> str:
+    """Render an outline as plain text: one line per paragraph, headings on their own line
+    (or sharing it with the first paragraph for run-in headings)."""
+    lines: list[str] = list(outline.get("preamble", []))
+
+    def walk(sections: list[Section]) -> None:
+        for section in sections:
+            paragraphs = list(section.get("paragraphs", []))
+            head = section.get("number", "") + section.get("heading", "")
+            if section.get("run_in") and paragraphs:
+                head += paragraphs.pop(0)
+            lines.append(head)
+            lines.extend(paragraphs)
+            walk(section.get("children", []))
+
+    walk(outline.get("sections", []))
+    lines.extend(outline.get("closing", []))
+    return "\n".join(lines)
