@@ -16,6 +16,7 @@ from web.extensions import babel, csrf, login_manager, migrate, select_locale
 from workflow import events as _events  # noqa: F401  (registers the outbox table)
 from workflow import models as _models  # noqa: F401  (registers the tables on the metadata)
 from workflow.db import db
+from workflow.errors import DomainError
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -50,6 +51,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def cli_message(exc: DomainError) -> str:
+    """A domain error as the commands say it: in English, like the rest of their output."""
+    from flask_babel import force_locale
+
+    from web.messages import render
+
+    with force_locale("en"):
+        return render(exc)
+
+
 def _register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
@@ -68,7 +79,6 @@ def _register_cli(app: Flask) -> None:
                     unit_id: int | None) -> None:
         """Create a user, optionally with one position."""
         from workflow import admin
-        from workflow.errors import DomainError
 
         if bool(role) != bool(unit_id):
             raise click.ClickException("--role and --unit go together")
@@ -80,7 +90,7 @@ def _register_cli(app: Flask) -> None:
             if role:
                 admin.grant_position(None, user_id=user.id, org_unit_id=unit_id, role=role)
         except DomainError as exc:
-            raise click.ClickException(exc.message)
+            raise click.ClickException(cli_message(exc))
         click.echo(f"created user {user.username} (id {user.id})")
 
     @app.cli.command("import-org-units")
@@ -88,12 +98,11 @@ def _register_cli(app: Flask) -> None:
     def import_org_units(csv_file) -> None:
         """Import org units from CSV: name,kind,division_code,parent_code."""
         from workflow import admin
-        from workflow.errors import DomainError
 
         try:
             added, skipped = admin.import_org_units_csv(csv_file.read())
         except DomainError as exc:
-            raise click.ClickException(exc.message)
+            raise click.ClickException(cli_message(exc))
         click.echo(f"added {added}, skipped {skipped} existing")
 
     @app.cli.command("verify-audit")

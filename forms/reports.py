@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from web import labels
 from workflow.content import MAX_COMMENT_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS
-from workflow.table import KINDS, STATES
+from workflow.dates import YEAR_MAX, YEAR_MIN
+from workflow.table import KINDS, STATES, CommentStatus
 
 DOCX_ONLY = FileAllowed(["docx"], message=_l("Choose a Word .docx file."))
 
@@ -26,7 +27,7 @@ class ReportFilterForm(FlaskForm):
 
     state = SelectField(_l("State"), validators=[Optional()], validate_choice=False)
     kind = SelectField(_l("Kind"), validators=[Optional()], validate_choice=False)
-    year = IntegerField(_l("Year"), validators=[Optional(), NumberRange(2000, 2100)])
+    year = IntegerField(_l("Year"), validators=[Optional(), NumberRange(YEAR_MIN, YEAR_MAX)])
     org_unit_id = SelectField(_l("Town"), validators=[Optional()], validate_choice=False)
     q = StringField(_l("Title contains"), validators=[Optional(), Length(max=100)])
 
@@ -62,7 +63,8 @@ class NewReportForm(ReportContentForm):
     org_unit_id = SelectField(_l("Town"), coerce=int, validators=[InputRequired(message=_l("Choose a town."))])
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
     year = IntegerField(_l("Year"), validators=[InputRequired(message=_l("Enter a year.")),
-                                                NumberRange(2000, 2100, message=_l("A year between 2000 and 2100."))])
+                                                NumberRange(YEAR_MIN, YEAR_MAX,
+                                                            message=_l("A year between %(min)s and %(max)s."))])
     submit = SubmitField(_l("Create report"))
 
     def __init__(self, *args, towns=(), **kwargs):
@@ -90,8 +92,9 @@ class CommentForm(FlaskForm):
 
 
 class AnswerForm(FlaskForm):
-    status = RadioField(_l("Answer"), choices=[("adopted", _l("Adopted")), ("explained", _l("Explained"))],
-                        default="adopted", validators=[InputRequired(message=_l("Choose adopted or explained."))])
+    status = RadioField(_l("Answer"), choices=[(CommentStatus.ADOPTED.value, _l("Adopted")),
+                                               (CommentStatus.EXPLAINED.value, _l("Explained"))],
+                        default=CommentStatus.ADOPTED.value, validators=[InputRequired(message=_l("Choose adopted or explained."))])
     answer = TextAreaField(_l("What was done, or why not"),
                            validators=[DataRequired(message=_l("Write the answer first.")),
                                        Length(max=MAX_COMMENT_CHARS)])

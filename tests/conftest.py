@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app
+from tests.helpers import as_user  # noqa: F401  (the API fixture, for every test module)
 from workflow.db import db
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
+
 from workflow import admin, services
 from workflow.db import db
 from workflow.models import Report, User
@@ -144,3 +146,83 @@ def get_html(client, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     return html_of(response)
+
+
+def browser_as(app, username: str):
+    """A test client of its own, logged in as ``username`` through the login form."""
+    client = app.test_client()
+    login(client, username)
+    return client
+
+
+# ---------------------------------------------------------------- API helpers (HTTP tests)
+
+API = "/api/v1"
+
+
+class Api:
+    """One user's view of the API: a token got through POST /tokens, then bearer requests."""
+
+    def __init__(self, client, username: str, password: str = PASSWORD) -> None:
+        r = client.post(f"{API}/tokens", json={"username": username, "password": password})
+        assert r.status_code == 201, (username, r.get_json())
+        self.client, self.username, self.token = client, username, r.get_json()["token"]
+
+    def headers(self, extra: dict | None = None) -> dict:
+        return {"Authorization": f"Bearer {self.token}", **(extra or {})}
+
+    def get(self, path: str, headers: dict | None = None, **kw):
+        return self.client.get(API + path, headers=self.headers(headers), **kw)
+
+    def post(self, path: str, headers: dict | None = None, **kw):
+        return self.client.post(API + path, headers=self.headers(headers), **kw)
+
+    def put(self, path: str, headers: dict | None = None, **kw):
+        return self.client.put(API + path, headers=self.headers(headers), **kw)
+
+    def delete(self, path: str, headers: dict | None = None, **kw):
+        return self.client.delete(API + path, headers=self.headers(headers), **kw)
+
+    def report(self, report_id: int) -> dict:
+        r = self.get(f"/reports/{report_id}")
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()
+
+    def act(self, report_id: int, action: str, comment: str | None = None, *, expect: int = 200) -> dict:
+        version = self.report(report_id)["version"]
+        body = {"action": action, "version": version}
+        if comment is not None:
+            body["comment"] = comment
+        r = self.post(f"/reports/{report_id}/actions", json=body)
+        assert r.status_code == expect, (self.username, action, r.get_json())
+        return r.get_json()
+
+
+@pytest.fixture
+def as_user(client, world):
+    """``as_user("qs_author")``: an Api for that account of the world."""
+    cache: dict[str, Api] = {}
+
+    def get(username: str) -> Api:
+        if username not in cache:
+            cache[username] = Api(client, username)
+        return cache[username]
+
+    return get
+
+
+def create(api: Api, world, *, town: str = "qs", text: str = CLEAN_TEXT, title: str = "青山镇2027年度工作计划",
+           kind: str = "annual_plan", year: int = 2027) -> dict:
+    r = api.post("/reports", json={"org_unit_id": world[town], "kind": kind, "year": year, "title": title,
+                                   "text": text})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def error_of(response) -> dict:
+    """The API's error object, checked for its shape: code, reason, message and params."""
+    body = response.get_json()
+    assert set(body) == {"error"} and {"code", "reason", "message", "params"} <= set(body["error"]), body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["params"], dict)
+    return body["error"]

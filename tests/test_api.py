@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CLEAN_TEXT, PASSWORD, PLACEHOLDER_TEXT, advance, gen_report
+from tests.helpers import (API, CLEAN_TEXT, PASSWORD, PLACEHOLDER_TEXT, Api, advance, create, error_of, gen_report,
+                           login)
 from workflow.db import db
 from workflow.models import ApiToken, Publication, User
 from workflow.table import ACTIONS, ROLES, STATES, transition_for
 
-API = "/api/v1"
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 REPORT_KEYS = {"id", "title", "kind", "year", "state", "version", "org_unit", "outline", "problems", "comments",
                "history", "allowed_actions", "pdf"}
@@ -27,72 +27,6 @@ PDF_KEYS = {"status", "progress", "url", "sha256", "archive_no"}
 # Who holds each role in 青山镇's scope (world fixture); the matrix iterates ROLES from the table.
 USER_FOR_ROLE = {"author": "qs_author", "town_reviewer": "qs_reviewer", "district_reviewer": "district_reviewer",
                  "admin": "admin"}
-
-
-class Api:
-    """One user's view of the API: a token got through POST /tokens, then bearer requests."""
-
-    def __init__(self, client, username: str, password: str = PASSWORD) -> None:
-        r = client.post(f"{API}/tokens", json={"username": username, "password": password})
-        assert r.status_code == 201, (username, r.get_json())
-        self.client, self.username, self.token = client, username, r.get_json()["token"]
-
-    def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    def get(self, path: str, **kw):
-        return self.client.get(API + path, headers=self.headers(), **kw)
-
-    def post(self, path: str, **kw):
-        return self.client.post(API + path, headers=self.headers(), **kw)
-
-    def put(self, path: str, **kw):
-        return self.client.put(API + path, headers=self.headers(), **kw)
-
-    def delete(self, path: str, **kw):
-        return self.client.delete(API + path, headers=self.headers(), **kw)
-
-    def report(self, report_id: int) -> dict:
-        r = self.get(f"/reports/{report_id}")
-        assert r.status_code == 200, r.get_json()
-        return r.get_json()
-
-    def act(self, report_id: int, action: str, comment: str | None = None, *, expect: int = 200) -> dict:
-        version = self.report(report_id)["version"]
-        body = {"action": action, "version": version}
-        if comment is not None:
-            body["comment"] = comment
-        r = self.post(f"/reports/{report_id}/actions", json=body)
-        assert r.status_code == expect, (self.username, action, r.get_json())
-        return r.get_json()
-
-
-@pytest.fixture
-def as_user(client, world):
-    """``as_user("qs_author")``: an Api for that account of the world."""
-    cache: dict[str, Api] = {}
-
-    def get(username: str) -> Api:
-        if username not in cache:
-            cache[username] = Api(client, username)
-        return cache[username]
-
-    return get
-
-
-def create(api: Api, world, *, town: str = "qs", text: str = CLEAN_TEXT, title: str = "青山镇2027年度工作计划",
-           kind: str = "annual_plan", year: int = 2027) -> dict:
-    r = api.post("/reports", json={"org_unit_id": world[town], "kind": kind, "year": year, "title": title,
-                                   "text": text})
-    assert r.status_code == 201, r.get_json()
-    return r.get_json()
-
-
-def error_of(response) -> dict:
-    body = response.get_json()
-    assert set(body) == {"error"} and {"code", "message"} <= set(body["error"]), body
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    return body["error"]
 
 
 def assert_report_shape(report: dict) -> None:
@@ -158,6 +92,15 @@ def test_bad_credentials_answer_401_with_one_message(app, client, world):
         db.session.commit()
     refused = client.post(f"{API}/tokens", json={"username": "qs_author", "password": PASSWORD})
     assert refused.status_code == 401 and error_of(refused)["message"] == error_of(answers[0])["message"]
+
+
+def test_the_login_page_and_the_api_accept_the_same_credentials(app, client, world):
+    for username, password, accepted in [(" qs_author ", PASSWORD, True), ("qs_author", "wrong-password", False),
+                                         ("no_such_user", PASSWORD, False)]:
+        token = client.post(f"{API}/tokens", json={"username": username, "password": password})
+        page = login(app.test_client(), username, password)
+        assert (token.status_code == 201) is accepted, username
+        assert (page.headers.get("Location") == "/") is accepted, username
 
 
 def test_a_disabled_account_loses_its_tokens_at_once(app, client, world):

@@ -9,8 +9,7 @@ import threading
 
 import pytest
 
-from tests.helpers import CLEAN_TEXT, PLACEHOLDER_TEXT
-from tests.test_api import API, Api, as_user, create, error_of  # noqa: F401  (as_user is a fixture)
+from tests.helpers import API, CLEAN_TEXT, PLACEHOLDER_TEXT, Api, create, error_of
 
 NESTED = "[" * 100_000 + "]" * 100_000
 GOOD = {"org_unit_id": None, "kind": "annual_plan", "year": 2027, "title": "青山镇计划", "text": CLEAN_TEXT}

@@ -6,8 +6,7 @@ import io
 
 import pytest
 
-from tests.helpers import act, advance, gen_report, get_user
-from tests.test_api import API, Api, as_user, create, error_of  # noqa: F401  (as_user is a fixture)
+from tests.helpers import API, Api, act, advance, create, error_of, gen_report, get_user
 from workflow import services
 
 # (method, path, JSON body); {rid} is 青山镇's report, {cid} a comment on it.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.conftest import csrf_from
-from tests.helpers import CLEAN_TEXT, ensure_translations_compiled, get_html, login, post_form
+from tests.helpers import CLEAN_TEXT, browser_as, ensure_translations_compiled, get_html, post_form
 from workflow.db import db
 from workflow.models import Comment, Report
 
@@ -32,12 +32,6 @@ def act(client, report_id: int, action: str, comment: str | None = None):
     return client.post(f"/reports/{report_id}/actions", data=data)
 
 
-def as_user(app, username: str):
-    client = app.test_client()
-    login(client, username)
-    return client
-
-
 def _new_report_through_the_form(client) -> int:
     """A 青山镇 draft made with the new-report form, as the author would; returns its id."""
     page = get_html(client, "/reports/new")
@@ -49,7 +43,8 @@ def _new_report_through_the_form(client) -> int:
 
 
 def test_a_report_goes_up_is_returned_answered_corrected_and_approved(app, world):
-    author, town, district = as_user(app, "qs_author"), as_user(app, "qs_reviewer"), as_user(app, "district_reviewer")
+    author, town = browser_as(app, "qs_author"), browser_as(app, "qs_reviewer")
+    district = browser_as(app, "district_reviewer")
 
     # The town's author creates the report by pasting it, and submits it.
     page = get_html(author, "/reports/new")
@@ -146,7 +141,7 @@ def test_a_report_goes_up_is_returned_answered_corrected_and_approved(app, world
 
 
 def test_a_comment_without_text_is_refused(app, world):
-    author = as_user(app, "qs_author")
+    author = browser_as(app, "qs_author")
     rid = _new_report_through_the_form(author)
     post_form(author, f"/reports/{rid}/comments", {"body": "  "}, page=f"/reports/{rid}")
     assert "请先填写批注内容" in get_html(author, f"/reports/{rid}")
@@ -156,7 +151,7 @@ def test_a_comment_without_text_is_refused(app, world):
 
 
 def test_a_diff_of_unknown_versions_is_a_404_not_a_500(app, world):
-    author = as_user(app, "qs_author")
+    author = browser_as(app, "qs_author")
     rid = _new_report_through_the_form(author)
     assert author.get(f"/reports/{rid}/diff?from=7&to=1").status_code == 404
     assert author.get(f"/reports/{rid}/diff?from=abc").status_code == 400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import CLEAN_TEXT, PLACEHOLDER_TEXT, act, advance, gen_report, get_user
+from tests.helpers import CLEAN_TEXT, PASSWORD, PLACEHOLDER_TEXT, act, advance, gen_report, get_user
 from workflow import services
 from workflow.audit import verify_chains
 from workflow.db import db
@@ -180,7 +180,7 @@ def test_out_of_scope_reports_answer_like_missing_ones(ctx, world):
             services.get_report(get_user(username), report.id)
         with pytest.raises(NotFound) as b:
             services.get_report(get_user(username), 999_999)
-        assert a.value.message == b.value.message
+        assert (a.value.key, a.value.params) == (b.value.key, b.value.params) == ("not_found.report", {})
     with pytest.raises(NotFound):
         services.get_report(get_user("qs_author"), "not-a-number")
 
@@ -239,3 +239,78 @@ def test_a_character_the_pdf_fonts_cannot_draw_blocks_submit(ctx, world):
                                   title="青山镇计划", text=CLEAN_TEXT).report
     assert fixed.current.problems == []
     assert act(report.id, "qs_author", "submit").state == "town_review"
+
+
+# ---------------------------------------------------------------- one service per feature
+
+
+def test_credentials_are_checked_once_for_both_front_doors(ctx, world):
+    from workflow.credentials import check_credentials
+    from workflow.models import User
+
+    assert check_credentials("qs_author", PASSWORD).username == "qs_author"
+    assert check_credentials("  qs_author\t", PASSWORD).username == "qs_author"  # a pasted name's spaces
+    for username, password in [("qs_author", "wrong-password"), ("no_such_user", PASSWORD), ("", ""),
+                               (None, None), ("qs_author", None)]:
+        assert check_credentials(username, password) is None
+    db.session.get(User, world["qs_author"]).active = False
+    db.session.commit()
+    assert check_credentials("qs_author", PASSWORD) is None
+
+
+def test_the_default_diff_is_since_the_last_return_else_the_previous_version(ctx, world):
+    report = gen_report("qs")
+    rid = report.id
+    act(rid, "qs_author", "submit")
+    act(rid, "qs_reviewer", "return", "数据需核实")  # version 1 goes back: version 2 is the draft
+    act(rid, "qs_author", "submit")
+    act(rid, "qs_author", "withdraw")  # version 2 withdrawn: version 3 is the draft
+    report = services.get_report(get_user("qs_author"), rid)
+
+    chosen = services.diff_range(report)
+    assert (chosen.old.number, chosen.new.number, chosen.since_return) == (1, 3, True)
+    chosen = services.diff_range(report, 2)
+    assert (chosen.old.number, chosen.new.number, chosen.since_return) == (2, 3, False)
+    chosen = services.diff_range(report, None, 2)
+    assert (chosen.old.number, chosen.new.number, chosen.since_return) == (1, 2, True)
+    fresh = gen_report("qs", title="新计划")
+    chosen = services.diff_range(fresh)
+    assert (chosen.old.number, chosen.new.number, chosen.since_return) == (1, 1, False)
+    with pytest.raises(NotFound):
+        services.diff_range(report, 7)
+    with pytest.raises(BadInput) as err:
+        services.diff_range(report, "x")
+    assert (err.value.reason, err.value.params) == ("not_an_integer", {"field": "from"})
+
+
+def test_each_version_names_its_submitter(ctx, world):
+    report = gen_report("qs")
+    act(report.id, "qs_author2", "submit")
+    act(report.id, "qs_reviewer", "return", "请补充")
+    report = services.get_report(get_user("qs_author"), report.id)
+
+    assert [(v.number, u.username if u else None) for v, u in services.versions_with_submitters(report)] == [
+        (1, "qs_author2"), (2, None)]
+
+
+def test_an_admin_manages_the_users_of_their_own_tree_only(ctx, world):
+    from workflow import admin
+
+    district_admin = get_user("admin")
+    newcomer = admin.create_user(district_admin, username="newcomer", display_name="新人", password="long-enough-pw")
+    seen = {u.username for u in admin.users_in_scope(district_admin)}
+    assert {"qs_author", "xk_reviewer", "district_reviewer", "nobody", "newcomer"} <= seen
+    assert not seen & {"lh_author", "other_reviewer"}  # the other district's people
+    assert admin.user_in_scope(district_admin, newcomer.id).username == "newcomer"
+    for outsider in (world["lh_author"], 999_999, "abc"):
+        with pytest.raises(NotFound):
+            admin.user_in_scope(district_admin, outsider)
+    # Someone who is no admin sees nobody, not even the unplaced newcomer.
+    assert admin.users_in_scope(get_user("qs_author")) == []
+    assert admin.is_admin(district_admin) and not admin.is_admin(get_user("district_reviewer"))
+    assert {u.name for u in admin.manageable_units(district_admin)} == {"示范区", "青山镇", "溪口镇"}
+    # A position is revoked only through its own user.
+    position = admin.grant_position(district_admin, user_id=newcomer.id, org_unit_id=world["qs"], role="author")
+    with pytest.raises(NotFound):
+        admin.revoke_position(district_admin, position.id, user_id=world["qs_author"])
+    admin.revoke_position(district_admin, position.id, user_id=newcomer.id)

@@ -1,32 +1,67 @@
-"""Error answers: JSON under /api/, a page elsewhere. Domain errors carry their status."""
+"""Error answers: JSON under /api/, a page elsewhere, the message in the reader's language.
+
+Domain errors carry their status, category (``code``), reason and parameters; the sentence
+comes from ``web.messages`` here, at the edge. The API answers
+``{"error": {"code", "reason", "message", "params", …details}}``.
+"""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from typing import Any
+
+from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from web import messages
 from workflow.errors import DomainError
+
+# The API's ``code`` of an HTTP status that no domain error raised.
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid", 429: "too_many"}
 
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, code: str, message: str, details=None):
+def error_body(code: str, reason: str, params: dict[str, Any] | None = None, details: Any = None,
+               message: str | None = None) -> dict:
+    """The API's error object, its message in the current request's language."""
+    body: dict[str, Any] = {"code": code, "reason": reason,
+                            "message": message if message is not None else messages.render_key(code, reason, params),
+                            "params": params or {}}
+    if details:
+        extra = dict(details) if isinstance(details, dict) else {"details": details}
+        if isinstance(extra.get("problems"), list):
+            extra["problems"] = messages.problems_for_reader(extra["problems"])
+        body.update({k: v for k, v in extra.items() if k not in body})
+    return {"error": body}
+
+
+def error_response(status: int, code: str, reason: str, params: dict[str, Any] | None = None, details: Any = None,
+                   message: str | None = None):
+    """JSON for the API, the error page elsewhere."""
     if _wants_json():
-        body = {"error": {"code": code, "message": message}}
-        if details:
-            body["error"].update(details if isinstance(details, dict) else {"details": details})
-        return jsonify(body), status
-    return render_template("error.html", status=status, message=message), status
+        return jsonify(error_body(code, reason, params, details, message)), status
+    text = message if message is not None else messages.render_key(code, reason, params)
+    return render_template("error.html", status=status, message=text), status
+
+
+def domain_error_response(exc: DomainError):
+    return error_response(exc.status, exc.code, exc.reason, exc.params, exc.details)
+
+
+def http_error_response(exc: HTTPException):
+    """An HTTP error (404, 405, 413 …): a description given by the code that raised it is
+    already in the reader's language; Werkzeug's own English default is replaced."""
+    status = exc.code or 500
+    code = HTTP_CODES.get(status, "error")
+    custom = exc.description if exc.description != type(exc).description else None
+    if status == 413:
+        return error_response(status, code, "request_body", {"limit": current_app.config.get("MAX_CONTENT_LENGTH")},
+                              message=custom)
+    return error_response(status, code, "http", message=custom)
 
 
 def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(DomainError)
-    def domain_error(exc: DomainError):
-        return error_response(exc.status, exc.code, exc.message, exc.details)
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid"}
-        return error_response(exc.code or 500, codes.get(exc.code or 500, "error"), exc.description or exc.name)
+    app.register_error_handler(DomainError, domain_error_response)
+    app.register_error_handler(HTTPException, http_error_response)

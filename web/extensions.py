@@ -14,11 +14,19 @@ babel = Babel()
 
 
 def select_locale() -> str:
-    """The language chosen with the header's switch, else Simplified Chinese.
+    """The language of the answer.
 
-    The browser's Accept-Language is deliberately not consulted: town offices often run
-    English-language Windows or WPS builds, and the users read Chinese."""
-    from flask import current_app
+    Pages: the language chosen with the header's switch, else Simplified Chinese. The
+    browser's Accept-Language is deliberately not consulted there: town offices often run
+    English-language Windows or WPS builds, and the users read Chinese.
+    The API (``/api/``): the request's Accept-Language, Chinese unless it prefers English.
+    """
+    from flask import current_app, has_request_context, request
 
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        return default
+    if request.path.startswith("/api/"):
+        return "en" if request.accept_languages.best_match(["zh", "en"], default="zh") == "en" else default
     chosen = session.get("locale")
-    return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return chosen if chosen in current_app.config["LANGUAGES"] else default

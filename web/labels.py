@@ -6,12 +6,10 @@ truth); this module only names them, lazily, so each request reads them in its l
 """
 from __future__ import annotations
 
-import re
-
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from workflow import checks, table
+from workflow.table import CommentStatus
 
 STATES = {
     table.DRAFT: _l("Draft"),
@@ -86,10 +84,10 @@ SEVERITIES = {
 }
 
 COMMENT_STATUSES = {
-    "note": _l("Note"),
-    "open": _l("Awaiting answer"),
-    "adopted": _l("Adopted"),
-    "explained": _l("Explained"),
+    CommentStatus.NOTE: _l("Note"),
+    CommentStatus.OPEN: _l("Awaiting answer"),
+    CommentStatus.ADOPTED: _l("Adopted"),
+    CommentStatus.EXPLAINED: _l("Explained"),
 }
 
 DIFF_STATUSES = {
@@ -111,20 +109,3 @@ def label(mapping: dict, code: str | None) -> str:
         return ""
     found = mapping.get(code)
     return str(found) if found is not None else code
-
-
-# "中文… / English…": the Chinese half has CJK, the English half has none (it may start with a digit).
-_BILINGUAL = re.compile(r"^(?P<zh>.*?[\u3400-\u9fff][^/]*?)\s*/\s+(?P<en>[^\u3400-\u9fff]+)$", re.S)
-
-
-def localise(message: str) -> str:
-    """Pick one half of a domain message written "中文 / English" for the current language.
-
-    Domain errors carry both (they also answer the API); a message with one language only
-    is returned as it is.
-    """
-    match = _BILINGUAL.match(message or "")
-    if not match:
-        return message or ""
-    locale = get_locale()
-    return match.group("en") if locale is not None and locale.language == "en" else match.group("zh")

@@ -1,22 +1,105 @@
-"""Every sentence the domain's errors become, keyed by ``code.reason`` (see ``workflow/errors.py``).
+"""Every sentence the domain's errors become, keyed by ``code.reason`` (see ``workflow/errors.py``),
+and the sentences of content problems (``PROBLEMS``, see ``workflow/checks.py``).
 
 Messages are English msgids in the gettext catalog (``translations/``), translated to Chinese
 there; ``%(name)s`` placeholders take the error's params. ``render`` is the one place a
-``DomainError`` becomes text: the HTML pages, the API and the CLI all call it.
+``DomainError`` becomes text, ``render_problem`` the one place a problem does: the HTML pages,
+the API and the CLI all call them, each in its reader's language.
 ``tests/test_i18n.py`` checks that every reason raised in the code has an entry here.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import LazyString
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 
+from web import labels
 from workflow.errors import DomainError
 
 MESSAGES: dict[str, LazyString] = {
     # --- workflow: reports, versions, actions
-    # (entries added by the errors conversion)
+    # reading and listing
+    "not_found.report": _l("Report not found."),
+    "not_found.version": _l("Version not found."),
+    "not_found.org_unit": _l("Org unit not found."),
+    "not_found.comment": _l("Comment not found."),
+    "bad_request.not_an_integer": _l("%(field)s must be an integer."),
+    "bad_request.not_a_version_number": _l("%(field)s must be a version number."),
+    "bad_request.unknown_state": _l("Unknown state: %(state)s."),
+    "bad_request.unknown_kind": _l("Unknown kind of report: %(kind)s; expected one of %(expected)s."),
+    "bad_request.page_out_of_range": _l("page is out of range."),
+    # actions
+    "bad_request.unknown_action": _l("Unknown action: %(action)s."),
+    "conflict.stale_version": _l("The report changed since you loaded it (version %(seen)s, now %(current)s); "
+                                 "reload and try again."),
+    "conflict.acted_meanwhile": _l("Someone else acted on this report first; reload and try again."),
+    "conflict.action_not_possible": _l("The action “%(action)s” is not possible in the state “%(state)s”."),
+    "forbidden.action_not_allowed": _l("You may not take this action on this report."),
+    "invalid.blocking_problems": _l("%(count)s problem(s) block submission."),
+    "invalid.open_comments": _l("%(count)s review comment(s) still need an answer."),
+    "forbidden.not_submitter": _l("Only the submitter can withdraw."),
+    "forbidden.self_approval": _l("You cannot approve a report you submitted."),
+    "invalid.reason_required": _l("A return needs a reason."),
+    # creating and editing
+    "bad_request.not_a_string": _l("%(field)s must be a string."),
+    "bad_request.required": _l("%(field)s is required."),
+    "too_large.too_many_characters": _l("%(field)s exceeds %(limit)s characters."),
+    "bad_request.year_out_of_range": _l("year must be between %(min)s and %(max)s."),
+    "invalid.not_a_town": _l("Reports belong to a town-level unit."),
+    "forbidden.create_not_author": _l("Only an author of this town can create its reports."),
+    "conflict.not_a_draft": _l("Only a draft can be edited."),
+    "forbidden.edit_not_author": _l("Only an author of this town can edit."),
+    "bad_request.content_source": _l("Give exactly one of text, outline or a .docx."),
+    "bad_request.outline_not_object": _l("outline must be an object."),
+    "too_large.too_many_sections": _l("More than %(limit)s sections."),
+    "too_large.content_too_long": _l("The content is too long."),
+    "bad_request.content_empty": _l("The content is empty."),
+    # comments
+    "conflict.published_no_comments": _l("A published report takes no more comments."),
+    "bad_request.invalid_section_id": _l("Invalid section_id."),
+    "invalid.no_such_section": _l("No such section in this report."),
+    "bad_request.unknown_answer_status": _l("status must be adopted or explained."),
+    "forbidden.answer_not_author": _l("Only an author of this town can answer."),
+    "conflict.answer_not_draft": _l("Comments are answered while the report is a draft."),
+    "conflict.comment_answered": _l("This comment is already answered."),
+    # administration
+    "forbidden.not_unit_admin": _l("You are not an admin of this unit."),
+    "forbidden.admins_only": _l("Admins only."),
+    "bad_request.unknown_org_kind": _l("Unknown kind of unit: %(kind)s."),
+    "bad_request.division_code_format": _l("The division code has 12 digits."),
+    "conflict.division_code_taken": _l("Division code %(code)s exists already."),
+    "not_found.parent_unit": _l("Parent unit not found."),
+    "forbidden.unit_outside_tree": _l("Units are added inside your own tree."),
+    "bad_request.csv_missing_columns": _l("The CSV misses columns: %(columns)s."),
+    "bad_request.csv_unknown_parent": _l("Line %(line)s: unknown parent_code %(parent_code)s."),
+    "bad_request.csv_line": _l("Line %(line)s: %(error)s"),
+    "bad_request.username_format": _l("Username: 2–64 letters, digits or ._-"),
+    "bad_request.password_too_short": _l("The password needs at least %(min)s characters."),
+    "conflict.username_taken": _l("Username %(username)s is taken."),
+    "bad_request.unknown_role": _l("Unknown role: %(role)s."),
+    "bad_request.role_not_at_unit": _l("Role %(role)s cannot be held at %(unit)s (a %(kind)s)."),
+    "not_found.user": _l("User not found."),
+    "conflict.position_exists": _l("This position exists already."),
+    "not_found.position": _l("Position not found."),
+    # the web layer: logging in, tokens, request bodies, files
+    "unauthorized.login": _l("Please log in first."),
+    "unauthorized.token": _l("A valid bearer token is required."),
+    "unauthorized.credentials": _l("Wrong username or password."),
+    "too_large.request_body": _l("The request body exceeds %(limit)s bytes."),
+    "bad_request.json_too_deep": _l("JSON nested deeper than %(limit)s levels."),
+    "bad_request.json_not_object": _l("The body must be a JSON object."),
+    "bad_request.json_invalid": _l("The body is not valid JSON."),
+    "bad_request.invalid_fields": _l("Invalid input: %(names)s."),
+    "bad_request.pdf_file_missing": _l("Upload the PDF as the multipart field “file”."),
+    "bad_request.empty_file": _l("The file is empty."),
+    "not_found.not_published": _l("This report has not been published."),
+    "conflict.pdf_not_ready": _l("The signed PDF is not ready yet."),
+    "not_found.archive_file_missing": _l("The archived file is missing; please tell the administrator."),
+    # HTTP errors without a reason of their own (``reason`` "http"; others use FALLBACK)
+    "unauthorized.http": _l("Please log in first."),
+    "method_not_allowed.http": _l("This method is not allowed here."),
+    "error.http": _l("Something went wrong on the server; try again in a moment."),
 
     # --- workflow: content import (the importer)
     "bad_request.text_not_string": _l("The text must be a string."),
@@ -63,9 +146,92 @@ FALLBACK: dict[str, LazyString] = {
 
 def render(exc: DomainError) -> str:
     """The error as a sentence in the current request's language."""
-    template = MESSAGES.get(exc.key) or FALLBACK.get(exc.code) or FALLBACK["bad_request"]
-    params: dict[str, Any] = {k: ("" if v is None else v) for k, v in exc.params.items()}
-    text = str(template)
+    return render_key(exc.code, exc.reason, exc.params)
+
+
+def render_key(code: str, reason: str, params: dict[str, Any] | None = None) -> str:
+    """The sentence of ``code.reason`` with ``params``, in the current request's language.
+
+    A list parameter is written as a list in that language; a parameter that is itself an
+    error (``{"code", "reason", "params"}``, e.g. the error of one CSV line) is rendered too."""
+    template = MESSAGES.get(f"{code}.{reason}") or FALLBACK.get(code) or FALLBACK["bad_request"]
+    return _fill(str(template), {k: _param_text(v) for k, v in (params or {}).items()})
+
+
+# ---------------------------------------------------------------- content problems
+
+# A content problem (``workflow.checks``) is stored as ``{"code", "reason", "severity",
+# "params", "section_id", "excerpt"}``; its sentence, keyed ``code.reason``, is written here
+# in the reader's language. Rows stored before problems had reasons carry a Chinese "message".
+PROBLEMS: dict[str, LazyString] = {
+    "placeholder.unfilled": _l("Unfilled placeholder “%(text)s”"),
+    "missing_glyph.not_in_font": _l("Character “%(char)s” (%(codepoint)s) cannot be shown in the PDF font"),
+    "empty_section.no_content": _l("Nothing under “%(label)s”"),
+    "numbering.duplicate": _l("Number “%(number)s” is repeated"),
+    "numbering.out_of_order": _l("Number “%(number)s” comes after “%(previous)s”: out of order"),
+    "numbering.starts_late": _l("Numbering starts at “%(number)s”; missing %(missing)s"),
+    "numbering.gap": _l("Numbering jumps from “%(previous)s” to “%(number)s”; missing %(missing)s"),
+    "numbering.lead_in_duplicate": _l("Item “%(text)s” is repeated"),
+    "numbering.lead_in_out_of_order": _l("Item “%(text)s” comes after “%(previous)s”: out of order"),
+    "numbering.lead_in_gap": _l("Item “%(previous)s” is followed by “%(text)s”; missing %(missing)s"),
+}
+UNTITLED = _l("(untitled)")
+LIST_SEPARATOR = _l(", ")
+LIST_AND_MORE = _l("%(list)s etc.")
+
+
+def render_problem(problem: dict) -> str:
+    """One content problem as a sentence in the current request's language."""
+    template = PROBLEMS.get(f"{problem.get('code')}.{problem.get('reason')}")
+    if template is None:
+        return _legacy_problem_text(problem)
+    params = dict(problem.get("params") or {})
+    if problem.get("code") == "empty_section" and not params.get("label"):
+        params["label"] = str(UNTITLED)
+    if isinstance(params.get("missing"), list):
+        params["missing"] = _join([f"“{item}”" for item in params["missing"]], more=bool(params.get("more")))
+    return _fill(str(template), {k: _param_text(v) for k, v in params.items()})
+
+
+def problems_for_reader(problems: list[dict] | None) -> list[dict]:
+    """The problems with their ``message`` in the current request's language (for the API)."""
+    return [{**p, "params": p.get("params") or {}, "message": render_problem(p)} for p in problems or []]
+
+
+def _legacy_problem_text(problem: dict) -> str:
+    """A problem stored without a reason: its stored Chinese message, or in English the
+    problem's name and the excerpt it points at."""
+    name = labels.label(labels.PROBLEMS, problem.get("code"))
+    if _is_english():
+        excerpt = problem.get("excerpt") or ""
+        return f"{name}: “{excerpt}”" if excerpt else name
+    return problem.get("message") or name
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _is_english() -> bool:
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
+
+
+def _join(items: list[str], *, more: bool = False) -> str:
+    text = str(LIST_SEPARATOR).join(items)
+    return str(LIST_AND_MORE) % {"list": text} if more else text
+
+
+def _param_text(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dict) and {"code", "reason"} <= set(value):
+        return render_key(value["code"], value["reason"], value.get("params"))
+    if isinstance(value, (list, tuple)):
+        return _join([str(item) for item in value])
+    return value
+
+
+def _fill(text: str, params: dict[str, Any]) -> str:
     try:
         return text % params if params and "%(" in text else text
     except (KeyError, ValueError, TypeError):

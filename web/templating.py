@@ -1,11 +1,10 @@
-"""Template helpers of the browser UI: labels, dates in Beijing time, navigation links.
+"""Template helpers of the browser UI: labels, local dates, navigation links, messages.
 
 Registered on the application by ``web.auth.routes`` (``init_app``), once.
 """
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from flask import Flask, current_app, flash, url_for
 from flask_babel import format_timedelta, get_locale
@@ -13,14 +12,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from web import labels
+from web import labels, messages
+from workflow.dates import to_local
 from workflow.errors import Conflict, DomainError
 from workflow.models import utcnow
-from workflow.table import ADMIN, AUTHOR
-
-# China keeps one time zone and no daylight saving: times are stored in UTC and shown in UTC+8.
-BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
-_CJK = re.compile(r"[\u3400-\u9fff]")
+from workflow.table import ADMIN, AUTHOR, CommentStatus
 
 
 def nav_url(endpoint: str, **values) -> str | None:
@@ -34,16 +30,14 @@ def nav_url(endpoint: str, **values) -> str | None:
 
 
 def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored (naive UTC) time as Beijing time."""
+    """A stored (naive UTC) time in the local time zone (``workflow.dates``)."""
     if value is None:
         return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(BEIJING).strftime(fmt)
+    return to_local(value).strftime(fmt)
 
 
 def age(value: dt.datetime | None) -> str:
-    """How long ago, in words ("3天前" / "3 days ago")."""
+    """How long ago, in words, in the user's language ("3 days ago")."""
     if value is None:
         return ""
     delta = utcnow() - (value.replace(tzinfo=None) if value.tzinfo else value)
@@ -71,7 +65,8 @@ def init_app(app: Flask) -> None:
             "nav_url": nav_url,
             "labels": labels,
             "label": labels.label,
-            "localise": labels.localise,
+            "error_message": messages.render,
+            "CommentStatus": CommentStatus,
             "is_author": AUTHOR in roles,
             "is_admin": ADMIN in roles,
             "my_positions": positions_of(current_user),
@@ -92,8 +87,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda code: labels.label(labels.COMMENT_STATUSES, code), "comment_status_label")
     app.add_template_filter(lambda code: labels.label(labels.SEVERITIES, code), "severity_label")
     app.add_template_filter(lambda code: labels.label(labels.DIFF_STATUSES, code), "diff_status_label")
-    app.add_template_filter(labels.localise, "localise")
-    app.add_template_test(lambda text: bool(_CJK.search(text or "")), "cjk")
 
 
 # ---------------------------------------------------------------- flash messages
@@ -109,22 +102,12 @@ def say_error(exc: DomainError) -> None:
         # A stale version: the page the user acted on is out of date (or the button was pressed twice).
         say(_("Someone else has handled or changed this report meanwhile; please reload it."), "error")
         return
-    say(labels.localise(exc.message), "error")
+    say(messages.render(exc), "error")
     problems = (exc.details or {}).get("problems") if isinstance(exc.details, dict) else None
     for problem in (problems or [])[:10]:
         say(problem_text(problem), "error")
 
 
-def is_english() -> bool:
-    locale = get_locale()
-    return locale is not None and locale.language == "en"
-
-
 def problem_text(problem: dict) -> str:
-    """One line for a content problem: the checker's message (Chinese, it names the problem),
-    or in English the problem's label and the excerpt it points at."""
-    name = labels.label(labels.PROBLEMS, problem.get("code"))
-    if is_english():
-        excerpt = problem.get("excerpt") or ""
-        return f"{name}: “{excerpt}”" if excerpt else name
-    return problem.get("message") or name
+    """One line for a content problem, in the user's language ("Unfilled placeholder “x个”")."""
+    return messages.render_problem(problem)

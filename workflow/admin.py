@@ -7,13 +7,13 @@ import io
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, or_, select
 
 from .content import clean_line
 from .db import db
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .models import OrgUnit, Position, User
-from .scope import can_see_unit, is_admin_for, unit_filter
+from .scope import can_see_unit, is_admin_for, positions, unit_filter
 from .table import ADMIN, ORG_KINDS, ROLE_UNIT_KINDS, ROLES
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
@@ -28,7 +28,7 @@ def visible_units(actor: User) -> list[OrgUnit]:
 
 def _require_admin(actor: User | None, unit: OrgUnit) -> None:
     if actor is not None and not is_admin_for(actor, unit):
-        raise Forbidden("需要该单位的管理员权限 / you are not an admin of this unit")
+        raise Forbidden("not_unit_admin")
 
 
 def add_org_unit(actor: User | None, *, name: Any, kind: Any, parent_id: Any = None,
@@ -36,22 +36,22 @@ def add_org_unit(actor: User | None, *, name: Any, kind: Any, parent_id: Any = N
     """A new unit under ``parent_id`` (``actor`` None: the CLI, which may create roots)."""
     name_s = clean_line(name, field="name", max_chars=100)
     if kind not in ORG_KINDS:
-        raise BadInput(f"未知单位类型 / unknown kind: {str(kind)[:20]}")
+        raise BadInput("unknown_org_kind", kind=str(kind)[:20])
     code = None
     if division_code not in (None, ""):
         code = str(division_code).strip()
         if not DIVISION_RE.match(code):
-            raise BadInput("统计用区划代码应为 12 位数字 / the division code has 12 digits")
+            raise BadInput("division_code_format")
         if db.session.scalar(select(OrgUnit.id).where(OrgUnit.division_code == code)):
-            raise Conflict(f"区划代码已存在 / division code {code} exists already")
+            raise Conflict("division_code_taken", code=code)
     parent = None
     if parent_id not in (None, ""):
         parent = db.session.get(OrgUnit, int(parent_id))
         if parent is None or (actor is not None and not can_see_unit(actor, parent)):
-            raise NotFound("上级单位不存在 / parent not found")
+            raise NotFound("parent_unit")
         _require_admin(actor, parent)
     elif actor is not None:
-        raise Forbidden("只能在本辖区内新增单位 / units are added inside your own tree")
+        raise Forbidden("unit_outside_tree")
     unit = OrgUnit(name=name_s, kind=kind, division_code=code, parent_id=parent.id if parent else None)
     db.session.add(unit)
     db.session.flush()
@@ -66,7 +66,7 @@ def import_org_units_csv(data: str) -> tuple[int, int]:
     reader = csv.DictReader(io.StringIO(data))
     missing = {"name", "kind", "division_code", "parent_code"} - set(reader.fieldnames or [])
     if missing:
-        raise BadInput(f"CSV 缺少列 / CSV misses columns: {', '.join(sorted(missing))}")
+        raise BadInput("csv_missing_columns", columns=sorted(missing))
     added = skipped = 0
     for lineno, row in enumerate(reader, start=2):
         code = (row["division_code"] or "").strip()
@@ -77,25 +77,26 @@ def import_org_units_csv(data: str) -> tuple[int, int]:
         if (row["parent_code"] or "").strip():
             parent_id = db.session.scalar(select(OrgUnit.id).where(OrgUnit.division_code == row["parent_code"].strip()))
             if parent_id is None:
-                raise BadInput(f"第 {lineno} 行：上级区划代码 {row['parent_code']} 不存在 / line {lineno}: unknown parent_code")
+                raise BadInput("csv_unknown_parent", line=lineno, parent_code=row["parent_code"].strip())
         try:
             add_org_unit(None, name=row["name"], kind=(row["kind"] or "").strip(), parent_id=parent_id,
                          division_code=code or None)
         except BadInput as exc:
-            raise BadInput(f"第 {lineno} 行 / line {lineno}: {exc.message}")
+            raise BadInput("csv_line", line=lineno,
+                           error={"code": exc.code, "reason": exc.reason, "params": exc.params}) from exc
         added += 1
     return added, skipped
 
 
 def create_user(actor: User | None, *, username: Any, display_name: Any, password: Any) -> User:
     if not isinstance(username, str) or not USERNAME_RE.match(username):
-        raise BadInput("用户名须为 2–64 位字母、数字、._- / username: 2–64 letters, digits or ._-")
+        raise BadInput("username_format")
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise BadInput(f"密码至少 {MIN_PASSWORD} 位 / password needs at least {MIN_PASSWORD} characters")
-    if actor is not None and not any(p.role == ADMIN for p in actor.positions):
-        raise Forbidden("需要管理员权限 / admins only")
+        raise BadInput("password_too_short", min=MIN_PASSWORD)
+    if actor is not None and not is_admin(actor):
+        raise Forbidden("admins_only")
     if db.session.scalar(select(User.id).where(User.username == username)):
-        raise Conflict(f"用户名已存在 / username {username} is taken")
+        raise Conflict("username_taken", username=username)
     user = User(username=username, display_name=clean_line(display_name or username, field="display_name",
                                                            max_chars=100))
     user.set_password(password)
@@ -107,13 +108,13 @@ def create_user(actor: User | None, *, username: Any, display_name: Any, passwor
 def position_unit(actor: User | None, *, org_unit_id: Any, role: Any) -> OrgUnit:
     """The unit a position would be held at, once the role fits it and the actor may grant it."""
     if role not in ROLES:
-        raise BadInput(f"未知角色 / unknown role: {str(role)[:20]}")
+        raise BadInput("unknown_role", role=str(role)[:20])
     unit = db.session.get(OrgUnit, int(org_unit_id))
     if unit is None or (actor is not None and not can_see_unit(actor, unit)):
-        raise NotFound("单位不存在 / org unit not found")
+        raise NotFound("org_unit")
     _require_admin(actor, unit)
     if unit.kind not in ROLE_UNIT_KINDS[role]:
-        raise BadInput(f"角色 {role} 不能设在{unit.name} / role {role} cannot be held at a {unit.kind}")
+        raise BadInput("role_not_at_unit", role=role, unit=unit.name, kind=unit.kind)
     return unit
 
 
@@ -121,31 +122,62 @@ def grant_position(actor: User | None, *, user_id: Any, org_unit_id: Any, role: 
     unit = position_unit(actor, org_unit_id=org_unit_id, role=role)
     user = db.session.get(User, int(user_id))
     if user is None:
-        raise NotFound("用户不存在 / user not found")
+        raise NotFound("user")
     if db.session.scalar(select(Position.id).where(Position.user_id == user.id, Position.org_unit_id == unit.id,
                                                    Position.role == role)):
-        raise Conflict("该岗位已存在 / this position exists already")
+        raise Conflict("position_exists")
     position = Position(user_id=user.id, org_unit_id=unit.id, role=role)
     db.session.add(position)
     db.session.commit()
     return position
 
 
-def revoke_position(actor: User, position_id: Any) -> None:
+def revoke_position(actor: User, position_id: Any, *, user_id: Any = None) -> None:
+    """End a position (of ``user_id``, when given: a position of someone else answers NotFound)."""
     position = db.session.get(Position, int(position_id))
-    if position is None or not can_see_unit(actor, position.org_unit):
-        raise NotFound("岗位不存在 / position not found")
+    if position is None or not can_see_unit(actor, position.org_unit) \
+            or (user_id is not None and position.user_id != int(user_id)):
+        raise NotFound("position")
     _require_admin(actor, position.org_unit)
     db.session.delete(position)
     db.session.commit()
 
 
-def users_in_scope(actor: User) -> list[User]:
-    """Users holding a position in the admin's subtree, plus users with no position yet."""
-    from sqlalchemy import or_
+# ---------------------------------------------------------------- an admin's scope
 
+
+def is_admin(actor: User | None) -> bool:
+    """True when the actor holds an admin position somewhere (the administration pages are theirs)."""
+    return actor is not None and any(p.role == ADMIN for p in positions(actor))
+
+
+def manageable_units(actor: User) -> list[OrgUnit]:
+    """The units where the actor may add units and grant positions, in tree order."""
+    return [u for u in visible_units(actor) if is_admin_for(actor, u)]
+
+
+def _users_in_scope(actor: User) -> ColumnElement[bool]:
+    """Users holding a position in the admin's subtree, plus users with no position yet
+    (just created, not yet placed). Nobody for someone who is not an admin."""
+    if not is_admin(actor):
+        return false()
     held = select(Position.user_id).join(Position.org_unit).where(unit_filter(actor, {ADMIN}))
     anyone = select(Position.user_id)
-    return list(db.session.scalars(
-        select(User).where(or_(User.id.in_(held), User.id.not_in(anyone))).order_by(User.username)
-    ))
+    return or_(User.id.in_(held), User.id.not_in(anyone))
+
+
+def users_in_scope(actor: User) -> list[User]:
+    """The users an admin sees and manages, by username."""
+    return list(db.session.scalars(select(User).where(_users_in_scope(actor)).order_by(User.username)))
+
+
+def user_in_scope(actor: User, user_id: Any) -> User:
+    """One user the admin manages, or NotFound (absent and out of scope answer alike)."""
+    try:
+        uid = int(user_id)
+    except (TypeError, ValueError):
+        raise NotFound("user")
+    user = db.session.scalar(select(User).where(User.id == uid, _users_in_scope(actor))) if 0 < uid < 2**62 else None
+    if user is None:
+        raise NotFound("user")
+    return user

@@ -1,11 +1,14 @@
 """Problems in report content: unfilled placeholders, numbering slips, empty sections, and
 characters the PDF fonts cannot draw.
 
-A problem is ``{"code", "severity", "message", "section_id", "excerpt"}`` (CONTRACT.md).
+A problem is ``{"code", "reason", "severity", "params", "section_id", "excerpt"}``: the
+``code`` (CONTRACT.md) names the kind of problem, the ``reason`` which message of that code
+applies and ``params`` the values it names (``{"text": "x个"}``). The domain writes no
+sentence: the edge (``web/messages.py``) renders ``code.reason`` with the params in the
+reader's language and adds the contract's ``message``.
 ``SEVERITY`` is the one place that says which codes block a submit (``"error"``).
-``section_id`` is None for the title, the preamble and the closing. Messages are Chinese.
-The excerpt is a plain substring of the text (about 20 characters around the hit), so a UI
-can find and highlight it.
+``section_id`` is None for the title, the preamble and the closing. The excerpt is a plain
+substring of the text (about 20 characters around the hit), so a UI can find and highlight it.
 
 Placeholder rule
     Drafts leave runs of ``x``/``X``/``×`` (also full-width ``ｘ``/``Ｘ``) where a figure or a
@@ -160,8 +163,8 @@ def _number_like(template: str, value: int) -> str:
     return template[:match.start()] + numeral + template[match.end():]
 
 
-def _sibling_numbering(siblings: list[dict]) -> Iterator[tuple[dict, str]]:
-    """(section, message) for numbering slips among one parent's children."""
+def _sibling_numbering(siblings: list[dict]) -> Iterator[tuple[dict, str, dict]]:
+    """(section, reason, params) for numbering slips among one parent's children."""
     by_style: dict[str, list[tuple[dict, int]]] = {}
     for section in siblings:
         value = number_value(section.get("number", ""))
@@ -174,18 +177,18 @@ def _sibling_numbering(siblings: list[dict]) -> Iterator[tuple[dict, str]]:
         for section, value in items:
             number = section["number"].strip()
             if value in seen:
-                yield section, f"编号“{number}”重复"
+                yield section, "duplicate", {"number": number}
             elif value < highest[0]:
-                yield section, f"编号“{number}”排在“{highest[1]}”之后，顺序颠倒"
+                yield section, "out_of_order", {"number": number, "previous": highest[1]}
             elif value > highest[0] + 1:
                 missing = [v for v in range(highest[0] + 1, value) if v not in present]
                 if missing:
-                    names = "、".join(f"“{_number_like(number, v)}”" for v in missing[:3])
-                    more = "等" if len(missing) > 3 else ""
+                    gap = {"number": number, "missing": [_number_like(number, v) for v in missing[:3]],
+                           "more": len(missing) > 3}
                     if highest[0] == 0:
-                        yield section, f"编号从“{number}”开始，缺少{names}{more}"
+                        yield section, "starts_late", gap
                     else:
-                        yield section, f"编号“{highest[1]}”之后跳到“{number}”，缺少{names}{more}"
+                        yield section, "gap", {"previous": highest[1]} | gap
             seen.add(value)
             if value > highest[0]:
                 highest = (value, number)
@@ -194,20 +197,20 @@ def _sibling_numbering(siblings: list[dict]) -> Iterator[tuple[dict, str]]:
 _LEAD_IN_RE = re.compile(r"(?:^|(?<=[。；;：:！!？?，,—\s]))([一二三四五六七八九十]{1,3})是(?![否非])")
 
 
-def _lead_in_problems(paragraphs: list[str]) -> Iterator[tuple[int, int, str]]:
-    """(paragraph index, offset, message) for slips in 一是/二是 sequences."""
-    def check(sequence: list[tuple[int, int, int, str]]) -> Iterator[tuple[int, int, str]]:
+def _lead_in_problems(paragraphs: list[str]) -> Iterator[tuple[int, int, str, dict]]:
+    """(paragraph index, offset, reason, params) for slips in 一是/二是 sequences."""
+    def check(sequence: list[tuple[int, int, int, str]]) -> Iterator[tuple[int, int, str, dict]]:
         previous: tuple[int, str] | None = None
         for p_index, offset, value, text in sequence:
             if previous is not None and value != 1:
                 prev_value, prev_text = previous
                 if value == prev_value:
-                    yield p_index, offset, f"分项“{text}”重复"
+                    yield p_index, offset, "lead_in_duplicate", {"text": text}
                 elif value < prev_value:
-                    yield p_index, offset, f"分项“{text}”出现在“{prev_text}”之后，顺序颠倒"
+                    yield p_index, offset, "lead_in_out_of_order", {"text": text, "previous": prev_text}
                 elif value > prev_value + 1:
                     wanted = chinese_numeral(prev_value + 1) + "是"
-                    yield p_index, offset, f"分项“{prev_text}”之后跳到“{text}”，缺少“{wanted}”"
+                    yield p_index, offset, "lead_in_gap", {"text": text, "previous": prev_text, "missing": [wanted]}
             previous = (value, text)
 
     # Lead-ins opening paragraphs form the section's sequence. Lead-ins inside a paragraph
@@ -238,8 +241,8 @@ def _excerpt(text: str, start: int, end: int) -> str:
     return text[max(0, start - _EXCERPT_RADIUS):end + _EXCERPT_RADIUS]
 
 
-def _problem(code: str, message: str, section_id: str | None, excerpt: str) -> dict:
-    return {"code": code, "severity": SEVERITY[code], "message": message,
+def _problem(code: str, reason: str, params: dict, section_id: str | None, excerpt: str) -> dict:
+    return {"code": code, "reason": reason, "severity": SEVERITY[code], "params": params,
             "section_id": section_id, "excerpt": excerpt}
 
 
@@ -264,8 +267,7 @@ def find_problems(outline: dict,
         for field, text in texts:
             for start, end, shown in find_placeholders(text):
                 found.append(((block, field, start), _problem(
-                    PLACEHOLDER, f"占位符“{shown}”未填写", section_id,
-                    _excerpt(text, start, end))))
+                    PLACEHOLDER, "unfilled", {"text": shown}, section_id, _excerpt(text, start, end))))
             if missing_glyphs is None or not text:
                 continue
             missing = set(missing_glyphs(text)) - glyphs_seen
@@ -273,7 +275,7 @@ def find_problems(outline: dict,
                 glyphs_seen.add(ch)
                 offset = text.find(ch)
                 found.append(((block, field, max(offset, 0)), _problem(
-                    MISSING_GLYPH, f"字符“{ch}”(U+{ord(ch):04X}) 无法在 PDF 字体中显示",
+                    MISSING_GLYPH, "not_in_font", {"char": ch, "codepoint": f"U+{ord(ch):04X}"},
                     section_id, _excerpt(text, offset, offset + len(ch)) if offset >= 0 else ch)))
 
     if title:
@@ -281,10 +283,10 @@ def find_problems(outline: dict,
     scan_texts(1, None, list(enumerate(outline.get("preamble", []))))
 
     def numbering_list(siblings: list[dict]) -> None:
-        for section, message in _sibling_numbering(siblings):
+        for section, reason, params in _sibling_numbering(siblings):
             label = section["number"].strip() + section.get("heading", "")
             found.append(((block_of[id(section)], -1, 0), _problem(
-                NUMBERING, message, section.get("id"), label[:2 * _EXCERPT_RADIUS])))
+                NUMBERING, reason, params, section.get("id"), label[:2 * _EXCERPT_RADIUS])))
 
     numbering_list(outline.get("sections", []))
     for section in sections:
@@ -296,14 +298,14 @@ def find_problems(outline: dict,
         # Field 0 is the heading, field k+1 the k-th paragraph.
         scan_texts(block, section_id, [(0, heading)] + [(i + 1, p) for i, p in
                                                          enumerate(paragraphs)])
-        for p_index, offset, message in _lead_in_problems(paragraphs):
+        for p_index, offset, reason, params in _lead_in_problems(paragraphs):
             found.append(((block, p_index + 1, offset), _problem(
-                NUMBERING, message, section_id,
+                NUMBERING, reason, params, section_id,
                 _excerpt(paragraphs[p_index], offset, offset + 3))))
         if not paragraphs and not children and not _is_sentence(heading):
-            label = (section.get("number", "").strip() + heading) or "（无标题）"
+            label = section.get("number", "").strip() + heading  # "": the edge says "untitled"
             found.append(((block, 0, len(heading)), _problem(
-                EMPTY_SECTION, f"“{label}”下没有内容", section_id,
+                EMPTY_SECTION, "no_content", {"label": label}, section_id,
                 label[:2 * _EXCERPT_RADIUS])))
         numbering_list(children)
     scan_texts(len(sections) + 2, None, list(enumerate(outline.get("closing", []))))

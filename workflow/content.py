@@ -21,26 +21,26 @@ MAX_SECTIONS = 2_000
 def clean_line(value: Any, *, field: str, max_chars: int, required: bool = True) -> str:
     """A one-line piece of user text (a title, a name): control characters removed, trimmed, bounded."""
     if not isinstance(value, str):
-        raise BadInput(f"{field} 必须是字符串 / {field} must be a string")
+        raise BadInput("not_a_string", field=field)
     value = hygiene(value).replace("\n", " ").strip()
     if required and not value:
-        raise BadInput(f"{field} 不能为空 / {field} is required")
+        raise BadInput("required", field=field)
     if len(value) > max_chars:
-        raise TooLarge(f"{field} 超过 {max_chars} 个字符 / {field} exceeds {max_chars} characters")
+        raise TooLarge("too_many_characters", field=field, limit=max_chars)
     return value
 
 
 def clean_text(value: Any, *, field: str, max_chars: int, required: bool = True) -> str:
     """A multi-line piece of user text: line breaks kept, other control characters removed."""
     if not isinstance(value, str):
-        raise BadInput(f"{field} 必须是字符串 / {field} must be a string")
+        raise BadInput("not_a_string", field=field)
     if len(value) > max_chars * 2:  # cheap early refusal before any regex work on huge input
-        raise TooLarge(f"{field} 超过 {max_chars} 个字符 / {field} exceeds {max_chars} characters")
+        raise TooLarge("too_many_characters", field=field, limit=max_chars)
     value = hygiene(value).strip()
     if required and not value:
-        raise BadInput(f"{field} 不能为空 / {field} is required")
+        raise BadInput("required", field=field)
     if len(value) > max_chars:
-        raise TooLarge(f"{field} 超过 {max_chars} 个字符 / {field} exceeds {max_chars} characters")
+        raise TooLarge("too_many_characters", field=field, limit=max_chars)
     return value
 
 

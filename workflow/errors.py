@@ -30,11 +30,6 @@ class DomainError(Exception):
         """``code.reason``: the key of the message in ``web/messages.py``."""
         return f"{self.code}.{self.reason}"
 
-    @property
-    def message(self) -> str:
-        """Transitional: the old bilingual sentence (removed once every raise site has a reason)."""
-        return self.reason
-
 
 class BadInput(DomainError):
     status, code = 400, "bad_request"

@@ -12,6 +12,7 @@ from .content import blocking
 from .db import db
 from .errors import DomainError, Forbidden, Invalid
 from .models import Comment, Report, User
+from .table import CommentStatus
 
 
 @dataclass
@@ -24,36 +25,35 @@ class GuardContext:
 def no_blocking_problems(ctx: GuardContext) -> DomainError | None:
     errors = blocking(ctx.report.current.problems or [])
     if errors:
-        return Invalid(f"有 {len(errors)} 处问题须先修改才能提交 / {len(errors)} problem(s) block submission",
-                       details={"problems": errors})
+        return Invalid("blocking_problems", count=len(errors), details={"problems": errors})
     return None
 
 
 def comments_answered(ctx: GuardContext) -> DomainError | None:
     open_count = db.session.scalar(
-        select(func.count(Comment.id)).where(Comment.report_id == ctx.report.id, Comment.status == "open")
+        select(func.count(Comment.id)).where(Comment.report_id == ctx.report.id,
+                                             Comment.status == CommentStatus.OPEN.value)
     )
     if open_count:
-        return Invalid(f"还有 {open_count} 条审核意见未答复 / {open_count} review comment(s) still need an answer",
-                       details={"open_comments": open_count})
+        return Invalid("open_comments", count=open_count, details={"open_comments": open_count})
     return None
 
 
 def is_submitter(ctx: GuardContext) -> DomainError | None:
     if ctx.report.submitted_by_id != ctx.actor.id:
-        return Forbidden("只有提交人可以撤回 / only the submitter can withdraw")
+        return Forbidden("not_submitter")
     return None
 
 
 def not_submitter(ctx: GuardContext) -> DomainError | None:
     if ctx.report.submitted_by_id == ctx.actor.id:
-        return Forbidden("不能审核自己提交的报告 / you cannot approve a report you submitted")
+        return Forbidden("self_approval")
     return None
 
 
 def reason_given(ctx: GuardContext) -> DomainError | None:
     if not (ctx.comment or "").strip():
-        return Invalid("退回必须填写理由 / a return needs a reason")
+        return Invalid("reason_required")
     return None
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import db
+from .table import CommentStatus
 
 
 # werkzeug's default (scrypt). Tests lower it to a cheap method to keep fixtures fast.
@@ -209,7 +210,7 @@ class Comment(db.Model):
     section_id: Mapped[Optional[str]] = mapped_column(String(64))
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="note")
+    status: Mapped[str] = mapped_column(String(16), default=CommentStatus.NOTE.value)
     answer: Mapped[Optional[str]] = mapped_column(Text)
     answered_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     answered_at: Mapped[Optional[dt.datetime]] = mapped_column()

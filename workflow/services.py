@@ -16,13 +16,15 @@ from sqlalchemy.orm import selectinload
 from . import audit
 from .content import (MAX_COMMENT_CHARS, MAX_SECTIONS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, clean_line,
                       clean_text, content_sha256, count_sections, problems_for)
+from .dates import YEAR_MAX, YEAR_MIN, year_in_range
 from .db import db
 from .errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge
 from .guards import GUARDS, INPUT_GUARDS, GuardContext
 from .models import AuditEvent, Comment, OrgUnit, Publication, Report, ReportVersion, User, utcnow
 from .scope import can_see_report, can_see_unit, report_filter, roles_for, unit_filter
-from .table import (AUTHOR, DISTRICT_KINDS, DRAFT, TOWN_REVIEW, EDIT_ROLE, EDITABLE_STATES, KINDS, PUBLISHED, STATES,
-                    TOWN_KINDS, TRANSITIONS, Transition, transition_for, transitions_from)
+from .table import (AUTHOR, COMMENT_ANSWERS, DISTRICT_KINDS, DRAFT, TOWN_REVIEW, EDIT_ROLE, EDITABLE_STATES, KINDS,
+                    PUBLISHED, STATES, TOWN_KINDS, TRANSITIONS, CommentStatus, Transition, transition_for,
+                    transitions_from)
 
 
 # ---------------------------------------------------------------- reading
@@ -33,10 +35,10 @@ def get_report(actor: User, report_id: Any) -> Report:
     try:
         rid = int(report_id)
     except (TypeError, ValueError):
-        raise NotFound("报告不存在 / report not found")
+        raise NotFound("report")
     report = db.session.get(Report, rid, options=[selectinload(Report.versions)]) if 0 < rid < 2**62 else None
     if report is None or not can_see_report(actor, report):
-        raise NotFound("报告不存在 / report not found")
+        raise NotFound("report")
     return report
 
 
@@ -58,20 +60,20 @@ def _int_filter(value: Any, name: str) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise BadInput(f"{name} 必须是整数 / {name} must be an integer")
+        raise BadInput("not_an_integer", field=name)
 
 
 def list_reports(actor: User, *, state: str | None = None, year: Any = None, kind: str | None = None,
                  org_unit_id: Any = None, q: str | None = None, page: Any = 1, per_page: int = 20) -> Page:
     """The reports in the actor's scope, newest activity first. Two queries whatever the page size."""
     if state and state not in STATES:
-        raise BadInput(f"未知状态 / unknown state: {state}")
+        raise BadInput("unknown_state", state=str(state)[:40])
     if kind and kind not in KINDS:
-        raise BadInput(f"未知类型 / unknown kind: {kind}")
+        raise BadInput("unknown_kind", kind=str(kind)[:40], expected=list(KINDS))
     year_i, unit_i = _int_filter(year, "year"), _int_filter(org_unit_id, "org_unit_id")
     page_i = _int_filter(page, "page") or 1
     if page_i < 1 or page_i > 100_000:
-        raise BadInput("page 超出范围 / page out of range")
+        raise BadInput("page_out_of_range")
     conditions = [report_filter(actor)]
     if state:
         conditions.append(Report.state == state)
@@ -189,7 +191,7 @@ def version_of(report: Report, number: Any) -> ReportVersion:
     for v in report.versions:
         if v.number == n:
             return v
-    raise NotFound("版本不存在 / version not found")
+    raise NotFound("version")
 
 
 # ---------------------------------------------------------------- actions
@@ -200,7 +202,7 @@ class ActionOption:
     action: str
     target: str
     allowed: bool
-    reason: str | None
+    blocked_by: DomainError | None  # why not now (the edge renders it in the reader's language)
     needs_comment: bool
 
 
@@ -216,8 +218,7 @@ def action_options(actor: User, report: Report) -> list[ActionOption]:
         error = next((e for g in t.guards if g not in INPUT_GUARDS for e in [GUARDS[g](ctx)] if e), None)
         if isinstance(error, Forbidden):
             continue  # not this actor's action at all (e.g. withdraw by someone else)
-        options.append(ActionOption(t.action, t.target, error is None, error.message if error else None,
-                                    t.needs_comment))
+        options.append(ActionOption(t.action, t.target, error is None, error, t.needs_comment))
     return options
 
 
@@ -227,14 +228,13 @@ def allowed_actions(actor: User, report: Report) -> list[str]:
 
 def _check_version(report: Report, version: Any) -> int:
     if isinstance(version, bool) or not isinstance(version, (int, str)):
-        raise BadInput("version 必须是整数 / version must be an integer")
+        raise BadInput("not_an_integer", field="version")
     try:
         seen = int(version)
     except ValueError:
-        raise BadInput("version 必须是整数 / version must be an integer")
+        raise BadInput("not_an_integer", field="version")
     if seen != report.version:
-        raise Conflict(f"报告已被他人修改（您看到的是第 {seen} 次修订，当前为第 {report.version} 次），请刷新后重试 / "
-                       f"the report changed since you loaded it (version {seen}, now {report.version})",
+        raise Conflict("stale_version", seen=seen, current=report.version,
                        details={"current_version": report.version, "state": report.state})
     return seen
 
@@ -250,7 +250,7 @@ def _locked_update(report: Report, seen_version: int, expected_state: str, **val
     )
     if result.rowcount != 1:
         db.session.rollback()
-        raise Conflict("报告已被他人处理，请刷新后重试 / someone else acted on this report first; reload and retry")
+        raise Conflict("acted_meanwhile")
 
 
 def perform(actor: User, report_id: Any, action: Any, *, version: Any, comment: Any = None) -> Report:
@@ -259,17 +259,16 @@ def perform(actor: User, report_id: Any, action: Any, *, version: Any, comment: 
     then one conditional UPDATE plus the audit event, in one transaction."""
     report = get_report(actor, report_id)
     if not isinstance(action, str) or action not in {t.action for t in TRANSITIONS}:
-        raise BadInput(f"未知操作 / unknown action: {str(action)[:40]}")
+        raise BadInput("unknown_action", action=str(action)[:40])
     comment_text = None
     if comment not in (None, ""):
         comment_text = clean_text(comment, field="comment", max_chars=MAX_COMMENT_CHARS, required=False) or None
     seen = _check_version(report, version)
     t = transition_for(report.state, action)
     if t is None:
-        raise Conflict(f"当前状态不允许该操作 / action '{action}' is not possible in state '{report.state}'",
-                       details={"state": report.state})
+        raise Conflict("action_not_possible", action=action, state=report.state, details={"state": report.state})
     if t.role not in roles_for(actor, report.org_unit):
-        raise Forbidden("您没有执行该操作的权限 / you may not take this action on this report")
+        raise Forbidden("action_not_allowed")
     ctx = GuardContext(actor, report, comment_text)
     for name in t.guards:
         error = GUARDS[name](ctx)
@@ -350,49 +349,47 @@ def district_of(unit: OrgUnit) -> OrgUnit:
 def _outline_from(*, text: Any = None, outline: Any = None, docx: bytes | None = None,
                   previous: dict | None = None) -> tuple[dict, list[str]]:
     """Turn what the user gave (pasted text, a .docx, or an outline) into a validated outline."""
-    from .importer import ContentError, import_docx_with_report, import_text_with_report, validate_outline
+    from .importer import import_docx_with_report, import_text_with_report, validate_outline
 
     given = [x is not None for x in (text, outline, docx)]
     if sum(given) != 1:
-        raise BadInput("请提供正文（text、outline 或 .docx 之一）/ give exactly one of text, outline or a .docx")
-    try:
-        if text is not None:
-            cleaned = clean_text(text, field="text", max_chars=MAX_TEXT_CHARS)
-            result, dropped = import_text_with_report(cleaned, previous=previous)
-        elif docx is not None:
-            result, dropped = import_docx_with_report(docx, previous=previous)
-        else:
-            if not isinstance(outline, dict):
-                raise BadInput("outline 必须是对象 / outline must be an object")
-            result, dropped = validate_outline(outline), []
-    except ContentError as exc:
-        raise BadInput(str(exc))
+        raise BadInput("content_source")
+    # The importer's refusals are BadInput errors with reasons of their own: they pass through.
+    if text is not None:
+        cleaned = clean_text(text, field="text", max_chars=MAX_TEXT_CHARS)
+        result, dropped = import_text_with_report(cleaned, previous=previous)
+    elif docx is not None:
+        result, dropped = import_docx_with_report(docx, previous=previous)
+    else:
+        if not isinstance(outline, dict):
+            raise BadInput("outline_not_object")
+        result, dropped = validate_outline(outline), []
     if count_sections(result.get("sections", [])) > MAX_SECTIONS:
-        raise TooLarge(f"章节超过 {MAX_SECTIONS} 个 / more than {MAX_SECTIONS} sections")
+        raise TooLarge("too_many_sections", limit=MAX_SECTIONS)
     if len(str(result)) > MAX_TEXT_CHARS * 2:
-        raise TooLarge("正文过长 / the content is too long")
+        raise TooLarge("content_too_long")
     if not result.get("sections") and not result.get("preamble"):
-        raise BadInput("正文为空 / the content is empty")
+        raise BadInput("content_empty")
     return result, dropped
 
 
 def _validate_meta(org_unit_id: Any, kind: Any, year: Any) -> tuple[int, str, int]:
     if kind not in KINDS:
-        raise BadInput(f"未知的报告类型 / unknown kind: {str(kind)[:40]}; expected one of {', '.join(KINDS)}")
+        raise BadInput("unknown_kind", kind=str(kind)[:40], expected=list(KINDS))
     if isinstance(year, bool):
-        raise BadInput("year 必须是整数 / year must be an integer")
+        raise BadInput("not_an_integer", field="year")
     try:
         year_i = int(year)
     except (TypeError, ValueError):
-        raise BadInput("year 必须是整数 / year must be an integer")
-    if not 2000 <= year_i <= 2100:
-        raise BadInput("year 应在 2000–2100 之间 / year must be between 2000 and 2100")
+        raise BadInput("not_an_integer", field="year")
+    if not year_in_range(year_i):
+        raise BadInput("year_out_of_range", min=YEAR_MIN, max=YEAR_MAX)
     if isinstance(org_unit_id, bool):
-        raise BadInput("org_unit_id 必须是整数 / org_unit_id must be an integer")
+        raise BadInput("not_an_integer", field="org_unit_id")
     try:
         unit_i = int(org_unit_id)
     except (TypeError, ValueError):
-        raise BadInput("org_unit_id 必须是整数 / org_unit_id must be an integer")
+        raise BadInput("not_an_integer", field="org_unit_id")
     return unit_i, kind, year_i
 
 
@@ -408,11 +405,11 @@ def create_report(actor: User, *, org_unit_id: Any, kind: Any, year: Any, title:
     unit_i, kind_s, year_i = _validate_meta(org_unit_id, kind, year)
     unit = db.session.get(OrgUnit, unit_i) if 0 < unit_i < 2**62 else None
     if unit is None or not can_see_unit(actor, unit):
-        raise NotFound("单位不存在 / org unit not found")
+        raise NotFound("org_unit")
     if unit.kind not in TOWN_KINDS:
-        raise Invalid("报告须由镇（乡、街道）填报 / reports belong to a town-level unit")
+        raise Invalid("not_a_town")
     if AUTHOR not in roles_for(actor, unit):
-        raise Forbidden("只有本镇填报人可以新建报告 / only an author of this town can create its reports")
+        raise Forbidden("create_not_author")
     title_s = clean_line(title, field="title", max_chars=MAX_TITLE_CHARS)
     content, dropped = _outline_from(text=text, outline=outline, docx=docx)
     report = Report(org_unit_id=unit.id, kind=kind_s, year=year_i, title=title_s, state=DRAFT, version=1,
@@ -434,9 +431,9 @@ def update_draft(actor: User, report_id: Any, *, version: Any, title: Any = None
     report = get_report(actor, report_id)
     seen = _check_version(report, version)
     if report.state not in EDITABLE_STATES:
-        raise Conflict("只有草稿可以修改 / only a draft can be edited", details={"state": report.state})
+        raise Conflict("not_a_draft", details={"state": report.state})
     if EDIT_ROLE not in roles_for(actor, report.org_unit):
-        raise Forbidden("只有本镇填报人可以修改 / only an author of this town can edit")
+        raise Forbidden("edit_not_author")
     draft = report.current
     title_s = clean_line(title, field="title", max_chars=MAX_TITLE_CHARS) if title is not None else draft.title
     if text is None and outline is None and docx is None:
@@ -462,18 +459,18 @@ def add_comment(actor: User, report_id: Any, *, body: Any, section_id: Any = Non
     is under review is a review comment the town must answer; anyone else's is a note."""
     report = get_report(actor, report_id)
     if report.state == PUBLISHED:
-        raise Conflict("已发布的报告不能再批注 / a published report takes no more comments")
+        raise Conflict("published_no_comments")
     text = clean_text(body, field="body", max_chars=MAX_COMMENT_CHARS)
     sid = None
     if section_id not in (None, ""):
         if not isinstance(section_id, str) or len(section_id) > 64:
-            raise BadInput("section_id 无效 / invalid section_id")
+            raise BadInput("invalid_section_id")
         if section_id not in _section_ids(report.current.outline):
-            raise Invalid("该章节不存在 / no such section in this report", details={"section_id": section_id})
+            raise Invalid("no_such_section", details={"section_id": section_id})
         sid = section_id
     roles = roles_for(actor, report.org_unit)
     reviewer_roles = {t.role for t in transitions_from(report.state) if t.action == "return"}
-    status = "open" if roles & reviewer_roles else "note"
+    status = (CommentStatus.OPEN if roles & reviewer_roles else CommentStatus.NOTE).value
     comment = Comment(report_id=report.id, version_number=report.content_number, section_id=sid,
                       author_id=actor.id, body=text, status=status)
     db.session.add(comment)
@@ -487,22 +484,22 @@ def answer_comment(actor: User, report_id: Any, comment_id: Any, *, status: Any,
     cid = _int_filter(comment_id, "comment_id")
     comment = db.session.get(Comment, cid) if cid and 0 < cid < 2**62 else None
     if comment is None or comment.report_id != report.id:
-        raise NotFound("批注不存在 / comment not found")
-    if status not in ("adopted", "explained"):
-        raise BadInput("status 应为 adopted 或 explained / status must be adopted or explained")
+        raise NotFound("comment")
+    if status not in COMMENT_ANSWERS:
+        raise BadInput("unknown_answer_status")
     if AUTHOR not in roles_for(actor, report.org_unit):
-        raise Forbidden("只有本镇填报人可以答复批注 / only an author of this town can answer")
+        raise Forbidden("answer_not_author")
     if report.state != DRAFT:
-        raise Conflict("报告退回后才能答复批注 / comments are answered while the report is a draft")
+        raise Conflict("answer_not_draft")
     text = clean_text(answer, field="answer", max_chars=MAX_COMMENT_CHARS)
     result = db.session.execute(
-        update(Comment).where(Comment.id == comment.id, Comment.status == "open")
+        update(Comment).where(Comment.id == comment.id, Comment.status == CommentStatus.OPEN.value)
         .values(status=status, answer=text, answered_by_id=actor.id, answered_at=utcnow(),
                 answer_version_number=report.content_number)
     )
     if result.rowcount != 1:
         db.session.rollback()
-        raise Conflict("该批注已答复 / this comment is already answered")
+        raise Conflict("comment_answered")
     db.session.commit()
     db.session.refresh(comment)
     return comment
@@ -518,13 +515,46 @@ def _section_ids(outline: dict) -> set[str]:
     return ids
 
 
-# --- used by the API
+# ---------------------------------------------------------------- versions and differences
 
 
-def versions_with_submitters(report: Report) -> list[tuple[ReportVersion, str | None]]:
-    """The report's content versions, oldest first, each with the username of whoever
-    submitted it (None for the working draft). One query whatever the number of versions."""
+def versions_with_submitters(report: Report) -> list[tuple[ReportVersion, User | None]]:
+    """The report's content versions, oldest first, each with whoever submitted it (None
+    for the working draft). One query whatever the number of versions."""
     versions = sorted(report.versions, key=lambda v: v.number)
     ids = {v.submitted_by_id for v in versions if v.submitted_by_id is not None}
-    names = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
-    return [(v, names.get(v.submitted_by_id)) for v in versions]
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return [(v, users.get(v.submitted_by_id) if v.submitted_by_id is not None else None) for v in versions]
+
+
+def last_returned_version(events: Sequence[AuditEvent]) -> int | None:
+    """The version the last return sent back (a reviewer's point of comparison), from the history."""
+    for event in reversed(events):
+        if event.action == "return":
+            return event.version_number
+    return None
+
+
+@dataclass
+class DiffRange:
+    old: ReportVersion
+    new: ReportVersion
+    since_return: bool  # old is the version last returned and new the current one
+
+
+def diff_range(report: Report, from_number: Any = None, to_number: Any = None,
+               events: Sequence[AuditEvent] | None = None) -> DiffRange:
+    """The two versions to compare. By default ``to`` is the current version and ``from`` the
+    version last returned (what changed since the return), else the one before ``to``.
+    ``events`` is the report's history when the caller has it already (saves a query)."""
+    returned = last_returned_version(history(report) if events is None else events)
+    to_n = _int_filter(to_number, "to") or report.content_number
+    from_n = _int_filter(from_number, "from")
+    if from_n is None:
+        if returned is not None and returned < to_n:
+            from_n, since_return = returned, True
+        else:
+            from_n, since_return = max(to_n - 1, 1), False
+    else:
+        since_return = from_n == returned and to_n == report.content_number
+    return DiffRange(version_of(report, from_n), version_of(report, to_n), since_return)

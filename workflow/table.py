@@ -7,6 +7,7 @@ Guards are named here and implemented in ``workflow.guards``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 DRAFT, TOWN_REVIEW, DISTRICT_REVIEW, PUBLISHED = "draft", "town_review", "district_review", "published"
 STATES: tuple[str, ...] = (DRAFT, TOWN_REVIEW, DISTRICT_REVIEW, PUBLISHED)
@@ -15,6 +16,20 @@ AUTHOR, TOWN_REVIEWER, DISTRICT_REVIEWER, ADMIN = "author", "town_reviewer", "di
 ROLES: tuple[str, ...] = (AUTHOR, TOWN_REVIEWER, DISTRICT_REVIEWER, ADMIN)
 
 KINDS: tuple[str, ...] = ("annual_plan", "annual_report", "five_year_plan", "other")
+
+
+class CommentStatus(StrEnum):
+    """A comment's status. A reviewer's comment while the report waits on them is ``open``
+    until the town answers it (``adopted`` or ``explained``); anyone else's is a ``note``."""
+
+    NOTE = "note"
+    OPEN = "open"
+    ADOPTED = "adopted"
+    EXPLAINED = "explained"
+
+
+# The statuses an answer gives an open comment.
+COMMENT_ANSWERS: tuple[CommentStatus, ...] = (CommentStatus.ADOPTED, CommentStatus.EXPLAINED)
 
 # Org unit kinds. Reports belong to town-level units; archive numbers and signing keys
 # belong to the nearest district-level ancestor.

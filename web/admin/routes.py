@@ -14,11 +14,8 @@ from web.extensions import login_manager
 from web.reports.routes import say_form_errors
 from web.templating import say, say_error
 from workflow import admin
-from workflow.db import db
-from workflow.errors import DomainError
+from workflow.errors import DomainError, NotFound
 from workflow.models import User
-from workflow.scope import is_admin_for
-from workflow.table import ADMIN
 
 bp = Blueprint("admin", __name__)
 
@@ -27,14 +24,14 @@ bp = Blueprint("admin", __name__)
 def require_admin():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if not any(p.role == ADMIN for p in current_user.positions):
+    if not admin.is_admin(current_user):
         abort(403)
     return None
 
 
 def _admin_units() -> list:
     """The units where the current user may add units or grant positions."""
-    return [u for u in admin.visible_units(current_user) if is_admin_for(current_user, u)]
+    return admin.manageable_units(current_user)
 
 
 def _see_other(endpoint: str, **values):
@@ -44,7 +41,7 @@ def _see_other(endpoint: str, **values):
 @bp.get("/")
 def index():
     units = admin.visible_units(current_user)
-    form = UnitForm(units=[u for u in units if is_admin_for(current_user, u)])
+    form = UnitForm(units=_admin_units())
     return render_template("admin/index.html", units=units, form=form)
 
 
@@ -87,10 +84,7 @@ def create_user():
 
 
 def _user_in_scope(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or user.id not in {u.id for u in admin.users_in_scope(current_user)}:
-        abort(404)
-    return user
+    return admin.user_in_scope(current_user, user_id)  # out of scope: 404, like a missing user
 
 
 @bp.get("/users/<int:user_id>")
@@ -123,10 +117,10 @@ def revoke(user_id: int, position_id: int):
     target = _user_in_scope(user_id)
     form = RevokeForm()
     if form.validate_on_submit():
-        if position_id not in {p.id for p in target.positions}:
-            abort(404)
         try:
-            admin.revoke_position(current_user, position_id)
+            admin.revoke_position(current_user, position_id, user_id=target.id)
+        except NotFound:
+            raise  # another user's position, or out of scope: 404, like a missing one
         except DomainError as exc:
             say_error(exc)
         else:

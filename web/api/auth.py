@@ -9,34 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from functools import lru_cache
 
 from flask import current_app, request
 from sqlalchemy import delete, select
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from workflow import models
+from workflow.credentials import check_credentials
 from workflow.db import db
 from workflow.models import ApiToken, User, utcnow
 
-BAD_CREDENTIALS = "用户名或密码错误 / wrong username or password"
 _MAX_TOKEN_CHARS = 200
-
-
-@lru_cache(maxsize=4)
-def _dummy_hash(method: str) -> str:
-    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def issue_token(username: str, password: str) -> tuple[str, dt.datetime] | None:
     """A new token for valid credentials of an active user, else None (the caller answers 401
     with one message for an unknown user, a wrong password and an inactive account)."""
-    user = db.session.scalar(select(User).where(User.username == username)) if username else None
+    user = check_credentials(username, password)
     if user is None:
-        # Spend the same time as a real check, so timing does not tell which usernames exist.
-        check_password_hash(_dummy_hash(models.PASSWORD_HASH_METHOD), password)
-        return None
-    if not user.check_password(password) or not user.active:
         return None
     now = utcnow()
     token = secrets.token_urlsafe(32)

@@ -37,7 +37,10 @@ return them, approval publishes a signed PDF.
 
 Get a token with `POST /api/v1/tokens`, then send `Authorization: Bearer <token>`. Every write
 of a report names the `version` the client loaded; a stale one answers 409. Errors answer
-`{"error": {"code", "message"}}`. Request bodies are strict: unknown fields answer 400.
+`{"error": {"code", "reason", "message", "params"}}`: `code` is the category (one per status),
+`reason` what exactly went wrong, `message` a sentence in the language of `Accept-Language`
+(Chinese by default, English when it prefers `en`). Request bodies are strict: unknown fields
+answer 400.
 """
 
 

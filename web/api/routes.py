@@ -2,7 +2,8 @@
 
 Thin: each view authenticates the bearer token, loads its body through a marshmallow
 schema, calls one service of ``workflow.services`` and dumps the answer. Errors answer
-``{"error": {"code", "message"}}`` (``web.errors`` maps domain errors and HTTP errors).
+``{"error": {"code", "reason", "message", "params"}}`` (``web.errors`` maps domain errors and HTTP
+errors; the message is in the language of the request's Accept-Language, Chinese by default).
 The YAML after ``---`` in each view's docstring is that operation in ``/openapi.json``.
 """
 from __future__ import annotations
@@ -44,8 +45,7 @@ def authenticate():
     user = auth.user_for_token(auth.bearer_token())
     if user is None:
         _drain_input(DRAIN_LIMIT)  # so that a client still sending its body reads this answer
-        response, status = error_response(401, "unauthorized",
-                                          "需要有效的访问令牌 / a valid bearer token is required")
+        response, status = error_response(401, "unauthorized", "token")
         response.headers["WWW-Authenticate"] = 'Bearer realm="chengbao"'
         return response, status
     g.api_user = user
@@ -65,7 +65,7 @@ def too_large(exc):
     and a client still sending would see that reset instead of this answer."""
     _drain_input(DRAIN_LIMIT)
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    return error_response(413, "too_large", f"请求体过大（上限 {limit} 字节）/ the request body exceeds {limit} bytes")
+    return error_response(413, "too_large", "request_body", {"limit": limit})
 
 
 def _drain_input(limit: int) -> None:
@@ -102,7 +102,7 @@ def _clean_json(value: Any) -> Any:
     while stack:
         container, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
-            raise BadInput(f"JSON 嵌套过深 / JSON nested deeper than {MAX_JSON_DEPTH} levels")
+            raise BadInput("json_too_deep", limit=MAX_JSON_DEPTH)
         if isinstance(container, list):
             items = enumerate(container)
         else:
@@ -123,14 +123,14 @@ def json_body(schema: Schema) -> dict:
     raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413 before anything is read
     _refuse_truncated_stream()
     if not raw.strip():
-        raise BadInput("请求体应为 JSON 对象 / the body must be a JSON object")
+        raise BadInput("json_not_object")
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
-        raise BadInput("请求体不是有效的 JSON / the body is not valid JSON")
+        raise BadInput("json_invalid")
     data = _clean_json(data)
     if not isinstance(data, dict):
-        raise BadInput("请求体应为 JSON 对象 / the body must be a JSON object")
+        raise BadInput("json_not_object")
     return _load(schema, data)
 
 
@@ -149,8 +149,7 @@ def _load(schema: Schema, data: dict) -> dict:
         return schema.load(data)
     except ValidationError as exc:
         fields = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        names = ", ".join(sorted(str(k) for k in fields))
-        raise BadInput(f"请求内容有误（{names}）/ invalid input: {names}", details={"fields": fields})
+        raise BadInput("invalid_fields", names=sorted(str(k) for k in fields), details={"fields": fields})
 
 
 def query_args(schema: Schema) -> dict:
@@ -196,7 +195,7 @@ def create_token():
     body = json_body(schemas.TokenRequestSchema())
     issued = auth.issue_token(body["username"], body["password"])
     if issued is None:
-        return error_response(401, "unauthorized", auth.BAD_CREDENTIALS)
+        return error_response(401, "unauthorized", "credentials")
     token, expires_at = issued
     return jsonify(schemas.TokenSchema().dump({"token": token, "expires_at": expires_at})), 201
 
@@ -485,7 +484,8 @@ def report_versions(report_id: int):
     """
     report = services.get_report(_user(), report_id)
     items = [{"number": v.number, "sha256": v.content_sha256, "title": v.title, "created_at": v.created_at,
-              "frozen_at": v.frozen_at, "submitted_by": submitter, "current": v.number == report.content_number}
+              "frozen_at": v.frozen_at, "submitted_by": submitter.username if submitter else None,
+              "current": v.number == report.content_number}
              for v, submitter in services.versions_with_submitters(report)]
     return jsonify(schemas.VersionListSchema().dump({"items": items}))
 
@@ -514,9 +514,8 @@ def report_diff(report_id: int):
 
     args = query_args(schemas.DiffQuerySchema())
     report = services.get_report(_user(), report_id)
-    to_number = args.get("to", report.content_number)
-    from_number = args.get("from_", max(1, to_number - 1))
-    old, new = services.version_of(report, from_number), services.version_of(report, to_number)
+    chosen = services.diff_range(report, args.get("from_"), args.get("to"))
+    old, new = chosen.old, chosen.new
     changes = diff_outlines(old.outline, new.outline)
     return jsonify(schemas.DiffSchema().dump({"from_": old.number, "to": new.number, "changes": changes,
                                               "stats": diff_stats(changes)}))
@@ -542,14 +541,13 @@ def report_pdf(report_id: int):
     report = services.get_report(_user(), report_id)
     pub = services.publication_of(report)
     if pub is None:
-        raise NotFound("报告尚未发布 / the report is not published")
+        raise NotFound("not_published")
     if pub.status != "ready" or not pub.file_sha256:
-        raise Conflict("PDF 尚未生成完毕 / the PDF is not ready yet",
-                       details={"status": pub.status, "progress": pub.progress})
+        raise Conflict("pdf_not_ready", details={"status": pub.status, "progress": pub.progress})
     path = _archive_path(pub.file_sha256)
     if not path.is_file():
         log.error("publication %s: archive file %s is missing", pub.id, path)
-        raise NotFound("归档文件缺失，请联系管理员 / the archived file is missing; tell the administrator")
+        raise NotFound("archive_file_missing")
     name = f"{pub.archive_no or f'report-{report.id}'}.pdf"
     return send_file(path, mimetype="application/pdf", download_name=name, max_age=0)
 
@@ -595,10 +593,10 @@ def verify():
     upload = request.files.get("file")
     _refuse_truncated_stream()
     if upload is None:
-        raise BadInput("请上传 PDF 文件（字段 file）/ upload the PDF as the multipart field 'file'")
+        raise BadInput("pdf_file_missing")
     data = upload.read()
     if not data:
-        raise BadInput("文件为空 / the file is empty")
+        raise BadInput("empty_file")
     return jsonify(serialize.verify_result(_verify_pdf(data)))
 
 

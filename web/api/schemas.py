@@ -13,7 +13,8 @@ import datetime as dt
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from workflow.table import ACTIONS, KINDS, STATES
+from workflow.dates import YEAR_MAX, YEAR_MIN
+from workflow.table import ACTIONS, COMMENT_ANSWERS, KINDS, STATES, CommentStatus
 
 # Ids, versions and pages are bounded well inside a signed 64-bit column.
 _ID = validate.Range(min=1, max=2**53)
@@ -51,7 +52,7 @@ class TokenRequestSchema(StrictSchema):
 class CreateReportSchema(StrictSchema):
     org_unit_id = fields.Integer(required=True, strict=True, validate=_ID)
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    year = fields.Integer(required=True, strict=True, metadata={"description": "2000–2100"})
+    year = fields.Integer(required=True, strict=True, metadata={"description": f"{YEAR_MIN}–{YEAR_MAX}"})
     title = fields.String(required=True, metadata={"description": "at most 200 characters, one line"})
     text = fields.String(metadata={"description": "pasted plain text, imported into the outline; give text or outline"})
     outline = OutlineField(metadata={"description": "an outline instead of text"})
@@ -87,7 +88,7 @@ class CommentRequestSchema(StrictSchema):
 
 
 class AnswerRequestSchema(StrictSchema):
-    status = fields.String(required=True, validate=validate.OneOf(("adopted", "explained")))
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in COMMENT_ANSWERS]))
     answer = fields.String(required=True)
 
 
@@ -110,7 +111,8 @@ class DiffQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    from_ = fields.Integer(data_key="from", validate=_ID, metadata={"description": "default: to − 1 (or 1)"})
+    from_ = fields.Integer(data_key="from", validate=_ID, metadata={
+        "description": "default: the version last returned, when the report was returned since; else to − 1 (or 1)"})
     to = fields.Integer(validate=_ID, metadata={"description": "default: the current version"})
 
 
@@ -127,8 +129,12 @@ class ResponseSchema(Schema):
 class ErrorBodySchema(ResponseSchema):
     code = fields.String(required=True, metadata={"enum": [
         "bad_request", "unauthorized", "forbidden", "not_found", "method_not_allowed", "conflict",
-        "too_large", "invalid"]})
-    message = fields.String(required=True)
+        "too_large", "invalid", "too_many"]})
+    reason = fields.String(required=True, metadata={
+        "description": "what exactly went wrong within the code (e.g. `stale_version`); stable, for programs"})
+    message = fields.String(required=True, metadata={
+        "description": "for people, in the language of Accept-Language (Chinese by default; English when preferred)"})
+    params = fields.Dict(required=True, metadata={"description": "the values the message names"})
     problems = fields.List(fields.Nested(lambda: ProblemSchema()),
                            metadata={"description": "422 on submit: the blocking problems"})
     fields_ = fields.Dict(data_key="fields", metadata={"description": "400: what is wrong with which field"})
@@ -195,7 +201,9 @@ class ProblemSchema(ResponseSchema):
     code = fields.String(required=True, metadata={"description": "placeholder, numbering, empty_section, "
                                                                  "missing_glyph (more may be added)"})
     severity = fields.String(required=True, validate=validate.OneOf(("error", "warning")))
-    message = fields.String(required=True)
+    reason = fields.String(metadata={"description": "which message of the code (e.g. `duplicate` for numbering)"})
+    message = fields.String(required=True, metadata={"description": "in the language of Accept-Language"})
+    params = fields.Dict(metadata={"description": "the values the message names (e.g. `text`: the placeholder)"})
     section_id = fields.String(allow_none=True)
     excerpt = fields.String(allow_none=True)
 
@@ -218,7 +226,7 @@ class CommentSchema(ResponseSchema):
     author = fields.String(required=True, metadata={"description": "username"})
     created_at = UtcDateTime(required=True)
     version = fields.Integer(required=True, metadata={"description": "the content version commented on"})
-    status = fields.String(required=True, validate=validate.OneOf(("note", "open", "adopted", "explained")))
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in CommentStatus]))
     answer = fields.String(allow_none=True)
     answered_by = fields.String(allow_none=True)
     answered_at = UtcDateTime(allow_none=True)

@@ -8,7 +8,9 @@ from typing import Any
 
 from flask import url_for
 
+from web.messages import problems_for_reader
 from workflow import services
+from workflow.indicators import extract_indicators
 from workflow.models import Comment, OrgUnit, Publication, Report, User
 
 from . import schemas
@@ -73,14 +75,6 @@ def pdf_status(report: Report, pub: Publication | None) -> dict | None:
             "sha256": pub.file_sha256, "archive_no": pub.archive_no, "stage": pub.stage}
 
 
-def _indicators(outline: dict) -> list[Any] | None:
-    try:
-        from workflow.indicators import extract_indicators
-    except ImportError:  # that part of the domain is not installed here
-        return None
-    return extract_indicators(outline)
-
-
 def verify_result(result: Any) -> dict:
     """``pdf.verify.VerifyResult`` as the API answers it."""
     data = {name: getattr(result, name, None) for name in
@@ -94,7 +88,7 @@ def report(actor: User, report: Report, *, dropped_lines: list[str] | None = Non
     current = report.current
     data = _summary_dict(report) | {
         "outline": current.outline,
-        "problems": current.problems or [],
+        "problems": problems_for_reader(current.problems),
         "comments": [_comment_dict(c) for c in services.comments_of(report)],
         "history": [{"action": e.action, "from_": e.from_state, "to": e.to_state, "actor": e.actor.username,
                      "at": e.created_at, "version": e.version_number, "comment": e.comment,
@@ -103,10 +97,8 @@ def report(actor: User, report: Report, *, dropped_lines: list[str] | None = Non
         "pdf": pdf_status(report, services.publication_of(report)),
         "content_version": current.number,
         "content_sha256": current.content_sha256,
+        "indicators": extract_indicators(current.outline),
     }
-    indicators = _indicators(current.outline)
-    if indicators is not None:
-        data["indicators"] = indicators
     if dropped_lines is not None:
         data["dropped_lines"] = dropped_lines
     return _report.dump(data)

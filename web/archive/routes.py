@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from forms.archive import RetryForm, VerifyForm
 from pdf import archive, jobs
+from web.errors import error_body
 from web.templating import say
 from workflow import services
 from workflow.db import db
@@ -106,7 +107,7 @@ def _published(report_id: int) -> tuple[Report, Publication]:
     report = services.get_report(current_user, report_id)  # out of scope answers like missing
     pub = services.publication_of(report)
     if pub is None:
-        raise NotFound(_("This report has not been published."))
+        raise NotFound("not_published")
     return report, pub
 
 
@@ -116,11 +117,11 @@ def report_pdf(report_id: int):
     """The signed PDF, inline (``?download=1``: as an attachment), named by its archive number."""
     report, pub = _published(report_id)
     if pub.status != "ready" or not pub.file_sha256:
-        raise Conflict(_("The signed PDF is not ready yet."))
+        raise Conflict("pdf_not_ready")
     path = archive.path_for(current_app.config["ARCHIVE_DIR"], pub.file_sha256)
     if not path.is_file():
         log.error("publication %s: archive file %s is missing", pub.id, path)
-        raise NotFound(_("The archived file is missing; please tell the administrator."))
+        raise NotFound("archive_file_missing")
     response = send_file(path, mimetype="application/pdf", as_attachment=request.args.get("download") == "1",
                          download_name=f"{pub.archive_no or f'report-{report.id}'}.pdf", max_age=0)
     response.headers["Cache-Control"] = "private, no-cache"
@@ -132,11 +133,11 @@ def report_pdf(report_id: int):
 def pdf_status(report_id: int):
     """``{"status","progress","stage","url","archive_no","error"}`` for the progress bar."""
     if not current_user.is_authenticated:
-        return jsonify({"error": {"code": "unauthorized", "message": "log in first"}}), 401
+        return jsonify(error_body("unauthorized", "login")), 401
     try:
         report = services.get_report(current_user, report_id)
     except NotFound as exc:
-        return jsonify({"error": {"code": exc.code, "message": exc.message}}), 404
+        return jsonify(error_body(exc.code, exc.reason, exc.params)), 404
     pub = services.publication_of(report) if report.state == PUBLISHED else None
     response = jsonify(jobs.status_of(pub))
     response.headers["Cache-Control"] = "no-store"

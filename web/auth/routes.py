@@ -6,14 +6,12 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
 from forms.auth import LocaleForm, LoginForm, LogoutForm
 from web import templating
 from web.extensions import login_manager
 from web.templating import say
-from workflow.db import db
-from workflow.models import User
+from workflow.credentials import check_credentials
 
 bp = Blueprint("auth", __name__)
 
@@ -43,8 +41,8 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        if user is not None and user.active and user.check_password(form.password.data):
+        user = check_credentials(form.username.data, form.password.data)
+        if user is not None:
             login_user(user)
             say(_l("Welcome, %(name)s.", name=user.display_name))
             return redirect(safe_next(form.next.data) or url_for("reports.inbox"))

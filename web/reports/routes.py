@@ -6,8 +6,6 @@ message (a 404 stays a 404: out of scope answers like missing).
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -16,14 +14,16 @@ from flask_login import current_user
 from forms.reports import ActionForm, AnswerForm, CommentForm, EditReportForm, NewReportForm, ReportFilterForm
 from web import labels
 from web.extensions import login_manager
-from web.templating import BEIJING, say, say_error
+from web.templating import say, say_error
 from workflow import admin, services
 from workflow.content import blocking, count_sections
+from workflow.dates import local_now
 from workflow.db import db
 from workflow.errors import Conflict, DomainError, NotFound
 from workflow.importer import iter_sections, outline_to_text
+from workflow.indicators import extract_indicators
 from workflow.scope import roles_for
-from workflow.table import AUTHOR, EDIT_ROLE, EDITABLE_STATES, PUBLISHED, TOWN_KINDS
+from workflow.table import AUTHOR, EDIT_ROLE, EDITABLE_STATES, PUBLISHED, TOWN_KINDS, CommentStatus
 
 bp = Blueprint("reports", __name__)
 
@@ -122,7 +122,7 @@ def new():
     form = NewReportForm(towns=towns)
     status = 200
     if request.method == "GET":
-        form.year.data = dt.datetime.now(BEIJING).year
+        form.year.data = local_now().year
         form.kind.data = "annual_plan"
     elif form.validate_on_submit():
         try:
@@ -149,25 +149,9 @@ def flat_sections(outline: dict) -> list[tuple[dict, int]]:
     return [(section, len(parents)) for section, parents in iter_sections(outline.get("sections", []))]
 
 
-def _indicators(outline: dict) -> list[dict] | None:
-    try:
-        from workflow.indicators import extract_indicators
-    except ImportError:  # written in parallel; the page works without it
-        return None
-    return extract_indicators(outline)
-
-
 def section_names(flat: list[tuple[dict, int]]) -> dict[str, str]:
     """Section id → "number + heading", for pointing at a section from a list."""
     return {s.get("id"): (s.get("number", "") + s.get("heading", "")) for s, _depth in flat}
-
-
-def last_return_version(events) -> int | None:
-    """The version the last return sent back (the reviewer's point of comparison)."""
-    for event in reversed(events):
-        if event.action == "return":
-            return event.version_number
-    return None
 
 
 def report_page_context(report) -> dict:
@@ -184,7 +168,7 @@ def report_page_context(report) -> dict:
     for c in comments:
         comments_by_section.setdefault(c.section_id if c.section_id in section_ids else None, []).append(c)
     events = services.history(report)
-    returned = last_return_version(events)
+    returned = services.last_returned_version(events)
     roles = roles_for(current_user, report.org_unit)
     options = services.action_options(current_user, report)
     can_answer = report.state in EDITABLE_STATES and AUTHOR in roles
@@ -200,13 +184,13 @@ def report_page_context(report) -> dict:
         "problems_by_section": problems_by_section,
         "comments": comments,
         "comments_by_section": comments_by_section,
-        "open_comments": [c for c in comments if c.status == "open"],
+        "open_comments": [c for c in comments if c.status == CommentStatus.OPEN],
         "events": events,
         "options": options,
         "can_edit": report.state in EDITABLE_STATES and EDIT_ROLE in roles,
         "can_answer": can_answer,
         "can_comment": report.state != PUBLISHED,
-        "indicators": _indicators(outline),
+        "indicators": extract_indicators(outline),
         "since_return": (returned, report.content_number)
         if returned is not None and report.content_number > returned else None,
         "publication": services.publication_of(report) if report.state == PUBLISHED else None,
@@ -258,7 +242,7 @@ def comment(report_id: int):
     except DomainError as exc:
         say_error(exc)
     else:
-        if added.status == "open":
+        if added.status == CommentStatus.OPEN:
             say(_("Review comment added. The town must answer it before resubmitting."))
         else:
             say(_("Comment added."))

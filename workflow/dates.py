@@ -1,0 +1,32 @@
+"""Facts about dates, each defined once: the time zone reports are dated in and the years a
+report may be for.
+
+China keeps one time zone (UTC+8, no daylight saving since 1991). Times are stored in UTC
+(``models.utcnow``) and turned into local time only where a person reads them or a date
+is written on a document.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+TIMEZONE_NAME = "Asia/Shanghai"
+TIMEZONE = ZoneInfo(TIMEZONE_NAME)
+
+# The years a report (or a list filter) may name.
+YEAR_MIN, YEAR_MAX = 2000, 2100
+
+
+def to_local(value: dt.datetime) -> dt.datetime:
+    """A stored time (naive means UTC) in the local time zone."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(TIMEZONE)
+
+
+def local_now() -> dt.datetime:
+    return dt.datetime.now(TIMEZONE)
+
+
+def year_in_range(year: int) -> bool:
+    return YEAR_MIN <= year <= YEAR_MAX
