@@ -14,7 +14,7 @@ from workflow import events as ev
 from workflow import notifications
 from workflow.db import db
 from workflow.events import OutboxEvent
-from workflow.models import OrgUnit, Report, User
+from workflow.models import Report, User
 
 # The language of notifications: the users read Chinese (as the UI's default).
 LOCALE = "zh_Hans_CN"
@@ -106,8 +106,3 @@ def _texts(event: OutboxEvent) -> tuple[str, str]:
         title_s = _("Reminder: please submit “%(title)s”", title=cycle_title)
         lead = _("Due on %(date)s.", date=due) if due else ""
     return title_s, " ".join(x for x in (lead, message) if x)
-
-
-def unit_name(unit_id: int | None) -> str:
-    unit = db.session.get(OrgUnit, unit_id) if unit_id else None
-    return unit.name if unit is not None else ""

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Protocol
 
@@ -287,6 +288,7 @@ class DispatchResult:
     retrying: int = 0
     failed: int = 0
     next_due_at: dt.datetime | None = None
+    unfinished: bool = False  # stopped at max_seconds with work left
 
     def as_dict(self) -> dict[str, Any]:
         return {"planned_events": self.planned_events, "planned_deliveries": self.planned_deliveries,
@@ -294,12 +296,17 @@ class DispatchResult:
                 "next_due_at": self.next_due_at.isoformat() if self.next_due_at else None}
 
 
-def dispatch(settings: Settings | None = None, *, max_rounds: int = 1000) -> DispatchResult:
+def dispatch(settings: Settings | None = None, *, max_rounds: int = 1000, max_seconds: float | None = None
+             ) -> DispatchResult:
     """Plan every pending event, then send every due delivery; repeat until nothing is left
     (events committed meanwhile are taken too). Safe to run in several workers at once."""
     settings = settings or Settings()
     result = DispatchResult()
+    deadline = time.monotonic() + max_seconds if max_seconds else None
     for _ in range(max_rounds):
+        if deadline is not None and time.monotonic() > deadline:
+            result.unfinished = True
+            break
         worked = False
         for event_id in pending_event_ids():
             try:
@@ -315,6 +322,8 @@ def dispatch(settings: Settings | None = None, *, max_rounds: int = 1000) -> Dis
         while True:
             ids = due_delivery_ids(after_id=last)
             if not ids:
+                break
+            if deadline is not None and time.monotonic() > deadline:
                 break
             for delivery_id in ids:
                 status = deliver(delivery_id, settings)
