@@ -28,7 +28,7 @@ class Notifications:
     name = "notifications"
 
     def __init__(self) -> None:
-        self._rendered: dict[int, messages.Message] = {}
+        self._rendered: dict[tuple, messages.Message] = {}
 
     def targets(self, event: OutboxEvent) -> Iterable[Target]:
         users = notifications.recipients(event)
@@ -43,11 +43,12 @@ class Notifications:
 
     def message(self, event: OutboxEvent) -> messages.Message:
         """Rendered once per event and process (an event to 1,500 towns renders once)."""
-        found = self._rendered.get(event.id)
+        key = (current_app.config.get("SQLALCHEMY_DATABASE_URI"), event.id, event.created_at)
+        found = self._rendered.get(key)
         if found is None:
             if len(self._rendered) > 1000:
                 self._rendered.clear()
-            found = self._rendered[event.id] = messages.render(event)
+            found = self._rendered[key] = messages.render(event)
         return found
 
     def send(self, delivery: Delivery, event: OutboxEvent) -> None:
