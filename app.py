@@ -15,6 +15,8 @@ from config import Config
 from web.extensions import babel, csrf, login_manager, migrate, select_locale
 from workflow import events as _events  # noqa: F401  (registers the outbox table)
 from workflow import models as _models  # noqa: F401  (registers the tables on the metadata)
+from workflow import notifications as _notifications  # noqa: F401  (notifications, channels)
+from workflow import outbox as _outbox  # noqa: F401  (deliveries)
 from workflow.db import db
 from workflow.errors import DomainError
 
@@ -48,6 +50,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from pdf.cli import register_cli as register_pdf_cli
 
     register_pdf_cli(app)
+    import notify
+
+    notify.init_app(app)
     return app
 
 

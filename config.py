@@ -56,6 +56,14 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.WTF_CSRF_TIME_LIMIT = None  # a clerk may keep a draft open all afternoon
+        # Notifications by e-mail (off while SMTP_HOST is unset) and to group channels.
+        self.SMTP_HOST = os.environ.get("SMTP_HOST")
+        self.SMTP_PORT = int(os.environ.get("SMTP_PORT") or 25)
+        self.SMTP_USER = os.environ.get("SMTP_USER")
+        self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
+        self.SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes", "on")
+        self.MAIL_FROM = os.environ.get("MAIL_FROM", "chengbao@localhost")
+        self.NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT") or 10)
         self.FONT_BODY = os.environ.get("FONT_BODY")
         self.FONT_HEITI = os.environ.get("FONT_HEITI")
         self.FONT_KAITI = os.environ.get("FONT_KAITI")

@@ -156,8 +156,12 @@ def sweep(app) -> None:
     try:
         with app.app_context():
             result = sweep_jobs()
+            others = [other() for other in app.extensions.get("chengbao_sweepers", ())]  # the outbox
         if result.requeued or result.orphans_removed:
             say(f"sweeper: {result.as_dict()}")
+        for other in others:
+            if any(v.get("dispatch_queued") or v.get("leases_failed") for v in other.values() if isinstance(v, dict)):
+                say(f"sweeper: {other}")
     except Exception as exc:  # a sweep failing must not bring the launcher down
         say(f"sweeper failed: {exc}")
 

@@ -3,11 +3,13 @@
 - ``flask dev-keys``: a development CA in ``KEYS_DIR/ca`` and a certificate + key per
   district as ``KEYS_DIR/district-<id>.p12`` (idempotent; never for production, where the
   admin installs each district's PKCS#12 issued by a real CA at that same path).
-- ``flask sweep``: re-enqueue publications whose job was lost; cron it in production.
-- ``flask worker [--processes N]``: an RQ worker (or a pool of N) on the publication queue
-  with this app's configuration; it sweeps once at start and runs RQ's scheduler, which
+- ``flask sweep``: re-enqueue publications whose job was lost, and run the sweepers other
+  parts register in ``app.extensions["chengbao_sweepers"]`` (the outbox); cron it in production.
+- ``flask worker [--processes N]``: an RQ worker (or a pool of N) on the queues other parts
+  register (the outbox's ``chengbao-events``) and the publication queue, with this app's
+  configuration; it sweeps once at start and runs RQ's scheduler, which
   puts retries back on the queue when their interval has passed.
-  ``rq worker --with-scheduler -u $REDIS_URL chengbao-pdf`` works too (the job then builds
+  ``rq worker --with-scheduler -u $REDIS_URL chengbao-events chengbao-pdf`` works too (the job then builds
   the app from the environment itself, once per job).
 """
 from __future__ import annotations
@@ -90,7 +92,10 @@ def register_cli(app: Flask) -> None:
 
         result = sweep()
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
-        if result.unavailable:
+        others = [other() for other in current_app.extensions.get("chengbao_sweepers", ())]  # e.g. the outbox
+        for other in others:
+            click.echo(json.dumps(other, ensure_ascii=False, default=str))
+        if result.unavailable or any(v.get("unavailable") for o in others for v in o.values() if isinstance(v, dict)):
             raise SystemExit(1)
 
     @app.cli.command("worker")
@@ -118,15 +123,19 @@ def register_cli(app: Flask) -> None:
         if sweep_first:
             result = jobs.sweep()
             click.echo(f"sweep at start: {json.dumps(result.as_dict(), ensure_ascii=False)}")
+            for other in app_obj.extensions.get("chengbao_sweepers", ()):  # e.g. the outbox
+                click.echo(f"sweep at start: {json.dumps(other(), ensure_ascii=False, default=str)}")
         # Work horses are forked from this process: hold no database connection in it.
         from workflow.db import db
 
         db.session.remove()
         for engine in db.engines.values():
             engine.dispose()
+        # Queues other parts register (the outbox's events) come first: they are quick.
+        queues = [make(app_obj, connection) for make in app_obj.extensions.get("chengbao_worker_queues", ())] + [queue]
         if processes > 1:
             # Forked pool workers inherit the app set above (and its preloaded fonts and keys).
-            WorkerPool([queue], connection=connection, num_workers=processes).start(burst=burst, logging_level="INFO")
+            WorkerPool(queues, connection=connection, num_workers=processes).start(burst=burst, logging_level="INFO")
             return
-        worker = Worker([queue], connection=connection, name=name)
+        worker = Worker(queues, connection=connection, name=name)
         worker.work(burst=burst, with_scheduler=scheduler, logging_level="INFO")

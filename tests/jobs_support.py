@@ -60,12 +60,14 @@ def jobs_app(app, redis_url):
 
 
 def run_worker(app, *, max_jobs: int | None = None) -> bool:
-    """Run every queued publishing job in this process (RQ SimpleWorker, burst mode)."""
+    """Run every queued job in this process (RQ SimpleWorker, burst mode): the outbox's
+    dispatch jobs (which queue the publishing jobs) and the publishing jobs."""
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         jobs.set_worker_app(app)
         connection = get_redis(app)
-        worker = SimpleWorker([get_queue(app, connection)], connection=connection)
+        queues = [make(app, connection) for make in app.extensions.get("chengbao_worker_queues", ())]
+        worker = SimpleWorker(queues + [get_queue(app, connection)], connection=connection)
         return worker.work(burst=True, max_jobs=max_jobs, logging_level="WARNING")
     finally:
         for sig, handler in handlers.items():

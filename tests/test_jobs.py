@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from pdf import archive, jobs
 from pdf.cli import ensure_dev_keys
+from notify.dispatch import events_queue
 from pdf.queue import get_queue, get_redis
 from run import descendants
 from tests.conftest import csrf_from
@@ -79,7 +80,9 @@ def test_an_approval_becomes_a_signed_archived_pdf(jobs_app, world):
     app = jobs_app
     report_id, pub_id = publish_report(app)
     assert publication(app, pub_id).status == "queued"
-    assert get_queue(app).count == 1
+    # The approval queued the delivery of its events; the worker hands the publication to the
+    # signed-PDF job (the publication subscriber), so that job is not queued yet.
+    assert events_queue(app).count == 1 and get_queue(app).count == 0
 
     client = app.test_client()
     login(client, "district_reviewer")
@@ -234,6 +237,10 @@ def test_archive_numbers_have_no_gap_and_no_duplicate_under_concurrency(app, wor
 def test_a_worker_killed_mid_job_ends_with_exactly_one_archived_pdf(jobs_app, world, recovery):
     app = jobs_app
     report_id, pub_id = publish_report(app)
+    # The approval's events are delivered here first, so that the publication subscriber queues
+    # the PDF job with this test's retry settings (the worker below has the defaults).
+    run_worker(app, max_jobs=1)
+    assert get_queue(app).count == 1
     proc = worker_process(app, CHENGBAO_TEST_RENDER_DELAY="60")
     try:
         wait_for(lambda: publication(app, pub_id).stage == "rendering", timeout=60)

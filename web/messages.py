@@ -130,6 +130,21 @@ MESSAGES: dict[str, LazyString] = {
 
     # --- cycles, reminders, notifications, channels
     # (entries added by the cycles feature)
+    # notifications
+    "not_found.notification": _l("Notification not found."),
+    "not_found.channel": _l("Channel not found."),
+    "not_found.delivery": _l("Delivery not found."),
+    "not_found.channel_unit": _l("Org unit not found."),
+    "not_found.email_user": _l("User not found."),
+    "forbidden.channel_admin": _l("Only an administrator of this unit may manage its channels and deliveries."),
+    "bad_request.email": _l("Not an e-mail address."),
+    "bad_request.email_notifications": _l("email_notifications must be true or false."),
+    "bad_request.channel_kind": _l("The channel kind must be wecom, dingtalk or webhook."),
+    "bad_request.channel_url": _l("The channel URL must be an http:// or https:// address."),
+    "bad_request.channel_secret": _l("The secret is at most 200 characters, without spaces."),
+    "bad_request.channel_events": _l("Unknown event kind in events."),
+    "bad_request.delivery_status": _l("Unknown delivery status."),
+    "conflict.delivery_not_failed": _l("Only a failed delivery can be retried."),
 }
 
 # A category's message, for a reason with no entry of its own (one added later).

@@ -68,6 +68,9 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Notifications: in-app ones always; e-mail ones when the user has an address and wants them.
+    email: Mapped[Optional[str]] = mapped_column(String(254))
+    email_notifications: Mapped[bool] = mapped_column(default=True)
 
     positions: Mapped[list["Position"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

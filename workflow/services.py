@@ -13,7 +13,7 @@ from typing import Any, Sequence
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from . import audit
+from . import audit, events
 from .content import (MAX_COMMENT_CHARS, MAX_SECTIONS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, clean_line,
                       clean_text, content_sha256, count_sections, problems_for)
 from .dates import YEAR_MAX, YEAR_MIN, year_in_range
@@ -22,7 +22,7 @@ from .errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFoun
 from .guards import GUARDS, INPUT_GUARDS, GuardContext
 from .models import AuditEvent, Comment, OrgUnit, Publication, Report, ReportVersion, User, utcnow
 from .scope import can_see_report, can_see_unit, report_filter, roles_for, unit_filter
-from .table import (AUTHOR, COMMENT_ANSWERS, DISTRICT_KINDS, DRAFT, TOWN_REVIEW, EDIT_ROLE, EDITABLE_STATES, KINDS,
+from .table import (AUTHOR, COMMENT_ANSWERS, DISTRICT_KINDS, DISTRICT_REVIEW, DRAFT, TOWN_REVIEW, EDIT_ROLE, EDITABLE_STATES, KINDS,
                     PUBLISHED, STATES, TOWN_KINDS, TRANSITIONS, CommentStatus, Transition, transition_for,
                     transitions_from)
 
@@ -288,6 +288,7 @@ def perform(actor: User, report_id: Any, action: Any, *, version: Any, comment: 
         _locked_update(report, seen, from_state, **values)
         _apply_effects(actor, report, t, current)
         audit.append(report, actor, action, from_state, t.target, current.number, current.content_sha256, comment_text)
+        _emit_transition(actor, report, t, from_state, current, comment_text)
         db.session.commit()
     except DomainError:
         raise
@@ -295,10 +296,29 @@ def perform(actor: User, report_id: Any, action: Any, *, version: Any, comment: 
         db.session.rollback()
         raise
     db.session.expire_all()
-    report = get_report(actor, report.id)
-    if t.target == PUBLISHED:
-        _enqueue_publication(report)
-    return report
+    return get_report(actor, report.id)
+
+
+# The event each transition writes (withdraw writes none: nobody waits on it).
+_TRANSITION_EVENTS = {("submit", TOWN_REVIEW): events.REPORT_SUBMITTED, ("approve", DISTRICT_REVIEW): events.REPORT_APPROVED,
+                      ("return", DRAFT): events.REPORT_RETURNED, ("approve", PUBLISHED): events.REPORT_PUBLISHED}
+
+
+def _emit_transition(actor: User, report: Report, t: Transition, from_state: str, current: ReportVersion,
+                     comment: str | None) -> None:
+    """The domain event of a transition, in its transaction. Subscribers run after commit:
+    notifications, and for a publication the signed-PDF job."""
+    kind = _TRANSITION_EVENTS.get((t.action, t.target))
+    if kind is None:
+        return
+    payload: dict[str, Any] = {"from_state": from_state, "to_state": t.target, "version": current.number,
+                               "title": current.title}
+    if kind == events.REPORT_RETURNED:
+        payload.update(reason=comment, submitter_id=report.submitted_by_id)
+    if kind == events.REPORT_PUBLISHED:
+        payload["publication_id"] = db.session.scalar(
+            select(Publication.id).where(Publication.report_version_id == current.id))
+    events.emit(kind, report_id=report.id, org_unit_id=report.org_unit_id, actor_id=actor.id, **payload)
 
 
 def _apply_effects(actor: User, report: Report, t: Transition, current: ReportVersion) -> None:
@@ -318,19 +338,6 @@ def _apply_effects(actor: User, report: Report, t: Transition, current: ReportVe
             report_id=report.id, report_version_id=current.id, district_id=district.id,
             content_sha256=current.content_sha256, status="queued",
         ))
-
-
-def _enqueue_publication(report: Report) -> None:
-    """Hand the PDF to the job queue. The Publication row already exists (committed with the
-    approval); if Redis is unreachable now, the sweeper enqueues it later."""
-    pub = publication_of(report)
-    if pub is None:
-        return
-    try:
-        from pdf.jobs import enqueue_publication
-    except ImportError:  # the PDF layer is not installed in this process
-        return
-    enqueue_publication(pub.id)
 
 
 def district_of(unit: OrgUnit) -> OrgUnit:
@@ -474,6 +481,10 @@ def add_comment(actor: User, report_id: Any, *, body: Any, section_id: Any = Non
     comment = Comment(report_id=report.id, version_number=report.content_number, section_id=sid,
                       author_id=actor.id, body=text, status=status)
     db.session.add(comment)
+    db.session.flush()
+    events.emit(events.COMMENT_ADDED, report_id=report.id, org_unit_id=report.org_unit_id, actor_id=actor.id,
+                comment_id=comment.id, by_reviewer=bool(roles & {t.role for t in TRANSITIONS if t.needs_comment}),
+                state=report.state, title=report.title)
     db.session.commit()
     return comment
 

@@ -1,0 +1,34 @@
+"""Words for the notification codes: event kinds, channels and delivery states."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from workflow import events
+
+EVENTS = {
+    events.REPORT_SUBMITTED: _l("Report submitted"),
+    events.REPORT_APPROVED: _l("Passed the town's review"),
+    events.REPORT_RETURNED: _l("Report returned"),
+    events.REPORT_PUBLISHED: _l("Report published"),
+    events.COMMENT_ADDED: _l("New comment"),
+    events.CYCLE_OPENED: _l("New reporting task"),
+    events.CYCLE_DUE_SOON: _l("Deadline near"),
+    events.CYCLE_OVERDUE: _l("Overdue"),
+    events.REMINDER: _l("Reminder"),
+}
+
+CHANNELS = {
+    "inapp": _l("In-app"),
+    "email": _l("E-mail"),
+    "wecom": _l("WeCom group robot"),
+    "dingtalk": _l("DingTalk group robot"),
+    "webhook": _l("JSON webhook"),
+    "publication": _l("Signed-PDF job"),
+}
+
+DELIVERY_STATUSES = {
+    "pending": _l("Waiting"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+}
