@@ -56,6 +56,10 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.WTF_CSRF_TIME_LIMIT = None  # a clerk may keep a draft open all afternoon
+        # Automatic reminders (催办) of reporting cycles: this many days before the due date,
+        # and an escalation to the town reviewers this many days after an unanswered reminder.
+        self.CYCLE_REMIND_DAYS_BEFORE = int(os.environ.get("CYCLE_REMIND_DAYS_BEFORE", 3))
+        self.CYCLE_ESCALATE_AFTER_DAYS = int(os.environ.get("CYCLE_ESCALATE_AFTER_DAYS", 2))
         self.FONT_BODY = os.environ.get("FONT_BODY")
         self.FONT_HEITI = os.environ.get("FONT_HEITI")
         self.FONT_KAITI = os.environ.get("FONT_KAITI")
