@@ -12,6 +12,7 @@ BLUEPRINTS = [
     ("web.review", None),
     ("web.admin", "/admin"),
     ("web.archive", None),
+    ("web.cycles", None),
     ("web.api", "/api/v1"),
 ]
 

@@ -92,13 +92,13 @@ def _visible(actor: User):
 
 def _int(value: Any, name: str) -> int:
     if isinstance(value, bool):
-        raise BadInput("not_an_integer", field=name)
+        raise BadInput("cycle_bad_number", field=name)
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise BadInput("not_an_integer", field=name)
+        raise BadInput("cycle_bad_number", field=name)
     if not 0 < number < 2**62:
-        raise NotFound(name.removesuffix("_id"))
+        raise NotFound("cycle" if name == "cycle_id" else "cycle_unit")
     return number
 
 
@@ -144,20 +144,20 @@ def list_cycles(actor: User, *, year: Any = None, kind: Any = None, state: Any =
         conditions.append(Cycle.year == _year(year))
     if kind not in (None, ""):
         if kind not in KINDS:
-            raise BadInput("unknown_kind", kind=str(kind)[:40])
+            raise BadInput("cycle_unknown_kind", kind=str(kind)[:40])
         conditions.append(Cycle.kind == kind)
     if state not in (None, ""):
         if state not in CYCLE_STATES:
-            raise BadInput("unknown_cycle_state", state=str(state)[:20])
+            raise BadInput("cycle_unknown_state", state=str(state)[:20])
         conditions.append(Cycle.state == state)
     if district_id not in (None, ""):
         conditions.append(Cycle.district_id == _int(district_id, "district_id"))
     try:
         page_i = int(page or 1)
     except (TypeError, ValueError):
-        raise BadInput("not_an_integer", field="page")
+        raise BadInput("cycle_bad_number", field="page")
     if not 1 <= page_i <= 100_000:
-        raise BadInput("page_out_of_range")
+        raise BadInput("cycle_page_out_of_range")
     where = and_(*conditions)
     total = db.session.scalar(select(func.count(Cycle.id)).where(where)) or 0
     items = db.session.scalars(
@@ -210,13 +210,13 @@ def audit_log(cycle: Cycle) -> list[CycleAuditEvent]:
 
 def _year(value: Any) -> int:
     if isinstance(value, bool):
-        raise BadInput("not_an_integer", field="year")
+        raise BadInput("cycle_bad_number", field="year")
     try:
         year = int(value)
     except (TypeError, ValueError):
-        raise BadInput("not_an_integer", field="year")
+        raise BadInput("cycle_bad_number", field="year")
     if not 2000 <= year <= 2100:
-        raise BadInput("year_out_of_range", min=2000, max=2100)
+        raise BadInput("cycle_year_out_of_range", min=2000, max=2100)
     return year
 
 
@@ -288,13 +288,13 @@ def open_cycle(actor: User, *, org_unit_id: Any, kind: Any, year: Any, title: An
     district_id = _int(org_unit_id, "org_unit_id")
     district = db.session.get(OrgUnit, district_id)
     if district is None or not can_see_unit(actor, district):
-        raise NotFound("org_unit")
+        raise NotFound("cycle_unit")
     if district.kind not in DISTRICT_KINDS:
         raise Invalid("cycle_not_a_district")
     if not can_manage(actor, district):
         raise Forbidden("cycle_manage")
     if kind not in KINDS:
-        raise BadInput("unknown_kind", kind=str(kind)[:40])
+        raise BadInput("cycle_unknown_kind", kind=str(kind)[:40])
     year_i = _year(year)
     title_s = clean_line(title, field="title", max_chars=MAX_TITLE_CHARS)
     due = _date(due_date)
@@ -386,7 +386,7 @@ def cycle_for_new_report(actor: User, cycle_id: Any, *, org_unit_id: Any, kind: 
     try:
         unit_id = int(org_unit_id)
     except (TypeError, ValueError):
-        raise BadInput("not_an_integer", field="org_unit_id")
+        raise BadInput("cycle_bad_number", field="org_unit_id")
     if not db.session.scalar(select(CycleTown.org_unit_id).where(CycleTown.cycle_id == cycle.id,
                                                                 CycleTown.org_unit_id == unit_id)):
         raise Invalid("cycle_town_not_expected")
@@ -548,11 +548,11 @@ def matrix(actor: User, cycle_id: Any, *, status: Any = None, sort: Any = None,
     only the rows listed. Two queries, whatever the number of towns."""
     now = now or utcnow()
     if status not in (None, "") and status not in FILTERS:
-        raise BadInput("unknown_status", status=str(status)[:40])
+        raise BadInput("cycle_unknown_status", status=str(status)[:40])
     sort_s = str(sort or "town")
     descending = sort_s.startswith("-")
     if sort_s.lstrip("-") not in SORTS:
-        raise BadInput("unknown_sort", sort=sort_s[:40])
+        raise BadInput("cycle_unknown_sort", sort=sort_s[:40])
     cycle = get_cycle(actor, cycle_id)
     rows = _rows([cycle], actor, now)
     counts = {s: 0 for s in STATUSES}
@@ -589,7 +589,7 @@ def year_view(actor: User, *, year: Any, district_id: Any = None, now: dt.dateti
         wanted = _int(district_id, "district_id")
         district = next((d for d in districts if d.id == wanted), None)
         if district is None:
-            raise NotFound("org_unit")
+            raise NotFound("cycle_unit")
     elif districts:
         district = districts[0]
     if district is None:
