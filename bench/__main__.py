@@ -1,7 +1,8 @@
 """`make bench`: every benchmark, one JSON document on stdout."""
 import json
 
-from bench import bench_lists, bench_pdf
+from bench import bench_cycles, bench_lists, bench_pdf
 
 if __name__ == "__main__":
-    print(json.dumps({"pdf": bench_pdf.main(), "lists": bench_lists.main()}, ensure_ascii=False, indent=2))
+    print(json.dumps({"pdf": bench_pdf.main(), "lists": bench_lists.main(), "cycles": bench_cycles.main()},
+                     ensure_ascii=False, indent=2))

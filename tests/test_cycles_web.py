@@ -57,7 +57,7 @@ def matrix_rows(html: str) -> dict[str, str]:
     rows = {}
     for chunk in html.split("<tr class=\"status-")[1:]:
         chunk = chunk.split("</tr>")[0]
-        name = re.search(r'class="town">(?:<a [^>]*>)?([^<]+)', chunk)
+        name = re.search(r'class="town"><span>(?:<a [^>]*>)?([^<]+)', chunk)
         rows[name.group(1).strip()] = chunk
     return rows
 

@@ -44,7 +44,7 @@ MESSAGES: dict[str, LazyString] = {
     "conflict.cycle_closed": _l("The reporting cycle is closed."),
     "conflict.cycle_open": _l("The reporting cycle is open already."),
     "conflict.cycle_town_has_report": _l("%(town)s already has a report in this cycle and stays expected."),
-    "invalid.cycle_not_a_district": _l("Reporting cycles are opened by a district or county."),
+    "invalid.cycle_not_a_district": _l("Reporting cycles are opened by a district, county or city."),
     "invalid.cycle_due_in_past": _l("The due date has passed already."),
     "invalid.cycle_towns_outside": _l("Only towns of the district can be expected (not: %(ids)s)."),
     "invalid.cycle_no_towns": _l("Choose at least one town."),

@@ -47,6 +47,9 @@ STATUSES: tuple[str, ...] = (NOT_STARTED, DRAFT, RETURNED, TOWN_REVIEW, DISTRICT
 SUBMITTED_STATUSES = frozenset({TOWN_REVIEW, DISTRICT_REVIEW, PUBLISHED})
 # Who opens, closes and reminds: a district reviewer or admin of the cycle's district (or above).
 MANAGER_ROLES = frozenset({DISTRICT_REVIEWER, ADMIN})
+# Where a cycle is opened: a district or county, or a city (a city's admin may ask every town
+# of the city at once).
+CYCLE_UNIT_KINDS: tuple[str, ...] = DISTRICT_KINDS + ("city",)
 
 MANUAL_REMINDER_INTERVAL = dt.timedelta(hours=1)
 MAX_INSTRUCTIONS_CHARS = 10_000
@@ -76,9 +79,9 @@ def can_manage(actor: User, cycle_or_district: Cycle | OrgUnit) -> bool:
 
 
 def managed_districts(actor: User) -> list[OrgUnit]:
-    """The district-level units where the actor may open cycles (one query)."""
+    """The units (districts, counties, cities) where the actor may open cycles (one query)."""
     return list(db.session.scalars(
-        select(OrgUnit).where(unit_filter(actor, set(MANAGER_ROLES)), OrgUnit.kind.in_(DISTRICT_KINDS))
+        select(OrgUnit).where(unit_filter(actor, set(MANAGER_ROLES)), OrgUnit.kind.in_(CYCLE_UNIT_KINDS))
         .order_by(OrgUnit.path)))
 
 
@@ -289,7 +292,7 @@ def open_cycle(actor: User, *, org_unit_id: Any, kind: Any, year: Any, title: An
     district = db.session.get(OrgUnit, district_id)
     if district is None or not can_see_unit(actor, district):
         raise NotFound("cycle_unit")
-    if district.kind not in DISTRICT_KINDS:
+    if district.kind not in CYCLE_UNIT_KINDS:
         raise Invalid("cycle_not_a_district")
     if not can_manage(actor, district):
         raise Forbidden("cycle_manage")
