@@ -97,6 +97,7 @@ def test_a_cycle_is_opened_started_by_a_town_and_reminded_in_the_browser(app, se
     page.fill("textarea[name=instructions]", "请各镇于截止日期前报送年度工作计划。")
     page.fill("textarea[name=template]", "一、主要目标\n二、重点任务\n三、保障措施")
     assert page.locator("input[name=towns]:checked").count() == 6  # every town of the district, by default
+    _shot(page, "cycles-00-open-form-1366")
     page.locator("form.cycle-form button[type=submit]").click()
     page.wait_for_load_state()
     assert "报送任务已发布" in page.content()
@@ -108,6 +109,7 @@ def test_a_cycle_is_opened_started_by_a_town_and_reminded_in_the_browser(app, se
     _login(page, server, "qs_author")
     task = page.locator(".task-card", has_text="2027年度工作计划")
     assert "剩 7 天" in task.inner_text()
+    _shot(page, "cycles-00-author-todo-1366")
     task.locator("a.btn", has_text="开始填报").click()
     page.wait_for_load_state()
     assert page.input_value("input[name=title]") == "青山镇2027年度工作计划"

@@ -436,3 +436,16 @@ def test_the_matrix_page_and_json_cost_the_same_for_3_towns_as_for_30(app, world
                       _queries(app, json_client, f"{API}/cycles/{cycle_id}/matrix"),
                       _queries(app, page_client, "/cycles/year?year=2027")))
     assert costs[0] == costs[1] and max(costs[0]) <= 8, costs
+
+
+@pytest.mark.parametrize("mapping, codes", [
+    ("MATRIX_STATUSES", "STATUSES"),
+    ("CYCLE_STATES", "CYCLE_STATES"),
+    ("REMINDER_KINDS", "REMINDER_KINDS"),
+])
+def test_every_cycle_code_has_a_label(mapping, codes):
+    from web import labels
+    from workflow import cycle_models, cycles
+
+    source = getattr(cycles, codes, None) or getattr(cycle_models, codes)
+    assert set(source) <= set(getattr(labels, mapping))
