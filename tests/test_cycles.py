@@ -100,7 +100,8 @@ def test_a_town_starts_its_report_from_the_cycle_and_only_once(six):
     author = get_user("qs_author")
     assert [(t.cycle.id, t.town.name, t.days_left) for t in cycles.open_tasks_for_author(author)] == [
         (cycle.id, "青山镇", 7)]
-    report = services.create_report(author, org_unit_id=six["qs"], cycle_id=cycle.id, title="青山镇2027年度工作计划").report
+    report = services.create_report(author, org_unit_id=six["qs"], cycle_id=cycle.id,
+                                    title="青山镇2027年度工作计划").report
     assert (report.cycle_id, report.kind, report.year) == (cycle.id, "annual_plan", 2027)
     assert [s["heading"] for s in report.current.outline["sections"]] == ["主要目标", "重点任务", "保障措施"]
     assert cycles.open_tasks_for_author(author) == []  # started: no longer a task
@@ -114,8 +115,8 @@ def test_a_town_starts_its_report_from_the_cycle_and_only_once(six):
 def test_the_database_itself_keeps_one_report_per_town_and_cycle(six):
     cycle = open_plan_cycle()
     first = start(cycle.id, "qs", six)
-    db.session.add(Report(org_unit_id=six["qs"], kind="annual_plan", year=2027, title="x", created_by_id=first.created_by_id,
-                          cycle_id=cycle.id))
+    db.session.add(Report(org_unit_id=six["qs"], kind="annual_plan", year=2027, title="x",
+                          created_by_id=first.created_by_id, cycle_id=cycle.id))
     from sqlalchemy.exc import IntegrityError
 
     with pytest.raises(IntegrityError):

@@ -14,8 +14,7 @@ from sqlalchemy import event, func, select
 
 from tests.conftest import csrf_from
 from tests.cycles_support import EXTRA_TOWNS, add_six_towns, add_town, bring_to, open_plan_cycle, today_local
-from tests.helpers import (CLEAN_TEXT, PASSWORD, act, ensure_translations_compiled, gen_report, get_html, html_of,
-                           login)
+from tests.helpers import CLEAN_TEXT, PASSWORD, act, ensure_translations_compiled, gen_report, get_html, login
 from tests.test_api import Api, error_of
 from workflow.cycle_models import Cycle, Reminder
 from workflow.db import db
@@ -145,7 +144,8 @@ def test_reminding_from_the_matrix_reaches_only_the_towns_not_submitted(app, six
     cycle_id = cycle_with_every_status(app, six)
     client = as_user(app, "district_reviewer")
     page = get_html(client, f"/cycles/{cycle_id}")
-    response = client.post(f"/cycles/{cycle_id}/reminders", data={"message": "请尽快报送", "csrf_token": csrf_from(page)})
+    response = client.post(f"/cycles/{cycle_id}/reminders",
+                           data={"message": "请尽快报送", "csrf_token": csrf_from(page)})
     assert response.headers["Location"] == f"/cycles/{cycle_id}"
     html = get_html(client, f"/cycles/{cycle_id}")
     assert "已催办 3 个单位：溪口镇、南塘镇、柳湾街道" in html

@@ -655,7 +655,8 @@ def returned_ids(reports: Iterable[Report]) -> set[int]:
 @dataclass
 class RemindResult:
     reminded: list[int]
-    skipped: list[dict[str, Any]]  # {"org_unit_id", "reason": "submitted" | "reminded_recently" | "not_expected", "next_at"?}
+    # {"org_unit_id", "reason": "submitted" | "reminded_recently" | "not_expected", "next_at"?}
+    skipped: list[dict[str, Any]]
 
 
 def _lock(cycle: Cycle, now: dt.datetime) -> None:

@@ -137,7 +137,8 @@ def _last_years_cycle(district: OrgUnit, reviewer: User, year: int, today: dt.da
                                       title=f"溪口镇{year}年度工作计划", text=XIKOU_PLAN.format(year=year)).report.id
     _act("xk_author", returned, "submit")
     _act("xk_reviewer", returned, "approve")
-    _act("district_reviewer", returned, "return", "“协议引资5亿元”与项目储备不符，请补充具体项目清单，并细化保障措施的责任分工。")
+    _act("district_reviewer", returned, "return",
+         "“协议引资5亿元”与项目储备不符，请补充具体项目清单，并细化保障措施的责任分工。")
     _backdate(returned, [_at(dt.date(today.year - 1, 12, d), h) for d, h in ((5, 10), (16, 17), (17, 10), (22, 11))])
     closed = _at(dt.date(today.year - 1, 12, 31), 17)
     cycles.close_cycle(reviewer, cycle.id, now=closed)
@@ -177,8 +178,8 @@ def seed() -> str:
                               title=f"{next_year}年度工作计划", due_date=today + dt.timedelta(days=7),
                               instructions=PLAN_NOTICE.format(year=next_year),
                               template=PLAN_TEMPLATE.format(year=next_year), now=opened)
-    services.create_report(qs_author, org_unit_id=qingshan.id, cycle_id=cycle.id, title=f"青山镇{next_year}年度工作计划",
-                           text=QINGSHAN_PLAN.replace("2027", str(next_year)))
+    services.create_report(qs_author, org_unit_id=qingshan.id, cycle_id=cycle.id,
+                           title=f"青山镇{next_year}年度工作计划", text=QINGSHAN_PLAN.replace("2027", str(next_year)))
     plan = services.create_report(xk_author, org_unit_id=xikou.id, cycle_id=cycle.id,
                                   title=f"溪口镇{next_year}年度工作计划", text=XIKOU_PLAN.format(year=next_year))
     _act("xk_author", plan.report.id, "submit")

@@ -5,7 +5,7 @@ like the schemas of ``web.api.schemas``.
 """
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from workflow.cycle_models import CYCLE_STATES
 from workflow.cycles import FILTERS, SORTS, STATUSES

@@ -35,7 +35,6 @@ def _setup(state) -> None:
     app = state.app
     app.add_template_filter(lambda code: labels.label(labels.MATRIX_STATUSES, code), "matrix_status_label")
     app.add_template_filter(lambda code: labels.label(labels.CYCLE_STATES, code), "cycle_state_label")
-    app.add_template_filter(lambda code: labels.label(labels.REMINDER_KINDS, code), "reminder_kind_label")
     app.add_template_filter(lambda code: labels.label(labels.CYCLE_ACTIONS, code), "cycle_action_label")
     app.add_template_filter(lambda rate: f"{(rate or 0) * 100:.1f}%", "percent")
 
