@@ -4,6 +4,7 @@ It wires; it does not decide. Domain rules live in ``workflow/``, documents in `
 """
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from flask import Flask
 
 from config import Config
 from web.extensions import babel, csrf, login_manager, migrate, select_locale
+from workflow import cycle_models as _cycle_models  # noqa: F401  (registers the cycle tables)
 from workflow import events as _events  # noqa: F401  (registers the outbox table)
 from workflow import models as _models  # noqa: F401  (registers the tables on the metadata)
 from workflow import notifications as _notifications  # noqa: F401  (notifications, channels)
@@ -66,6 +68,16 @@ def cli_message(exc: DomainError) -> str:
         return render(exc)
 
 
+def run_cycles_tick(app: Flask) -> dict[str, int]:
+    """The cycles' automatic reminders with this app's settings (the CLI and ``run.py`` call it;
+    a scheduler may call it as often as it likes: each reminder is sent once)."""
+    from workflow.cycles import tick
+
+    with app.app_context():
+        return tick(remind_days_before=app.config["CYCLE_REMIND_DAYS_BEFORE"],
+                    escalate_after_days=app.config["CYCLE_ESCALATE_AFTER_DAYS"]).as_dict()
+
+
 def _register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
@@ -109,6 +121,11 @@ def _register_cli(app: Flask) -> None:
         except DomainError as exc:
             raise click.ClickException(cli_message(exc))
         click.echo(f"added {added}, skipped {skipped} existing")
+
+    @app.cli.command("cycles-tick")
+    def cycles_tick() -> None:
+        """Send the automatic reminders of open cycles that are due (safe to run as often as you like)."""
+        click.echo(json.dumps(run_cycles_tick(app)))
 
     @app.cli.command("verify-audit")
     def verify_audit() -> None:

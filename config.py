@@ -64,6 +64,10 @@ class Config:
         self.SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes", "on")
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "chengbao@localhost")
         self.NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT") or 10)
+        # Automatic reminders (催办) of reporting cycles: this many days before the due date,
+        # and an escalation to the town reviewers this many days after an unanswered reminder.
+        self.CYCLE_REMIND_DAYS_BEFORE = int(os.environ.get("CYCLE_REMIND_DAYS_BEFORE", 3))
+        self.CYCLE_ESCALATE_AFTER_DAYS = int(os.environ.get("CYCLE_ESCALATE_AFTER_DAYS", 2))
         self.FONT_BODY = os.environ.get("FONT_BODY")
         self.FONT_HEITI = os.environ.get("FONT_HEITI")
         self.FONT_KAITI = os.environ.get("FONT_KAITI")

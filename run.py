@@ -7,7 +7,8 @@
 3. one RQ worker (``flask worker``: it sweeps lost jobs at start) and the web server
    (gunicorn with 2 workers on 127.0.0.1:$PORT; the Flask development server if gunicorn
    cannot start);
-4. then it watches: a worker that dies is restarted, lost jobs are swept every few minutes;
+4. then it watches: a worker that dies is restarted, lost jobs are swept and the reporting
+   cycles' automatic reminders sent (``flask cycles-tick``) every few minutes;
 5. Ctrl-C or SIGTERM stops the web server and the worker (SIGTERM, then SIGKILL after a
    grace period), then Redis, and checks that no ``redis-server`` of ours is left.
 
@@ -166,6 +167,18 @@ def sweep(app) -> None:
         say(f"sweeper failed: {exc}")
 
 
+def cycles_tick(app) -> None:
+    """The reporting cycles' automatic reminders (each is sent once, however often this runs)."""
+    from app import run_cycles_tick
+
+    try:
+        result = run_cycles_tick(app)
+        if result["due_soon"] or result["overdue"] or result["escalations"]:
+            say(f"cycle reminders: {result}")
+    except Exception as exc:  # a failing tick must not bring the launcher down
+        say(f"cycle reminders failed: {exc}")
+
+
 def port_free(port: str) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -238,6 +251,7 @@ def main() -> int:
 
         app = create_app()
         say(prepare(app))
+        cycles_tick(app)
         env = dict(os.environ, FLASK_APP="app", PYTHONUNBUFFERED="1")
         worker = Child("worker", [PY, "-m", "flask", "--app", "app", "worker"], env).start()
         children.append(worker)
@@ -268,6 +282,7 @@ def main() -> int:
                 worker.start()
             if time.monotonic() >= next_sweep:
                 sweep(app)
+                cycles_tick(app)
                 next_sweep = time.monotonic() + SWEEP_EVERY
     except Stop as why:
         say(f"{why}: stopping")

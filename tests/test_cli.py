@@ -26,7 +26,41 @@ def test_seed_demo_writes_the_contract_accounts_once(app):
             ("xk_author", "溪口镇", "author"), ("xk_reviewer", "溪口镇", "town_reviewer"),
         }
         assert all(u.check_password("chengbao-demo") for u in db.session.scalars(db.select(User)))
-        assert db.session.scalar(db.select(db.func.count(Report.id))) == 2
+        assert db.session.scalar(db.select(db.func.count(Report.id))) == 5
+        towns = db.session.scalars(db.select(OrgUnit.name).where(OrgUnit.kind != "district")).all()
+        assert len(towns) == 6 and {"青山镇", "溪口镇"} <= set(towns)
+
+
+def test_the_demo_has_an_open_cycle_due_in_a_week_and_a_closed_one_of_last_year(app):
+    from workflow import cycles
+    from workflow.cycle_models import Cycle
+
+    runner = app.test_cli_runner()
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    assert "demo data created" in runner.invoke(args=["seed-demo"]).output
+    verified = runner.invoke(args=["verify-audit"])  # the demo's backdated history still chains
+    assert verified.exit_code == 0, verified.output
+    with app.app_context():
+        reviewer = db.session.scalar(db.select(User).where(User.username == "district_reviewer"))
+        open_cycle = db.session.scalar(db.select(Cycle).where(Cycle.state == "open"))
+        closed_cycle = db.session.scalar(db.select(Cycle).where(Cycle.state == "closed"))
+        now = cycles.matrix(reviewer, open_cycle.id)
+        assert now.days_left == 7 and now.expected == 6
+        assert {r.org_unit_name: r.status for r in now.rows if r.status != "not_started"} == {
+            "青山镇": "draft", "溪口镇": "town_review"}
+        assert sum(1 for r in now.rows if r.last_reminded_at) == 2
+        before = cycles.matrix(reviewer, closed_cycle.id)
+        assert before.days_left < 0 and before.cycle.year == now.cycle.year - 1
+        assert {r.org_unit_name: (r.status, r.on_time) for r in before.rows if r.status != "not_started"} == {
+            "青山镇": ("published", True), "溪口镇": ("returned", True)}
+        assert (before.reporting_rate, before.overdue) == (round(1 / 6, 4), 5)
+        xk_author = db.session.scalar(db.select(User).where(User.username == "xk_author"))
+        from workflow import services
+
+        first = services.inbox(xk_author)[0]
+        assert first.cycle_id == closed_cycle.id and cycles.returned_ids([first]) == {first.id}
 
 
 def test_org_units_import_from_csv_with_division_codes(app, tmp_path):

@@ -449,8 +449,8 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
         assert Path(f"/proc/{redis_pid}").exists()
         tokens = {u: call("POST", "/api/v1/tokens", {"username": u, "password": "chengbao-demo"})["token"]
                   for u in ("qs_author", "qs_reviewer", "district_reviewer")}
-        report = next(r for r in call("GET", "/api/v1/reports", token=tokens["qs_author"])["items"]
-                      if r["title"] == "青山镇2027年度工作计划")
+        report = next(r for r in call("GET", "/api/v1/reports?state=draft", token=tokens["qs_author"])["items"]
+                      if r["title"].startswith("青山镇") and r["kind"] == "annual_plan")
         for user, action in (("qs_author", "submit"), ("qs_reviewer", "approve"), ("district_reviewer", "approve")):
             version = call("GET", f"/api/v1/reports/{report['id']}", token=tokens[user])["version"]
             call("POST", f"/api/v1/reports/{report['id']}/actions", {"action": action, "version": version},

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.helpers import PASSWORD, act, advance, gen_report, get_html, get_user, login, post_form
-from tests.test_api import Api
+from tests.helpers import Api
 from workflow import admin, events, notifications, outbox, services
 from workflow.db import db
 from workflow.events import OutboxEvent

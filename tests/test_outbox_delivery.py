@@ -17,7 +17,7 @@ from tests.helpers import act, gen_report, get_user
 from tests.jobs_support import (jobs_app, kill_group, redis_url, run_worker, wait_for,  # noqa: F401
                                 worker_process)
 from tests.notify_support import DINGTALK_SECRET, receiver, smtp_server  # noqa: F401
-from tests.test_api import Api
+from tests.helpers import Api
 from workflow import notifications, outbox
 from workflow.db import db
 from workflow.events import OutboxEvent

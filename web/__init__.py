@@ -13,6 +13,7 @@ BLUEPRINTS = [
     ("web.admin", "/admin"),
     ("web.archive", None),
     ("web.notifications", None),
+    ("web.cycles", None),
     ("web.api", "/api/v1"),
 ]
 

@@ -109,3 +109,48 @@ def label(mapping: dict, code: str | None) -> str:
         return ""
     found = mapping.get(code)
     return str(found) if found is not None else code
+
+
+# ---------------------------------------------------------------- reporting cycles (workflow.cycles)
+
+# A town's row in the completeness matrix.
+MATRIX_STATUSES = {
+    "not_started": _l("Not started"),
+    "draft": _l("Drafting"),
+    "returned": _l("Returned for changes"),
+    "town_review": _l("In town review"),
+    "district_review": _l("In district review"),
+    "published": _l("Published"),
+}
+
+CYCLE_STATES = {
+    "open": _l("Open"),
+    "closed": _l("Closed"),
+}
+
+REMINDER_KINDS = {
+    "manual": _l("Reminded by hand"),
+    "due_soon": _l("Reminded before the due date"),
+    "overdue": _l("Reminded on the first day past due"),
+    "escalation": _l("Escalated to the town reviewers"),
+}
+
+# The lines of a cycle's record (workflow.cycles, CycleAuditEvent.action).
+CYCLE_ACTIONS = {
+    "open": _l("Opened the cycle"),
+    "close": _l("Closed the cycle"),
+    "reopen": _l("Reopened the cycle"),
+    "set_towns": _l("Changed the expected towns"),
+    "remind": _l("Sent reminders"),
+    "auto_remind": _l("Automatic reminders"),
+}
+
+# Why a town was left out of a reminder.
+SKIP_REASONS = {
+    "submitted": _l("already submitted"),
+    "reminded_recently": _l("reminded within the hour"),
+    "not_expected": _l("not expected by this cycle"),
+}
+
+# The badge of a draft the reviewers sent back.
+RETURNED_BADGE = _l("Sent back")

@@ -145,6 +145,32 @@ MESSAGES: dict[str, LazyString] = {
     "bad_request.channel_events": _l("Unknown event kind in events."),
     "bad_request.delivery_status": _l("Unknown delivery status."),
     "conflict.delivery_not_failed": _l("Only a failed delivery can be retried."),
+    # cycles
+    "bad_request.cycle_bad_number": _l("%(field)s must be a whole number."),
+    "bad_request.cycle_unknown_kind": _l("Unknown report kind: %(kind)s."),
+    "bad_request.cycle_unknown_state": _l("Unknown cycle state: %(state)s."),
+    "bad_request.cycle_page_out_of_range": _l("The page number is out of range."),
+    "bad_request.cycle_year_out_of_range": _l("The year must be between %(min)s and %(max)s."),
+    "bad_request.cycle_bad_due_date": _l("The due date must be a date written YYYY-MM-DD."),
+    "bad_request.cycle_bad_template": _l("The template must be pasted text or an outline."),
+    "bad_request.cycle_bad_towns": _l("The towns must be a list of org unit ids."),
+    "bad_request.cycle_unknown_status": _l("Unknown status: %(status)s."),
+    "bad_request.cycle_unknown_sort": _l("Unknown sort order: %(sort)s."),
+    "not_found.cycle": _l("This reporting cycle does not exist, or it is not one of yours."),
+    "not_found.cycle_unit": _l("This unit does not exist, or it is not one of yours."),
+    "forbidden.cycle_manage": _l("Only the district's reviewers and administrators run its reporting cycles."),
+    "conflict.cycle_report_exists": _l("This town already has a report in this cycle; open that one instead."),
+    "conflict.cycle_closed": _l("The reporting cycle is closed."),
+    "conflict.cycle_open": _l("The reporting cycle is open already."),
+    "conflict.cycle_town_has_report": _l("%(town)s already has a report in this cycle and stays expected."),
+    "invalid.cycle_not_a_district": _l("Reporting cycles are opened by a district, county or city."),
+    "invalid.cycle_due_in_past": _l("The due date has passed already."),
+    "invalid.cycle_towns_outside": _l("Only towns of the district can be expected (not: %(ids)s)."),
+    "invalid.cycle_no_towns": _l("Choose at least one town."),
+    "invalid.cycle_town_not_expected": _l("This cycle does not expect a report from this town."),
+    "invalid.cycle_mismatch": _l("The cycle asks for %(kind)s reports of %(year)s."),
+    "too_many.reminder_too_soon": _l("Every town asked for was reminded within the hour; the next reminder is "
+                                     "possible from %(next_at)s."),
 }
 
 # A category's message, for a reason with no entry of its own (one added later).

@@ -24,6 +24,11 @@ def to_local(value: dt.datetime) -> dt.datetime:
     return value.astimezone(TIMEZONE)
 
 
+def from_local(value: dt.datetime) -> dt.datetime:
+    """A naive local wall-clock time as stored (naive UTC)."""
+    return value.replace(tzinfo=TIMEZONE).astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
 def local_now() -> dt.datetime:
     return dt.datetime.now(TIMEZONE)
 

@@ -1,12 +1,17 @@
-"""Demo data for ``make run`` (never for production): the district 示范区, its towns
-青山镇 and 溪口镇, the accounts of CONTRACT.md and two reports written for the demo."""
+"""Demo data for ``make run`` (never for production): the district 示范区 with six towns
+(青山镇 and 溪口镇 with the accounts of CONTRACT.md, four more without accounts), reports
+written for the demo, an open reporting cycle due in a week and a closed one of last year."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import datetime as dt
 
-from . import admin, services
+from sqlalchemy import func, select, update
+
+from . import admin, audit, cycles, services
+from .cycle_models import Cycle, CycleAuditEvent, CycleTown
+from .dates import from_local
 from .db import db
-from .models import OrgUnit, User
+from .models import AuditEvent, OrgUnit, Publication, Report, ReportVersion, User, utcnow
 
 PASSWORD = "chengbao-demo"
 
@@ -40,6 +45,33 @@ XIKOU_REPORT = """\
 """
 
 
+XIKOU_PLAN = """\
+为做好{year}年各项工作，结合溪口镇实际，现将年度工作计划报告如下。
+一、{year}年主要目标
+地区生产总值增长6%，规模以上工业产值达到6亿元，农村居民人均可支配收入增长7%。
+二、重点工作任务
+（一）抓好招商引资
+全年计划引进亿元以上项目2个，新签约项目8个，协议引资5亿元。
+（二）推进乡村振兴
+建成美丽乡村示范村2个，农村生活污水治理覆盖率达到95%。
+三、保障措施
+建立重点项目月调度制度，每季度通报一次进展。
+"""
+
+# The headings every town fills in the demo's open cycle.
+PLAN_TEMPLATE = """\
+一、{year}年主要目标
+二、重点工作任务
+三、保障措施
+"""
+
+PLAN_NOTICE = """\
+各镇（乡、街道）：
+请于截止日期前通过呈报系统报送本单位{year}年度工作计划，内容包括主要目标、重点工作任务和保障措施。报告须经本单位主要负责同志审核后提交。
+示范区人民政府办公室
+"""
+
+
 def _unit(name: str, kind: str, parent: OrgUnit | None, code: str) -> OrgUnit:
     return admin.add_org_unit(None, name=name, kind=kind, parent_id=parent.id if parent else None,
                               division_code=code)
@@ -52,21 +84,112 @@ def _user(username: str, name: str, unit: OrgUnit, *roles: str) -> User:
     return user
 
 
+def _at(day: dt.date, hour: int) -> dt.datetime:
+    """A Beijing wall-clock time as the naive UTC the database keeps."""
+    return from_local(dt.datetime.combine(day, dt.time(hour)))
+
+
+def _act(username: str, report_id: int, action: str, comment: str | None = None) -> None:
+    db.session.expire_all()
+    user = db.session.scalar(select(User).where(User.username == username))
+    services.perform(user, report_id, action, version=db.session.get(Report, report_id).version, comment=comment)
+
+
+def _backdate(report_id: int, times: list[dt.datetime]) -> None:
+    """Move a report's history (made just now) to the times it happened in the story: each
+    audit event gets its time and the hash chain is recomputed, so ``flask verify-audit``
+    still holds; the report, its versions and its publication follow."""
+    events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.report_id == report_id)
+                                     .order_by(AuditEvent.seq)))
+    previous = audit.GENESIS
+    for event, when in zip(events, times, strict=True):
+        event.created_at, event.prev_hash = when, previous
+        event.hash = previous = audit.event_hash(event)
+    db.session.execute(update(Report).where(Report.id == report_id).values(created_at=times[0], updated_at=times[-1]))
+    submits = iter([t for e, t in zip(events, times) if e.action == "submit"])
+    for version in db.session.scalars(select(ReportVersion).where(ReportVersion.report_id == report_id)
+                                      .order_by(ReportVersion.number)):
+        version.created_at = version.updated_at = times[0]
+        if version.frozen_at is not None:
+            version.frozen_at = next(submits, times[-1])
+    db.session.execute(update(Publication).where(Publication.report_id == report_id)
+                       .values(created_at=times[-1], updated_at=times[-1]))
+    db.session.commit()
+
+
+def _last_years_cycle(district: OrgUnit, reviewer: User, year: int, today: dt.date) -> Cycle:
+    """The closed cycle of last year: this year's plans, due in December. 青山镇 published on
+    time, 溪口镇's plan was returned by the district and never resubmitted, the others never came."""
+    opened = dt.date(today.year - 1, 11, 20)
+    due = dt.date(today.year - 1, 12, 20)
+    cycle = cycles.open_cycle(reviewer, org_unit_id=district.id, kind="annual_plan", year=year,
+                              title=f"{year}年度工作计划", due_date=due, instructions=PLAN_NOTICE.format(year=year),
+                              now=_at(opened, 9))
+    qs = db.session.scalar(select(OrgUnit).where(OrgUnit.name == "青山镇"))
+    xk = db.session.scalar(select(OrgUnit).where(OrgUnit.name == "溪口镇"))
+    qs_author = db.session.scalar(select(User).where(User.username == "qs_author"))
+    xk_author = db.session.scalar(select(User).where(User.username == "xk_author"))
+    plan = services.create_report(qs_author, org_unit_id=qs.id, cycle_id=cycle.id, title=f"青山镇{year}年度工作计划",
+                                  text=QINGSHAN_PLAN.replace("2027", str(year))).report.id
+    for username, action in (("qs_author", "submit"), ("qs_reviewer", "approve"), ("district_reviewer", "approve")):
+        _act(username, plan, action)
+    _backdate(plan, [_at(dt.date(today.year - 1, 12, d), h) for d, h in ((1, 10), (12, 16), (15, 9), (18, 15))])
+    returned = services.create_report(xk_author, org_unit_id=xk.id, cycle_id=cycle.id,
+                                      title=f"溪口镇{year}年度工作计划", text=XIKOU_PLAN.format(year=year)).report.id
+    _act("xk_author", returned, "submit")
+    _act("xk_reviewer", returned, "approve")
+    _act("district_reviewer", returned, "return",
+         "“协议引资5亿元”与项目储备不符，请补充具体项目清单，并细化保障措施的责任分工。")
+    _backdate(returned, [_at(dt.date(today.year - 1, 12, d), h) for d, h in ((5, 10), (16, 17), (17, 10), (22, 11))])
+    closed = _at(dt.date(today.year - 1, 12, 31), 17)
+    cycles.close_cycle(reviewer, cycle.id, now=closed)
+    db.session.execute(update(CycleTown).where(CycleTown.cycle_id == cycle.id).values(added_at=_at(opened, 9)))
+    db.session.execute(update(Cycle).where(Cycle.id == cycle.id).values(updated_at=closed))
+    db.session.execute(update(CycleAuditEvent).where(CycleAuditEvent.cycle_id == cycle.id,
+                                                     CycleAuditEvent.action == "close").values(created_at=closed))
+    db.session.commit()
+    return cycle
+
+
 def seed() -> str:
     """Seed an empty database; refuse to touch one that has org units already."""
     if db.session.scalar(select(func.count(OrgUnit.id))):
         return "database already has data; demo seed skipped"
+    today = cycles.local_date(utcnow())
+    next_year = today.year + 1
     district = _unit("示范区", "district", None, "330100000000")
     qingshan = _unit("青山镇", "town", district, "330100100000")
     xikou = _unit("溪口镇", "town", district, "330100101000")
+    # Four more towns without accounts: the matrix is about many towns.
+    for name, kind, code in (("石桥镇", "town", "330100102000"), ("东岭乡", "township", "330100200000"),
+                             ("南塘镇", "town", "330100103000"), ("柳湾街道", "subdistrict", "330100001000")):
+        _unit(name, kind, district, code)
     _user("admin", "系统管理员", district, "admin")
-    _user("district_reviewer", "区审核员 周敏", district, "district_reviewer")
+    reviewer = _user("district_reviewer", "区审核员 周敏", district, "district_reviewer")
     qs_author = _user("qs_author", "青山镇填报人 李晓", qingshan, "author")
     _user("qs_reviewer", "青山镇镇长 王建国", qingshan, "town_reviewer")
     xk_author = _user("xk_author", "溪口镇填报人 陈芳", xikou, "author")
     _user("xk_reviewer", "溪口镇镇长 赵立新", xikou, "town_reviewer")
-    services.create_report(qs_author, org_unit_id=qingshan.id, kind="annual_plan", year=2027,
-                           title="青山镇2027年度工作计划", text=QINGSHAN_PLAN)
-    services.create_report(xk_author, org_unit_id=xikou.id, kind="annual_report", year=2026,
-                           title="溪口镇2026年工作总结", text=XIKOU_REPORT)
-    return "demo data created: 示范区, 青山镇, 溪口镇, 6 accounts (password chengbao-demo), 2 draft reports"
+
+    _last_years_cycle(district, reviewer, today.year, today)
+
+    # This year's cycle: next year's plans, opened three days ago, due in a week.
+    opened = utcnow() - dt.timedelta(days=3)
+    cycle = cycles.open_cycle(reviewer, org_unit_id=district.id, kind="annual_plan", year=next_year,
+                              title=f"{next_year}年度工作计划", due_date=today + dt.timedelta(days=7),
+                              instructions=PLAN_NOTICE.format(year=next_year),
+                              template=PLAN_TEMPLATE.format(year=next_year), now=opened)
+    services.create_report(qs_author, org_unit_id=qingshan.id, cycle_id=cycle.id,
+                           title=f"青山镇{next_year}年度工作计划", text=QINGSHAN_PLAN.replace("2027", str(next_year)))
+    plan = services.create_report(xk_author, org_unit_id=xikou.id, cycle_id=cycle.id,
+                                  title=f"溪口镇{next_year}年度工作计划", text=XIKOU_PLAN.format(year=next_year))
+    _act("xk_author", plan.report.id, "submit")
+    stone, south = (db.session.scalar(select(OrgUnit.id).where(OrgUnit.name == n)) for n in ("石桥镇", "南塘镇"))
+    cycles.remind(reviewer, cycle.id, org_unit_ids=[stone, south], message="请抓紧报送年度工作计划。",
+                  now=utcnow() - dt.timedelta(hours=2))
+
+    services.create_report(xk_author, org_unit_id=xikou.id, kind="annual_report", year=today.year,
+                           title=f"溪口镇{today.year}年工作总结", text=XIKOU_REPORT.replace("2026", str(today.year))
+                           .replace("2027", str(next_year)))
+    return ("demo data created: 示范区 with 6 towns, 6 accounts (password chengbao-demo), "
+            f"an open cycle ({next_year}年度工作计划, due in 7 days) and a closed one of last year, 5 reports")

@@ -143,6 +143,8 @@ class Report(db.Model):
     __table_args__ = (
         Index("ix_report_org_state", "org_unit_id", "state"),
         Index("ix_report_year_kind", "year", "kind"),
+        # A town has at most one report per cycle (reports outside any cycle: NULL, unlimited).
+        UniqueConstraint("cycle_id", "org_unit_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -156,6 +158,8 @@ class Report(db.Model):
     content_number: Mapped[int] = mapped_column(default=1)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     submitted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    # The reporting cycle (报送任务, ``workflow.cycle_models``) the report answers, if any.
+    cycle_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cycle.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 

@@ -10,7 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from . import audit, events
@@ -108,9 +109,13 @@ def inbox(actor: User, limit: int = 50) -> list[Report]:
         clauses.append(and_(Report.state == t.source, unit_filter(actor, {t.role})))
     if not clauses:
         return []
+    # A returned draft (its last audited action a return) comes first: it is the town's most urgent work.
+    last_action = (select(AuditEvent.action).where(AuditEvent.report_id == Report.id)
+                   .order_by(AuditEvent.seq.desc()).limit(1).correlate(Report).scalar_subquery())
+    returned_first = case((and_(Report.state == DRAFT, last_action == "return"), 0), else_=1)
     reports = db.session.scalars(
         select(Report).join(Report.org_unit).where(or_(*clauses))
-        .order_by(Report.updated_at.asc()).limit(limit)
+        .order_by(returned_first, Report.updated_at.asc()).limit(limit)
     ).all()
     # One's own submission under town review waits on someone else (no self-approval).
     return [r for r in reports if not (r.state == TOWN_REVIEW and r.submitted_by_id == actor.id)]
@@ -406,9 +411,19 @@ class Saved:
     dropped_lines: list[str]
 
 
-def create_report(actor: User, *, org_unit_id: Any, kind: Any, year: Any, title: Any, text: Any = None,
-                  outline: Any = None, docx: bytes | None = None) -> Saved:
-    """A new draft for a town, by an author of that town."""
+def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any = None, title: Any,
+                  text: Any = None, outline: Any = None, docx: bytes | None = None, cycle_id: Any = None) -> Saved:
+    """A new draft for a town, by an author of that town. With ``cycle_id`` the report joins
+    that cycle: kind and year come from it, and its template is the content unless text,
+    an outline or a .docx is given (``workflow.cycles.cycle_for_new_report`` checks the rest)."""
+    cycle = None
+    if cycle_id is not None:
+        from .cycles import cycle_for_new_report
+
+        cycle = cycle_for_new_report(actor, cycle_id, org_unit_id=org_unit_id, kind=kind, year=year)
+        kind, year = cycle.kind, cycle.year
+        if text is None and outline is None and docx is None and cycle.template:
+            outline = cycle.template
     unit_i, kind_s, year_i = _validate_meta(org_unit_id, kind, year)
     unit = db.session.get(OrgUnit, unit_i) if 0 < unit_i < 2**62 else None
     if unit is None or not can_see_unit(actor, unit):
@@ -420,9 +435,13 @@ def create_report(actor: User, *, org_unit_id: Any, kind: Any, year: Any, title:
     title_s = clean_line(title, field="title", max_chars=MAX_TITLE_CHARS)
     content, dropped = _outline_from(text=text, outline=outline, docx=docx)
     report = Report(org_unit_id=unit.id, kind=kind_s, year=year_i, title=title_s, state=DRAFT, version=1,
-                    content_number=1, created_by_id=actor.id)
+                    content_number=1, created_by_id=actor.id, cycle_id=cycle.id if cycle else None)
     db.session.add(report)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the town's report in this cycle was created meanwhile
+        db.session.rollback()
+        raise Conflict("cycle_report_exists")
     sha = content_sha256(title_s, content)
     db.session.add(ReportVersion(report_id=report.id, number=1, title=title_s, outline=content,
                                  content_sha256=sha, problems=problems_for(title_s, content),

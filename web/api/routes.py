@@ -630,3 +630,7 @@ def openapi():
     from .openapi import spec_for
 
     return jsonify(spec_for(current_app))
+
+
+# The reporting cycles' endpoints live in their own module, on this blueprint.
+from . import cycles as _cycles  # noqa: E402,F401

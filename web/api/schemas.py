@@ -51,16 +51,26 @@ class TokenRequestSchema(StrictSchema):
 
 class CreateReportSchema(StrictSchema):
     org_unit_id = fields.Integer(required=True, strict=True, validate=_ID)
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    year = fields.Integer(required=True, strict=True, metadata={"description": f"{YEAR_MIN}–{YEAR_MAX}"})
+    kind = fields.String(validate=validate.OneOf(KINDS), metadata={"description": "required without cycle_id"})
+    year = fields.Integer(strict=True, metadata={"description": f"{YEAR_MIN}–{YEAR_MAX}; required without cycle_id"})
     title = fields.String(required=True, metadata={"description": "at most 200 characters, one line"})
     text = fields.String(metadata={"description": "pasted plain text, imported into the outline; give text or outline"})
     outline = OutlineField(metadata={"description": "an outline instead of text"})
+    cycle_id = fields.Integer(strict=True, validate=_ID, metadata={
+        "description": "the reporting cycle the report answers: kind and year come from it, and its template is "
+                       "the content when neither text nor outline is given"})
 
     @validates_schema
     def _text_or_outline(self, data, **kwargs):
-        if ("text" in data) == ("outline" in data):
+        if "text" in data and "outline" in data:
             raise ValidationError("give exactly one of text or outline", "_schema")
+        if "cycle_id" not in data:
+            if "text" not in data and "outline" not in data:
+                raise ValidationError("give exactly one of text or outline", "_schema")
+            missing = {"kind": ["Missing data for required field."], "year": ["Missing data for required field."]}
+            missing = {k: v for k, v in missing.items() if k not in data}
+            if missing:
+                raise ValidationError(missing)
 
 
 class UpdateReportSchema(StrictSchema):
@@ -260,6 +270,7 @@ class ReportSummarySchema(ResponseSchema):
     org_unit = fields.Nested(OrgUnitRefSchema, required=True)
     created_at = UtcDateTime()
     updated_at = UtcDateTime(required=True)
+    cycle_id = fields.Integer(allow_none=True, metadata={"description": "the reporting cycle it answers, or null"})
 
 
 class ReportListSchema(ResponseSchema):

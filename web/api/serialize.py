@@ -46,7 +46,7 @@ def org_tree(units: list[OrgUnit]) -> dict:
 def _summary_dict(report: Report) -> dict:
     return {"id": report.id, "title": report.title, "kind": report.kind, "year": report.year,
             "state": report.state, "version": report.version, "org_unit": unit_ref(report.org_unit),
-            "created_at": report.created_at, "updated_at": report.updated_at}
+            "created_at": report.created_at, "updated_at": report.updated_at, "cycle_id": report.cycle_id}
 
 
 def report_page(page: services.Page) -> dict:

@@ -15,15 +15,17 @@ from forms.reports import ActionForm, AnswerForm, CommentForm, EditReportForm, N
 from web import labels
 from web.extensions import login_manager
 from web.templating import say, say_error
-from workflow import admin, services
+from workflow import admin, cycles, services
 from workflow.content import blocking, count_sections
 from workflow.dates import local_now
+from workflow.cycle_models import Cycle
 from workflow.db import db
 from workflow.errors import Conflict, DomainError, NotFound
 from workflow.importer import iter_sections, outline_to_text
 from workflow.indicators import extract_indicators
+from workflow.models import utcnow
 from workflow.scope import roles_for
-from workflow.table import AUTHOR, EDIT_ROLE, EDITABLE_STATES, PUBLISHED, TOWN_KINDS, CommentStatus
+from workflow.table import AUTHOR, DRAFT, EDIT_ROLE, EDITABLE_STATES, PUBLISHED, TOWN_KINDS, CommentStatus
 
 bp = Blueprint("reports", __name__)
 
@@ -78,7 +80,8 @@ def author_towns(user) -> list:
 @bp.get("/")
 def inbox():
     items = services.inbox(current_user)
-    return render_template("reports/inbox.html", items=items)
+    return render_template("reports/inbox.html", items=items, returned=cycles.returned_ids(items),
+                           tasks=cycles.open_tasks_for_author(current_user))
 
 
 @bp.get("/reports")
@@ -173,7 +176,12 @@ def report_page_context(report) -> dict:
     options = services.action_options(current_user, report)
     can_answer = report.state in EDITABLE_STATES and AUTHOR in roles
     next_item = next((r for r in services.inbox(current_user, limit=5) if r.id != report.id), None)
+    cycle = db.session.get(Cycle, report.cycle_id) if report.cycle_id else None
     return {
+        "cycle": cycle,
+        "cycle_days_left": (cycle.due_date - cycles.local_date(utcnow())).days if cycle else None,
+        # A draft whose last event is a return: its reason goes to the top of the page (已退回).
+        "returned_event": events[-1] if report.state == DRAFT and events and events[-1].action == "return" else None,
         "report": report,
         "current": current,
         "outline": outline,
