@@ -13,6 +13,7 @@ import datetime as dt
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from workflow.models import PublicationStatus
 from workflow.table import ACTIONS, KINDS, STATES
 
 # Ids, versions and pages are bounded well inside a signed 64-bit column.
@@ -225,7 +226,7 @@ class CommentSchema(ResponseSchema):
 
 
 class PdfSchema(ResponseSchema):
-    status = fields.String(required=True, validate=validate.OneOf(("queued", "running", "ready", "failed")))
+    status = fields.String(required=True, validate=validate.OneOf(tuple(PublicationStatus)))
     progress = fields.Integer(required=True, metadata={"description": "0–100"})
     url = fields.String(allow_none=True, metadata={"description": "absolute URL of the PDF once ready"})
     sha256 = fields.String(allow_none=True, metadata={"description": "SHA-256 of the signed file"})
