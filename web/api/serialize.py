@@ -89,6 +89,7 @@ def verify_result(result: Any) -> dict:
     data = {name: getattr(result, name, None) for name in
             ("valid", "status", "sha256", "report_id", "archive_no", "signer", "reason", "signed_at")}
     data["valid"] = bool(data["valid"])
+    # A VerifyResult names its explanation by key; a stand-in verifier may bring its own sentence.
     data["message"] = messages.render(result) if hasattr(result, "key") else getattr(result, "message", None)
     return schemas.VerifyResultSchema().dump(data)
 
