@@ -49,9 +49,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_blueprints(app)
     _register_cli(app)
-    from pdf.cli import register_cli as register_pdf_cli
+    import pdf
 
-    register_pdf_cli(app)
+    pdf.init_app(app)  # its CLI commands (the worker's entry point) and the fonts' glyph coverage
     import notify
 
     notify.init_app(app)

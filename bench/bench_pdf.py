@@ -58,7 +58,7 @@ def _publications(district, town, user, outline: dict, title: str, count: int) -
     (the benchmark measures the job, not the review workflow)."""
     from workflow.content import content_sha256
     from workflow.db import db
-    from workflow.models import Publication, Report, ReportVersion, utcnow
+    from workflow.models import Publication, PublicationStatus, Report, ReportVersion, utcnow
 
     sha = content_sha256(title, outline)
     ids = []
@@ -72,7 +72,7 @@ def _publications(district, town, user, outline: dict, title: str, count: int) -
         db.session.add(version)
         db.session.flush()
         pub = Publication(report_id=report.id, report_version_id=version.id, district_id=district.id,
-                          content_sha256=sha, status="queued")
+                          content_sha256=sha, status=PublicationStatus.QUEUED)
         db.session.add(pub)
         db.session.flush()
         ids.append(pub.id)
@@ -84,16 +84,16 @@ def _wait_ready(ids: list[int], timeout: float = 600) -> float:
     from sqlalchemy import func, select
 
     from workflow.db import db
-    from workflow.models import Publication
+    from workflow.models import Publication, PublicationStatus
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         db.session.commit()
-        done = db.session.scalar(select(func.count()).where(Publication.id.in_(ids),
-                                                            Publication.status.in_(("ready", "failed"))))
+        finished = (PublicationStatus.READY, PublicationStatus.FAILED)
+        done = db.session.scalar(select(func.count()).where(Publication.id.in_(ids), Publication.status.in_(finished)))
         if done == len(ids):
             failed = db.session.scalar(select(func.count()).where(Publication.id.in_(ids),
-                                                                  Publication.status == "failed"))
+                                                                  Publication.status == PublicationStatus.FAILED))
             if failed:
                 raise RuntimeError(f"{failed} publishing job(s) failed")
             return time.perf_counter()
@@ -153,6 +153,7 @@ def main() -> dict:
 
         from app import create_app
         from pdf import jobs
+        from pdf.fonts import FontConfig
         from pdf.render import RenderInput, render_report
         from pdf.signing import load_signer, sign_pdf
         from pdf.queue import get_redis
@@ -164,7 +165,7 @@ def main() -> dict:
             upgrade()
             district, town, user = _world(app)
             signer = load_signer(jobs.signing_key_path(app.config, district.id), None)
-            fonts = jobs.font_config(app.config)
+            fonts = FontConfig.from_settings(app.config)
 
             seeds = {}
             for path in sorted(SEEDS.glob("*.txt")):

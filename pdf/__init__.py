@@ -1,3 +1,28 @@
-"""The PDF layer: layout numbers (``layout``), fonts (``fonts``), rendering (``render``),
-signing (``signing``) and verification (``verify``) — pure functions, no Flask or
-database — plus the RQ jobs and CLI commands that drive them (``jobs``, ``cli``)."""
+"""The PDF layer: layout numbers (``layout``), fonts (``fonts``), typesetting and drawing
+(``typeset``, ``draw``, put together by ``render``), signing (``signing``) and verification
+(``verify``) — no Flask, no database — plus what drives them: the ``Publication`` row
+(``publications``), the archive (``archive``), the RQ jobs (``jobs``, ``queue``), the
+features the web calls (``service``) and the CLI commands (``cli``).
+
+It depends on ``workflow`` (the domain), never on ``web`` or ``app``; ``app.py`` wires it
+in with :func:`init_app`.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Wire the PDF layer into ``app``: its CLI commands (``dev-keys``, ``sweep``, the
+    worker's entry point ``worker``), and the configured fonts' coverage as the
+    domain's missing-glyph check (``workflow.content.set_glyph_coverage``)."""
+    from workflow.content import set_glyph_coverage
+
+    from .cli import register_cli
+    from .fonts import FontConfig, coverage_check
+
+    register_cli(app)
+    set_glyph_coverage(coverage_check(FontConfig.from_settings(app.config)))

@@ -6,8 +6,9 @@ file with that name already holds exactly those bytes.
 
 Archive numbers (``示范区〔2026〕7号``) come from one ``ArchiveCounter`` row per district
 and year, incremented with ``UPDATE … SET last_seq = last_seq + 1`` in the same
-transaction that writes the number onto the publication, under a condition that the
-publication has none yet. A concurrent second allocation for the same publication is
+transaction that writes the number onto the publication
+(:func:`pdf.publications.claim_archive_no`), under a condition that the publication has
+none yet. A concurrent second allocation for the same publication is
 rolled back with its increment, so numbers have no gap and no duplicate, on SQLite (one
 writer at a time) and PostgreSQL (the counter row lock serialises the increments).
 
@@ -33,7 +34,10 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.db import db
-from workflow.models import ArchiveCounter, OrgUnit, Publication, utcnow
+from workflow.errors import NotFound
+from workflow.models import ArchiveCounter, OrgUnit, Publication
+
+from . import publications
 
 log = logging.getLogger(__name__)
 
@@ -108,16 +112,6 @@ def _mark_pending(archive_dir: str | os.PathLike, publication_id: int, sha: str)
     return marker
 
 
-def _lock_publication(publication_id: int) -> bool:
-    """Take the publication row's write lock for the rest of the transaction (SQLite: the
-    database write lock; PostgreSQL: the row lock). False when the row does not exist."""
-    result = db.session.execute(
-        update(Publication).where(Publication.id == publication_id)
-        .values(updated_at=Publication.updated_at).execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
 def _referenced(sha: str) -> bool:
     return db.session.scalar(select(Publication.id).where(Publication.file_sha256 == sha).limit(1)) is not None
 
@@ -156,7 +150,7 @@ def recover_orphans(archive_dir: str | os.PathLike, publication_id: int | None =
         db.session.commit()  # start from a fresh transaction
         try:
             # Without a row (deleted) there is nothing to lock and nothing to keep.
-            _lock_publication(pid)
+            publications.lock(pid)
             removed += _remove_unreferenced(archive_dir, pid)
             db.session.commit()
         except BaseException:
@@ -187,25 +181,16 @@ def archive_publication(archive_dir: str | os.PathLike, publication_id: int, dat
     marker: Path | None = None
     stored: Path | None = None
     try:
-        locked = db.session.execute(
-            update(Publication).where(Publication.id == publication_id, Publication.status != "ready")
-            .values(updated_at=utcnow()).execution_options(synchronize_session=False)
-        ).rowcount == 1
-        if not locked:
+        if not publications.lock_unless_ready(publication_id):
             db.session.rollback()
             current = db.session.get(Publication, publication_id, populate_existing=True)
             if current is None or not current.file_sha256:
-                raise RuntimeError(f"publication {publication_id} vanished while archiving")
+                raise NotFound("publication_vanished", publication_id=publication_id)
             return Archived(current.file_sha256, path_for(archive_dir, current.file_sha256),
                             current.file_size or 0, won=False)
         marker = _mark_pending(archive_dir, publication_id, sha)
         _, stored = store(archive_dir, data)
-        db.session.execute(
-            update(Publication).where(Publication.id == publication_id)
-            .values(status="ready", progress=100, stage="done", error=None, file_sha256=sha,
-                    file_size=len(data), signer=signer, signed_at=signed_at, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        publications.mark_ready(publication_id, sha256=sha, size=len(data), signer=signer, signed_at=signed_at)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -233,21 +218,15 @@ def approval_year(publication: Publication, timezone: str = "Asia/Shanghai") -> 
 
 
 def _insert_counter_if_missing(district_id: int, year: int) -> None:
-    dialect = db.session.get_bind().dialect.name
+    """``INSERT … ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL, the databases Chengbao runs on)."""
     values = {"district_id": district_id, "year": year, "last_seq": 0}
-    if dialect == "postgresql":
-        stmt = postgresql.insert(ArchiveCounter).values(**values).on_conflict_do_nothing(
-            index_elements=["district_id", "year"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(ArchiveCounter).values(**values).on_conflict_do_nothing(
-            index_elements=["district_id", "year"])
-    else:  # pragma: no cover - the two supported databases are handled above
-        exists = db.session.scalar(select(ArchiveCounter.id).where(
-            ArchiveCounter.district_id == district_id, ArchiveCounter.year == year))
-        if exists:
-            return
-        stmt = ArchiveCounter.__table__.insert().values(**values)
-    db.session.execute(stmt)
+    conflict = ["district_id", "year"]
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(postgresql.insert(ArchiveCounter).values(**values).on_conflict_do_nothing(
+            index_elements=conflict))
+    else:
+        db.session.execute(sqlite.insert(ArchiveCounter).values(**values).on_conflict_do_nothing(
+            index_elements=conflict))
 
 
 def allocate_archive_no(publication_id: int, *, year: int | None = None,
@@ -257,10 +236,10 @@ def allocate_archive_no(publication_id: int, *, year: int | None = None,
     db.session.commit()
     pub = db.session.get(Publication, publication_id, populate_existing=True)
     if pub is None:
-        raise LookupError(f"publication {publication_id} not found")
+        raise NotFound("publication_id", publication_id=publication_id)
     if pub.archive_no:
         return pub.archive_no
-    district = db.session.get(OrgUnit, pub.district_id)
+    district = db.session.get_one(OrgUnit, pub.district_id)
     year = year or approval_year(pub, timezone)
     try:
         _insert_counter_if_missing(pub.district_id, year)
@@ -272,16 +251,12 @@ def allocate_archive_no(publication_id: int, *, year: int | None = None,
             .execution_options(synchronize_session=False)
         ).scalar_one()
         number = format_archive_no(district.name, year, seq)
-        claimed = db.session.execute(
-            update(Publication).where(Publication.id == publication_id, Publication.archive_no.is_(None))
-            .values(archive_no=number, archive_year=year, archive_seq=seq, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ).rowcount == 1
-        if not claimed:
+        if not publications.claim_archive_no(publication_id, number, year=year, seq=seq):
             # Another run numbered this publication first: undo our increment (no gap).
             db.session.rollback()
-            pub = db.session.get(Publication, publication_id, populate_existing=True)
-            return pub.archive_no
+            numbered = db.session.get_one(Publication, publication_id, populate_existing=True).archive_no
+            assert numbered is not None  # that is why the claim failed
+            return numbered
         db.session.commit()
     except BaseException:
         db.session.rollback()

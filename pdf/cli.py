@@ -5,12 +5,14 @@
   admin installs each district's PKCS#12 issued by a real CA at that same path).
 - ``flask sweep``: re-enqueue publications whose job was lost, and run the sweepers other
   parts register in ``app.extensions["chengbao_sweepers"]`` (the outbox); cron it in production.
-- ``flask worker [--processes N]``: an RQ worker (or a pool of N) on the queues other parts
-  register (the outbox's ``chengbao-events``) and the publication queue, with this app's
-  configuration; it sweeps once at start and runs RQ's scheduler, which
-  puts retries back on the queue when their interval has passed.
-  ``rq worker --with-scheduler -u $REDIS_URL chengbao-events chengbao-pdf`` works too (the job then builds
-  the app from the environment itself, once per job).
+- ``flask worker [--processes N]``: the worker's entry point: an RQ worker (or a pool of
+  N) on the queues other parts register (the outbox's ``chengbao-events``) and the
+  publication queue, handed this app (``pdf.jobs.set_worker_app``) before it forks its work
+  horses; it sweeps once at start and runs RQ's scheduler, which puts retries back on the
+  queue when their interval has passed.
+  ``rq worker --with-scheduler -u $REDIS_URL chengbao-events chengbao-pdf`` works too, run
+  where the ``flask`` command would find the app (``FLASK_APP``, or ``app.py`` in the working
+  directory): the first job of each process builds it that way.
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import or_, select
+
+from workflow.publishing import signing_units
 
 log = logging.getLogger(__name__)
 
@@ -39,21 +42,10 @@ def ca_certificate_file(config: Any) -> Path:
     return ca_directory(config) / CA_CERT_FILE
 
 
-def signing_units() -> list:
-    """The units that sign: district-level ones, and tree roots (a town without a district
-    above it is signed for by its root, as ``workflow.services.district_of`` decides)."""
-    from workflow.db import db
-    from workflow.models import OrgUnit
-    from workflow.table import DISTRICT_KINDS
-
-    return list(db.session.scalars(
-        select(OrgUnit).where(or_(OrgUnit.kind.in_(DISTRICT_KINDS), OrgUnit.parent_id.is_(None)))
-        .order_by(OrgUnit.id)))
-
-
 def ensure_dev_keys(app: Flask | None = None) -> list[str]:
-    """Create the development CA if missing and a PKCS#12 for every signing unit that has
-    none. Returns the names of the districts that got a key. Needs an app context."""
+    """Create the development CA if missing and a PKCS#12 for every signing unit
+    (``workflow.publishing.signing_units``) that has none. Returns the names of the
+    districts that got a key. Needs an app context."""
     from . import signing
     from .jobs import signing_key_path
 
@@ -114,7 +106,7 @@ def register_cli(app: Flask) -> None:
         from . import jobs
         from .queue import get_queue, get_redis
 
-        app_obj = current_app._get_current_object()
+        app_obj: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         connection = get_redis(app_obj)
         connection.ping()
         queue = get_queue(app_obj, connection)

@@ -10,25 +10,29 @@ Fonts are embedded as TrueType subsets with a ToUnicode map (ReportLab ``TTFont`
 ``pdftotext`` gives the text back. ReportLab's built-in CID font STSong-Light is never
 used: it is not embedded and renders differently on every machine.
 
-Registration parses a 20 MB collection (≈50 ms per face), so faces are loaded once per
-process and shared by every render; the character coverage of each face is kept as a
-frozenset for :func:`missing_glyphs`.
+Registration parses a 20 MB collection (≈50 ms per face, ≈90 MB for the four faces), so
+faces are loaded once per process and shared by every render. The missing-glyph check of
+the web processes needs only the body face's character map: :func:`missing_glyphs` reads
+that table alone (a few kilobytes of the file), unless the face is loaded already.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import struct
 import threading
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
+from workflow.errors import Invalid
+
+if TYPE_CHECKING:  # ReportLab is imported when a face is loaded: the coverage check needs none of it
+    from reportlab.pdfbase.ttfonts import TTFont
 
 __all__ = [
     "FontConfig",
@@ -36,10 +40,13 @@ __all__ = [
     "FontsMissing",
     "LoadedFont",
     "clean_text",
+    "coverage_check",
     "glyph_path",
     "load_fonts",
     "missing_glyphs",
 ]
+
+log = logging.getLogger(__name__)
 
 ROLES = ("body", "heiti", "kaiti", "title")
 
@@ -54,16 +61,18 @@ _DEBIAN_PACKAGES = {
     str(_WQY / "wqy-zenhei.ttc"): "fonts-wqy-zenhei",
 }
 
-_ROLE_LABELS = {
-    "body": "正文 (仿宋-style)",
-    "heiti": "一级标题 (黑体-style)",
-    "kaiti": "二级标题 (楷体-style)",
-    "title": "标题 (小标宋-style)",
-}
+_ALL_DEFAULTS = "apt-get install fonts-arphic-uming fonts-arphic-ukai fonts-wqy-microhei"
 
 
-class FontsMissing(RuntimeError):
-    """A configured font file is absent or unreadable; the message says what to install."""
+class FontsMissing(Invalid):
+    """A configured font file is absent or unreadable. Reasons: ``font_file_missing``,
+    ``font_unreadable`` (``error`` names the parser's complaint), ``font_no_unicode_map``;
+    params: the ``role``, the ``path`` and ``subfont``, and the ``install`` command."""
+
+    def __init__(self, reason: str, role: str, file: FontFile, **params: Any) -> None:
+        package = _DEBIAN_PACKAGES.get(file.path)
+        super().__init__(reason, role=role, path=file.path, subfont=file.subfont,
+                         install=f"apt-get install {package}" if package else _ALL_DEFAULTS, **params)
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,17 @@ class FontConfig:
             kaiti=FontFile(str(_ARPHIC / "ukai.ttc"), 0),
             title=FontFile(uming, 0, embolden=0.035),
         )
+
+    @classmethod
+    def from_settings(cls, config: Mapping[str, Any]) -> FontConfig:
+        """The faces the application's configuration names: ``PDF_FONTS`` (a mapping, see
+        :meth:`from_mapping`), else the ``FONT_BODY`` … ``FONT_TITLE`` paths, else the defaults."""
+        mapping = dict(config.get("PDF_FONTS") or {})
+        for role in ROLES:
+            path = config.get(f"FONT_{role.upper()}")
+            if path and role not in mapping:
+                mapping[role] = path
+        return cls.from_mapping(mapping)
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any] | None) -> FontConfig:
@@ -152,35 +172,29 @@ _lock = threading.Lock()
 _loaded: dict[tuple[str, int], LoadedFont] = {}
 
 
-def _missing_message(role: str, file: FontFile, detail: str) -> str:
-    package = _DEBIAN_PACKAGES.get(file.path)
-    how = (f"install it with `apt-get install {package}`" if package
-           else "install that font or point the PDF font configuration (PDF_FONTS) at another file")
-    return (f"PDF font for {_ROLE_LABELS.get(role, role)} is not usable: {file.path} "
-            f"(subfont {file.subfont}): {detail}; {how}. All default fonts: "
-            "apt-get install fonts-arphic-uming fonts-arphic-ukai fonts-wqy-microhei")
-
-
 def _load(role: str, file: FontFile) -> LoadedFont:
     key = (file.path, file.subfont)
     font = _loaded.get(key)
     if font is not None:
         return font
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
     with _lock:
         font = _loaded.get(key)
         if font is not None:
             return font
         if not Path(file.path).is_file():
-            raise FontsMissing(_missing_message(role, file, "file not found"))
+            raise FontsMissing("font_file_missing", role, file)
         digest = hashlib.sha1(f"{file.path}\0{file.subfont}".encode()).hexdigest()[:8]
         name = f"Chengbao-{Path(file.path).stem}-{file.subfont}-{digest}"
         try:
             ttfont = TTFont(name, file.path, subfontIndex=file.subfont)
         except (TTFError, OSError, ValueError) as exc:
-            raise FontsMissing(_missing_message(role, file, str(exc))) from exc
+            raise FontsMissing("font_unreadable", role, file, error=str(exc)) from exc
         face = ttfont.face
         if not face.charToGlyph:
-            raise FontsMissing(_missing_message(role, file, "no Unicode character map"))
+            raise FontsMissing("font_no_unicode_map", role, file)
         pdfmetrics.registerFont(ttfont)
         font = LoadedFont(
             name=name,
@@ -232,18 +246,145 @@ def missing_glyphs(text: str, fonts: FontConfig | None = None) -> set[str]:
     empty boxes). Whitespace and the control characters the renderer drops are ignored.
 
     Headings fall back to the body face for characters their own face lacks, so the
-    body face's coverage is the one that matters."""
-    cmap = load_fonts(fonts)["body"].cmap
+    body face's coverage is the one that matters. Raises :class:`FontsMissing`."""
+    cmap = _coverage("body", (fonts or FontConfig.default()).body)
     return {ch for ch in set(text)
             if ord(ch) not in cmap and not ch.isspace() and not _dropped(ch)}
+
+
+def coverage_check(fonts: FontConfig) -> Callable[[str], set[str]] | None:
+    """:func:`missing_glyphs` bound to ``fonts``, for the content checks of ``workflow``
+    (``workflow.content.set_glyph_coverage``); None, logged, when the body face cannot be
+    read here (then ``missing_glyph`` is not computed; the PDF job would fail loudly)."""
+    try:
+        _coverage("body", fonts.body)
+    except FontsMissing as exc:
+        log.warning("missing-glyph check unavailable: %s", exc)
+        return None
+
+    def check(text: str) -> set[str]:
+        return missing_glyphs(text, fonts)
+
+    return check
+
+
+# ---- character maps, read without loading the face ------------------------------------------
+
+_coverages: dict[tuple[str, int], frozenset[int]] = {}
+
+
+def _coverage(role: str, file: FontFile) -> frozenset[int]:
+    """The code points ``file`` maps, as the renderer's :class:`LoadedFont` ``cmap`` has them."""
+    key = (file.path, file.subfont)
+    found = _loaded.get(key)
+    if found is not None:
+        return found.cmap
+    cmap = _coverages.get(key)
+    if cmap is None:
+        try:
+            with open(file.path, "rb") as fh:
+                read = _read_cmap(fh, file.subfont)
+        except (OSError, ValueError, struct.error):
+            read = None
+        # A character map this reader does not parse: load the face (which says what is wrong).
+        cmap = read if read is not None else _load(role, file).cmap
+        _coverages[key] = cmap
+    return cmap
+
+
+def _read_cmap(fh: IO[bytes], subfont: int) -> frozenset[int] | None:
+    """The code points of a TrueType face's character map, reading only the table
+    directory and the ``cmap`` table; the same subtable and the same code points as
+    ReportLab's ``TTFontFile`` (which builds ``charToGlyph``). None for a subtable
+    format other than 4 and 12 (the Unicode BMP and full-repertoire formats)."""
+    reader = _Reader(fh)
+    cmap = _table_offset(reader, _face_offset(reader, subfont), b"cmap")
+    table = cmap + _unicode_subtable(reader, cmap)
+    (fmt,) = reader.unpack(table, ">H")
+    if fmt == 4:
+        (seg_x2,) = reader.unpack(table + 6, ">H")
+        ends = struct.unpack(f">{seg_x2 // 2}H", reader.bytes(table + 14, seg_x2))
+        starts = struct.unpack(f">{seg_x2 // 2}H", reader.bytes(table + 16 + seg_x2, seg_x2))
+        ranges = list(zip(starts, ends))
+    elif fmt == 12:
+        (groups,) = reader.unpack(table + 12, ">I")
+        ranges = [(start, end) for start, end, _ in struct.iter_unpack(">III", reader.bytes(table + 16, 12 * groups))]
+    else:
+        return None
+    codes = {code for start, end in ranges for code in range(start, end + 1)}
+    if 0x20 in codes:  # ReportLab maps the no-break space to the space, or the reverse
+        codes.add(0xA0)
+    elif 0xA0 in codes:
+        codes.add(0x20)
+    return frozenset(codes)
+
+
+class _Reader:
+    """Bytes at offsets of an open font file."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+
+    def bytes(self, offset: int, size: int) -> bytes:
+        self.fh.seek(offset)
+        data = self.fh.read(size)
+        if len(data) != size:
+            raise ValueError("truncated font file")
+        return data
+
+    def unpack(self, offset: int, fmt: str) -> tuple[int, ...]:
+        return struct.unpack(fmt, self.bytes(offset, struct.calcsize(fmt)))
+
+
+def _face_offset(reader: _Reader, subfont: int) -> int:
+    """Where face ``subfont`` starts: 0 in a ``.ttf``, from the header of a ``.ttc``."""
+    if reader.bytes(0, 4) != b"ttcf":
+        return 0
+    (count,) = reader.unpack(8, ">I")
+    if not 0 <= subfont < count:
+        raise ValueError(f"no subfont {subfont}")
+    return reader.unpack(12 + 4 * subfont, ">I")[0]
+
+
+def _table_offset(reader: _Reader, face: int, tag: bytes) -> int:
+    (tables,) = reader.unpack(face + 4, ">H")
+    offsets = [offset for name, _, offset, _ in struct.iter_unpack(">4sIII", reader.bytes(face + 12, 16 * tables))
+               if name == tag]
+    if not offsets:
+        raise ValueError(f"no {tag.decode()} table")
+    return offsets[-1]
+
+
+def _is_unicode(platform: int, encoding: int) -> bool:
+    """ReportLab's test for a Unicode subtable: any Windows one, any Unicode one but
+    variation sequences (0, 5), and (1, 1)."""
+    return platform == 3 or (platform == 0 and encoding != 5) or (platform, encoding) == (1, 1)
+
+
+def _unicode_subtable(reader: _Reader, cmap: int) -> int:
+    """The offset (from the ``cmap`` table) of the subtable ReportLab reads: the last
+    Unicode one listed, else a Macintosh Roman one."""
+    version, subtables = reader.unpack(cmap, ">HH")
+    if subtables == 0 and version != 0:
+        subtables = version
+    chosen, unicode = None, False
+    for platform, encoding, offset in struct.iter_unpack(">HHI", reader.bytes(cmap + 4, 8 * subtables)):
+        if _is_unicode(platform, encoding):
+            chosen, unicode = offset, True
+        elif (platform, encoding) == (1, 0) and not unicode:  # Macintosh Roman
+            chosen = offset
+    if chosen is None:
+        raise ValueError("no suitable cmap subtable")
+    return chosen
 
 
 # ---- glyph outlines (for the seal, which is drawn as vector paths, not as text) -----------
 
 PathOp = tuple  # ("M", x, y) | ("L", x, y) | ("Q", cx, cy, x, y) | ("Z",), in em units
+Contour = list[tuple[float, float, bool]]  # (x, y, on the curve), in font units
 
 
-def _contours_of(face: Any, glyph: int, depth: int = 0) -> list[list[tuple[float, float, bool]]]:
+def _contours_of(face: Any, glyph: int, depth: int = 0) -> list[Contour]:
     """The contours of TrueType glyph ``glyph``: lists of (x, y, on_curve) in font units."""
     if depth > 8 or glyph + 1 >= len(face.glyphPos):
         return []
@@ -253,72 +394,88 @@ def _contours_of(face: Any, glyph: int, depth: int = 0) -> list[list[tuple[float
     if len(data) < 10:
         return []
     (n_contours,) = struct.unpack_from(">h", data, 0)
-    pos = 10
     if n_contours >= 0:
-        end_points = struct.unpack_from(f">{n_contours}H", data, pos)
-        pos += 2 * n_contours
-        (instructions,) = struct.unpack_from(">H", data, pos)
-        pos += 2 + instructions
-        n_points = end_points[-1] + 1 if end_points else 0
-        flags: list[int] = []
-        while len(flags) < n_points:
-            flag = data[pos]
+        return _simple_contours(data, n_contours)
+    return _composite_contours(face, data, depth)
+
+
+def _simple_contours(data: bytes, n_contours: int) -> list[Contour]:
+    """A simple glyph's contours: end points, instructions (skipped), flags, x, y."""
+    pos = 10
+    end_points = struct.unpack_from(f">{n_contours}H", data, pos)
+    pos += 2 * n_contours
+    (instructions,) = struct.unpack_from(">H", data, pos)
+    pos += 2 + instructions
+    n_points = end_points[-1] + 1 if end_points else 0
+    flags: list[int] = []
+    while len(flags) < n_points:
+        flag = data[pos]
+        pos += 1
+        flags.append(flag)
+        if flag & 0x08:  # REPEAT
+            flags.extend([flag] * data[pos])
             pos += 1
-            flags.append(flag)
-            if flag & 0x08:  # REPEAT
-                flags.extend([flag] * data[pos])
+    del flags[n_points:]
+
+    def coords(short_bit: int, same_bit: int) -> list[int]:
+        nonlocal pos
+        value, out = 0, []
+        for flag in flags:
+            if flag & short_bit:
+                delta = data[pos]
                 pos += 1
-        del flags[n_points:]
+                value += delta if flag & same_bit else -delta
+            elif not flag & same_bit:
+                value += struct.unpack_from(">h", data, pos)[0]
+                pos += 2
+            out.append(value)
+        return out
 
-        def coords(short_bit: int, same_bit: int) -> list[int]:
-            nonlocal pos
-            value, out = 0, []
-            for flag in flags:
-                if flag & short_bit:
-                    delta = data[pos]
-                    pos += 1
-                    value += delta if flag & same_bit else -delta
-                elif not flag & same_bit:
-                    value += struct.unpack_from(">h", data, pos)[0]
-                    pos += 2
-                out.append(value)
-            return out
+    xs = coords(0x02, 0x10)
+    ys = coords(0x04, 0x20)
+    contours: list[Contour] = []
+    first = 0
+    for last in end_points:
+        contours.append([(xs[i], ys[i], bool(flags[i] & 1)) for i in range(first, last + 1)])
+        first = last + 1
+    return contours
 
-        xs = coords(0x02, 0x10)
-        ys = coords(0x04, 0x20)
-        contours, first = [], 0
-        for last in end_points:
-            contours.append([(xs[i], ys[i], bool(flags[i] & 1)) for i in range(first, last + 1)])
-            first = last + 1
-        return contours
-    # Composite glyph: components placed by x/y offsets, optionally scaled.
-    contours = []
+
+def _composite_contours(face: Any, data: bytes, depth: int) -> list[Contour]:
+    """A composite glyph's contours: its components placed by x/y offsets, optionally scaled."""
+    parts: list[Contour] = []
+    pos = 10
     more = True
     while more:
-        flags_c, component = struct.unpack_from(">HH", data, pos)
+        flags, component = struct.unpack_from(">HH", data, pos)
         pos += 4
-        if flags_c & 0x0001:
+        if flags & 0x0001:
             dx, dy = struct.unpack_from(">hh", data, pos)
             pos += 4
         else:
             dx, dy = struct.unpack_from(">bb", data, pos)
             pos += 2
-        if not flags_c & 0x0002:  # point-matching placement: rare in CJK fonts
+        if not flags & 0x0002:  # point-matching placement: rare in CJK fonts
             dx = dy = 0
-        a, b, c, d = 1.0, 0.0, 0.0, 1.0
-        if flags_c & 0x0008:
-            a = d = struct.unpack_from(">h", data, pos)[0] / 16384
-            pos += 2
-        elif flags_c & 0x0040:
-            a, d = (v / 16384 for v in struct.unpack_from(">hh", data, pos))
-            pos += 4
-        elif flags_c & 0x0080:
-            a, b, c, d = (v / 16384 for v in struct.unpack_from(">hhhh", data, pos))
-            pos += 8
+        (a, b, c, d), pos = _component_scale(data, pos, flags)
         for contour in _contours_of(face, component, depth + 1):
-            contours.append([(a * x + c * y + dx, b * x + d * y + dy, on) for x, y, on in contour])
-        more = bool(flags_c & 0x0020)
-    return contours
+            parts.append([(a * x + c * y + dx, b * x + d * y + dy, on) for x, y, on in contour])
+        more = bool(flags & 0x0020)
+    return parts
+
+
+def _component_scale(data: bytes, pos: int, flags: int) -> tuple[tuple[float, float, float, float], int]:
+    """A component's 2×2 transform (a, b, c, d) and the position after it."""
+    if flags & 0x0008:  # one scale
+        (scale,) = struct.unpack_from(">h", data, pos)
+        return (scale / 16384, 0.0, 0.0, scale / 16384), pos + 2
+    if flags & 0x0040:  # x and y scales
+        x, y = struct.unpack_from(">hh", data, pos)
+        return (x / 16384, 0.0, 0.0, y / 16384), pos + 4
+    if flags & 0x0080:  # a 2×2 matrix
+        a, b, c, d = struct.unpack_from(">hhhh", data, pos)
+        return (a / 16384, b / 16384, c / 16384, d / 16384), pos + 8
+    return (1.0, 0.0, 0.0, 1.0), pos
 
 
 @lru_cache(maxsize=512)

@@ -3,21 +3,25 @@
 The ``Publication`` row is the source of truth for a job's status, stage and progress;
 RQ only carries the work. The pieces:
 
-- :func:`enqueue_publication` — called by ``workflow.services`` after an approval has
-  committed. One job per approved version, with the id ``publish-r<report>-v<version>``:
-  a second call while that job is queued, scheduled or running adds nothing. Without a
-  reachable Redis it logs and returns; the row stays ``queued`` for the sweeper.
+- :func:`enqueue_publication` — called once an approval has committed. One job per
+  approved version, with the id ``publish-r<report>-v<version>``: a second call while
+  that job is queued, scheduled or running adds nothing. Without a reachable Redis it
+  logs and returns; the row stays ``queued`` for the sweeper.
 - :func:`publish` — the job: checks the version's content hash against the one the
   approval is bound to, allocates the archive number once, renders (10→40), signs with
   the district's key (→70), archives the file and marks the row ready (→100). It raises
   on any failure so that RQ retries it (``Retry(max=3, interval=[5, 30, 120])``).
-- :func:`on_publish_failure` — the ``on_failure`` callback: records the error; the row
-  turns ``failed`` only when RQ has no retry left (RQ runs this callback on *every*
+- :func:`on_publish_failure` — the ``on_failure`` callback: records the error (as a
+  message key and params, see :class:`pdf.publications.StoredError`); the row turns
+  ``failed`` only when RQ has no retry left (RQ runs this callback on *every*
   failed attempt, before it decides to retry, with ``job.retries_left`` not yet
   decremented; RQ also runs it for a job abandoned by a dead worker).
 - :func:`sweep` — the guarantee behind both: re-enqueues queued/running publications
   whose job is gone from Redis, finished without a result, or stuck "started" far past
   the job timeout (its worker died), and removes orphan files.
+
+The row itself is written by :mod:`pdf.publications` only. A job finds its Flask
+application as described in :func:`set_worker_app`.
 """
 from __future__ import annotations
 
@@ -37,14 +41,20 @@ from redis.exceptions import LockError, RedisError
 from rq import Callback, Retry, get_current_job
 from rq.exceptions import AbandonedJobError, DuplicateJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import select, update
+from sqlalchemy import Row, select
 
 from workflow.content import content_sha256
 from workflow.db import db
-from workflow.models import OrgUnit, Publication, Report, ReportVersion, utcnow
+from workflow.errors import Conflict, Invalid, NotFound
+from workflow.models import OrgUnit, Publication, PublicationStage, PublicationStatus, Report, ReportVersion, utcnow
 
-from . import archive
+from . import archive, publications
+from .fonts import FontConfig, load_fonts
+from .publications import StoredError
 from .queue import QueueUnavailable, get_queue, get_redis
+
+# Rendering and signing (ReportLab, pyHanko: ≈1 s and 30 MB to import) are imported inside
+# the functions that run in workers: the web processes import this module only to enqueue.
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +73,19 @@ ACTIVE = {JobStatus.CREATED, JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFE
 _TEST_RENDER_DELAY_ENV = "CHENGBAO_TEST_RENDER_DELAY"
 
 
-class PublishError(RuntimeError):
-    """A publication cannot be made as things stand (the message says why and what to do)."""
+class SigningKeyMissing(Invalid):
+    """The signing district has no key installed: an administrator installs its PKCS#12
+    as ``file`` in the keys directory (development: ``flask dev-keys``), then retries."""
+
+    def __init__(self, district: OrgUnit, path: Path) -> None:
+        super().__init__("signing_key_missing", district=district.name, district_id=district.id, file=path.name)
 
 
-class SigningKeyMissing(PublishError):
-    pass
+class ContentMismatch(Conflict):
+    """The version's content is not what the approval is bound to: never printed."""
 
-
-class ContentMismatch(PublishError):
-    pass
+    def __init__(self, report_id: int, version: int, approved_sha256: str) -> None:
+        super().__init__("content_mismatch", report_id=report_id, version=version, approved=approved_sha256[:12])
 
 
 # Retrying cannot mend these: the key must be installed (then an admin retries), and content
@@ -97,7 +110,10 @@ _engine_pids: dict[int, int] = {}  # id(app) -> the pid whose connections its po
 
 
 def set_worker_app(app: Flask) -> None:
-    """Use ``app`` for the jobs run by this process (``flask worker`` and the tests do)."""
+    """Use ``app`` for the jobs run by this process and the work horses it forks: the
+    worker's entry point (``flask worker``, the tests) creates the app and hands it over.
+    A process that got none (``rq worker``) finds it as the ``flask`` command does, see
+    :func:`_app_from_environment`."""
     global _worker_app
     _worker_app = app
     _engine_pids[id(app)] = os.getpid()
@@ -118,19 +134,26 @@ def _drop_inherited_connections(app: Flask) -> None:
 
 def _job_app() -> Flask:
     """The app a job runs in: the current one, the one set by :func:`set_worker_app`, or
-    one created from the environment once per process (``rq worker`` without Flask)."""
+    one found from the environment once per process."""
     global _worker_app
     with _worker_app_lock:
         if has_app_context():
-            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         else:
             if _worker_app is None:
-                from app import create_app
-
-                _worker_app = create_app()
+                _worker_app = _app_from_environment()
             app = _worker_app
         _drop_inherited_connections(app)
         return app
+
+
+def _app_from_environment() -> Flask:
+    """The application of a worker started without one (``rq worker …``), found the way
+    the ``flask`` command finds it: ``FLASK_APP`` (``module`` or ``module:factory()``),
+    else ``wsgi.py`` or ``app.py`` in the working directory, whose ``create_app`` is called."""
+    from flask.cli import ScriptInfo
+
+    return ScriptInfo(app_import_path=os.environ.get("FLASK_APP"), set_debug_flag=False).load_app()
 
 
 # ---------------------------------------------------------------- enqueueing
@@ -158,8 +181,8 @@ def enqueue_publication(publication_id: int, *, stale_before: dt.datetime | None
     app = current_app
     row = _row_for_enqueue(publication_id)
     if row is None:
-        raise LookupError(f"publication {publication_id} not found")
-    if row.status == "ready":
+        raise NotFound("publication_id", publication_id=publication_id)
+    if row.status == PublicationStatus.READY:
         return None
     job_id = job_id_for(row.report_id, row.number)
     try:
@@ -173,7 +196,8 @@ def enqueue_publication(publication_id: int, *, stale_before: dt.datetime | None
                     if status != JobStatus.STARTED or stale_before is None:
                         return job_id
                     fresh = _row_for_enqueue(publication_id)
-                    if fresh is None or fresh.status not in ("queued", "running") or fresh.updated_at >= stale_before:
+                    if (fresh is None or fresh.status not in publications.UNFINISHED
+                            or fresh.updated_at >= stale_before):
                         return job_id
                     log.warning("publication %s: replacing job %s, whose worker is presumed dead", publication_id,
                                 job_id)
@@ -198,7 +222,7 @@ def enqueue_publication(publication_id: int, *, stale_before: dt.datetime | None
     return job_id
 
 
-def _row_for_enqueue(publication_id: int):
+def _row_for_enqueue(publication_id: int) -> Row[str, dt.datetime, int, int] | None:
     return db.session.execute(
         select(Publication.status, Publication.updated_at, Publication.report_id, ReportVersion.number)
         .join(ReportVersion, ReportVersion.id == Publication.report_version_id)
@@ -209,17 +233,12 @@ def _row_for_enqueue(publication_id: int):
 def retry_publication(publication_id: int) -> str | None:
     """An admin's retry of a failed publication: back to queued, then enqueued.
 
-    Conditional on the row being failed, so two clicks make one retry. Returns the job id
-    (None when Redis is unreachable: the row is queued and the sweeper will hand it over)."""
-    result = db.session.execute(
-        update(Publication).where(Publication.id == publication_id, Publication.status == "failed")
-        .values(status="queued", stage=None, progress=0, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise PublishError("只有失败的发布可以重试 / only a failed publication can be retried")
-    db.session.commit()
+    Conditional on the row being failed, so two clicks make one retry (the second raises
+    ``Conflict("publication_not_failed")``). Returns the job id (None when Redis is
+    unreachable: the row is queued and the sweeper will hand it over). Who may retry is
+    ``workflow.publishing.may_retry_publication``'s to say (see ``pdf.service``)."""
+    if not publications.reset_for_retry(publication_id):
+        raise Conflict("publication_not_failed")
     return enqueue_publication(publication_id)
 
 
@@ -233,18 +252,17 @@ def publish(publication_id: int) -> dict[str, Any]:
         return _publish(publication_id)
 
 
-def _stage(publication_id: int, stage: str, progress: int, **values: Any) -> None:
+def _stage(publication_id: int, stage: PublicationStage) -> None:
     """Record the job's stage on the row (and in job.meta for RQ dashboards)."""
-    db.session.execute(
-        update(Publication).where(Publication.id == publication_id, Publication.status != "ready")
-        .values(stage=stage, progress=progress, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    if stage == PublicationStage.PREPARING:
+        publications.mark_running(publication_id)
+    else:
+        publications.set_stage(publication_id, stage)
     job = get_current_job()
     if job is not None:
         try:
-            job.meta.update({"publication_id": publication_id, "stage": stage, "progress": progress})
+            job.meta.update({"publication_id": publication_id, "stage": str(stage),
+                             "progress": publications.PROGRESS[stage]})
             job.save_meta()
         except RedisError:  # progress is also on the row; a dashboard hiccup is not a failure
             log.debug("could not save job meta", exc_info=True)
@@ -254,27 +272,14 @@ def _local_date(when: dt.datetime, timezone: str) -> dt.date:
     return when.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(timezone)).date()
 
 
-def font_config(config: Any):
-    """The document's faces from configuration (``PDF_FONTS``, else ``FONT_BODY`` …)."""
-    from .fonts import FontConfig
-
-    mapping = dict(config.get("PDF_FONTS") or {})
-    for role in ("body", "heiti", "kaiti", "title"):
-        path = config.get(f"FONT_{role.upper()}")
-        if path and role not in mapping:
-            mapping[role] = path
-    return FontConfig.from_mapping(mapping)
-
-
 def warm_up(config: Any) -> None:
     """Load the fonts and the districts' signing keys once in a worker's parent process,
     so that every forked work horse inherits them parsed (a 20 MB font collection takes
     ≈50 ms a face; an RSA key's consistency check a few ms)."""
-    from .fonts import load_fonts
     from .signing import load_signer
 
     try:
-        load_fonts(font_config(config))
+        load_fonts(FontConfig.from_settings(config))
     except Exception as exc:  # the job itself will fail loudly with the details
         log.warning("fonts not preloaded: %s", exc)
     passphrase = config.get("SIGNING_P12_PASSPHRASE")
@@ -285,15 +290,13 @@ def warm_up(config: Any) -> None:
             log.warning("signing key %s not preloaded: %s", path.name, exc)
 
 
-def _load_signer(config: Any, district: OrgUnit):
+def _load_signer(config: Any, district: OrgUnit) -> Any:
     from .signing import load_signer
 
     path = signing_key_path(config, district.id)
     if not path.is_file():
-        raise SigningKeyMissing(
-            f"{district.name}（id {district.id}）没有签名密钥：请管理员把该区的 PKCS#12 文件放到 {path}"
-            f"（开发环境运行 flask dev-keys）/ no signing key for district {district.id}: install its "
-            f"PKCS#12 as {path} (development: flask dev-keys)")
+        log.warning("no signing key for district %s: install its PKCS#12 as %s", district.id, path)
+        raise SigningKeyMissing(district, path)
     passphrase = config.get("SIGNING_P12_PASSPHRASE")
     return load_signer(path, passphrase.encode() if isinstance(passphrase, str) else passphrase)
 
@@ -311,24 +314,24 @@ def _publish(publication_id: int) -> dict[str, Any]:
 
     pub = db.session.get(Publication, publication_id, populate_existing=True)
     if pub is None:
-        raise LookupError(f"publication {publication_id} not found")
-    if pub.status == "ready":
-        if not pub.file_sha256 or not archive.path_for(archive_dir, pub.file_sha256).is_file():
-            raise PublishError(f"publication {publication_id} is ready but its archive file is missing")
+        raise NotFound("publication_id", publication_id=publication_id)
+    if pub.status == PublicationStatus.READY:
+        if not publications.is_ready(pub) or not archive.path_for(archive_dir, pub.file_sha256 or "").is_file():
+            raise NotFound("archive_file")
         return _summary(pub)
 
-    _stage(publication_id, "preparing", 5, status="running", error=None, attempts=Publication.attempts + 1)
-    version = db.session.get(ReportVersion, pub.report_version_id)
-    report = db.session.get(Report, pub.report_id)
+    _stage(publication_id, PublicationStage.PREPARING)
+    version = db.session.get_one(ReportVersion, pub.report_version_id)
+    report = db.session.get_one(Report, pub.report_id)
     # The approval is bound to a content hash: print exactly that content or nothing.
-    if version.content_sha256 != pub.content_sha256 or content_sha256(version.title, version.outline) != pub.content_sha256:
-        raise ContentMismatch(f"版本 {version.number} 的内容与批准时的哈希不符 / version {version.number} of report "
-                              f"{report.id} does not match the approved content hash {pub.content_sha256[:12]}…")
-    district = db.session.get(OrgUnit, pub.district_id)
+    approved = pub.content_sha256
+    if version.content_sha256 != approved or content_sha256(version.title, version.outline) != approved:
+        raise ContentMismatch(report.id, version.number, approved)
+    district = db.session.get_one(OrgUnit, pub.district_id)
     signer = _load_signer(config, district)
     archive_no = archive.allocate_archive_no(publication_id, timezone=timezone)
 
-    _stage(publication_id, "rendering", 10)
+    _stage(publication_id, PublicationStage.RENDERING)
     delay = os.environ.get(_TEST_RENDER_DELAY_ENV)
     if delay:
         time.sleep(float(delay))
@@ -337,10 +340,10 @@ def _publish(publication_id: int) -> dict[str, Any]:
     rendered = render_report(RenderInput(
         title=version.title, outline=version.outline, issuer=district.name, town=report.org_unit.name,
         date=_local_date(pub.created_at, timezone), doc_number=archive_no, archive_no=archive_no,
-        verify_url=verify_url(config, archive_no), fonts=font_config(config), report_id=report.id,
+        verify_url=verify_url(config, archive_no), fonts=FontConfig.from_settings(config), report_id=report.id,
     ))
 
-    _stage(publication_id, "signing", 40)
+    _stage(publication_id, PublicationStage.SIGNING)
     from .signing import sign_pdf
 
     signed_at = utcnow()
@@ -350,13 +353,12 @@ def _publish(publication_id: int) -> dict[str, Any]:
         location=district.name, contact=verify_url(config, archive_no), signer_name=district.name,
     )
 
-    _stage(publication_id, "archiving", 70)
+    _stage(publication_id, PublicationStage.ARCHIVING)
     stored = archive.archive_publication(archive_dir, publication_id, signed,
                                          signer=_signer_name(signer, district), signed_at=signed_at)
     if not stored.won:
         log.info("publication %s was archived by a concurrent run; this run's PDF is discarded", publication_id)
-    pub = db.session.get(Publication, publication_id, populate_existing=True)
-    return _summary(pub)
+    return _summary(db.session.get_one(Publication, publication_id, populate_existing=True))
 
 
 def _signer_name(signer: Any, district: OrgUnit) -> str:
@@ -389,23 +391,14 @@ def on_publish_failure(job: Job, connection: Any, exc_type: type | None, exc_val
         job.retries_left = 0  # RQ decides on the retry right after this callback, from this object
     retrying = bool(job.retries_left and job.retries_left > 0)
     if exc_type is AbandonedJobError or isinstance(exc_value, AbandonedJobError):
-        message = "AbandonedJobError: 生成任务所在的进程意外终止 / the worker running the job died"
+        error = StoredError("AbandonedJobError", "job.worker_died")
     else:
-        name = getattr(exc_type, "__name__", "Error")
-        message = f"{name}: {exc_value}"
-    if retrying:
-        message += f" — 将自动重试（剩余 {job.retries_left} 次）/ will retry ({job.retries_left} left)"
+        error = StoredError.of(exc_type, exc_value)
     app = _job_app()
     with app.app_context():
-        db.session.execute(
-            update(Publication).where(Publication.id == publication_id, Publication.status != "ready")
-            .values(status="queued" if retrying else "failed", stage="retrying" if retrying else "failed",
-                    error=message[:2000], updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-    log.warning("publication %s: attempt failed (%s)%s", publication_id, message,
-                "" if retrying else "; no retry left")
+        publications.record_failure(publication_id, error, retrying=retrying)
+    log.warning("publication %s: attempt failed (%s: %s)%s", publication_id, error.exception, exc_value,
+                f"; {job.retries_left} retries left" if retrying else "; no retry left")
 
 
 # ---------------------------------------------------------------- sweeper
@@ -457,7 +450,7 @@ def sweep(*, limit: int = 1000) -> SweepResult:
     rows = db.session.execute(
         select(Publication.id, Publication.status, Publication.updated_at, Publication.report_id, ReportVersion.number)
         .join(ReportVersion, ReportVersion.id == Publication.report_version_id)
-        .where(Publication.status.in_(("queued", "running")))
+        .where(Publication.status.in_(publications.UNFINISHED))
         .order_by(Publication.id).limit(limit)
     ).all()
     db.session.commit()
@@ -465,8 +458,8 @@ def sweep(*, limit: int = 1000) -> SweepResult:
         result.checked += 1
         job = queue.fetch_job(job_id_for(row.report_id, row.number))
         status = job.get_status(refresh=False) if job is not None else None
-        if job is None or status not in ACTIVE:
-            reason = "no job in Redis" if job is None else f"job {status.value}"
+        if job is None or status is None or status not in ACTIVE:
+            reason = "no job in Redis" if status is None else f"job {status.value}"
         elif status == JobStatus.STARTED and row.updated_at < cutoff:
             reason = f"job started but no progress since {row.updated_at:%Y-%m-%d %H:%M:%S} UTC"
         else:
@@ -477,23 +470,3 @@ def sweep(*, limit: int = 1000) -> SweepResult:
             result.requeued.append(row.id)
     db.session.commit()
     return result
-
-
-# ---------------------------------------------------------------- status for the UI
-
-
-def status_of(pub: Publication | None) -> dict[str, Any]:
-    """The JSON the report page polls: ``{"status","progress","stage","url","archive_no","error"}``."""
-    from flask import url_for
-
-    if pub is None:
-        return {"status": None, "progress": 0, "stage": None, "url": None, "archive_no": None, "error": None}
-    ready = pub.status == "ready" and bool(pub.file_sha256)
-    return {
-        "status": pub.status,
-        "progress": 100 if ready else int(pub.progress or 0),
-        "stage": pub.stage,
-        "url": url_for("archive.report_pdf", report_id=pub.report_id) if ready else None,
-        "archive_no": pub.archive_no,
-        "error": pub.error if pub.status in ("failed", "queued") else None,
-    }

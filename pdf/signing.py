@@ -19,12 +19,12 @@ import fcntl
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Iterator
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -32,7 +32,12 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter, append_signature_field
+from pyhanko.sign.fields import (
+    MDPPerm,
+    SigFieldSpec,
+    SigSeedSubFilter,
+    append_signature_field,
+)
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
 from pyhanko.stamp import NoOpStampStyle
 
@@ -200,9 +205,11 @@ def issue_district_certificate(ca_dir: Path, district_name: str, out_p12: Path,
 
 
 def _verifies(ca: CA, cert: x509.Certificate) -> bool:
+    algorithm = cert.signature_hash_algorithm
+    if algorithm is None:  # not an RSA signature our CA made
+        return False
     try:
-        ca.private_key.public_key().verify(cert.signature, cert.tbs_certificate_bytes,
-                                           padding.PKCS1v15(), cert.signature_hash_algorithm)
+        ca.private_key.public_key().verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), algorithm)
         return True
     except Exception:
         return False
@@ -226,7 +233,8 @@ class _Signer(SimpleSigner):
         return super().sign_raw(data, digest_algorithm)
 
 
-_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
 
 _signers: dict[tuple[str, int, int, bytes | None], _Signer] = {}
@@ -284,8 +292,8 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
     )
     # The field is added first, in the same incremental update: that path gives the
     # widget an explicit empty appearance stream, which the no-op stamp style keeps.
-    append_signature_field(writer, SigFieldSpec(
-        sig_field_name=SIGNATURE_FIELD, on_page=page, box=(x, y, x + width, y + height)))
+    append_signature_field(writer, SigFieldSpec(  # pyHanko takes a float box (its annotation says int)
+        sig_field_name=SIGNATURE_FIELD, on_page=page, box=(x, y, x + width, y + height)))  # type: ignore[arg-type]
     pdf_signer = PdfSigner(meta, signer=signer, stamp_style=NoOpStampStyle())
     out = BytesIO()
     run_coroutine(pdf_signer.async_sign_pdf(writer, output=out))

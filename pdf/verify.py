@@ -12,6 +12,10 @@ Statuses (``VerifyResult.status``):
 * ``unsigned`` — a readable PDF without a signature;
 * ``malformed`` — not a PDF pyHanko can read (never an exception).
 
+Why (``VerifyResult.detail``, with ``params``) is a reason, not a sentence: its key
+``verify.<detail>`` names the explanation in ``web/messages.py``, rendered in the
+reader's language by the page and the API.
+
 The archive number and report id come from the document information dictionary of the
 *signed revision* (``/ChengbaoArchiveNo``, ``/ChengbaoReportId``, written by
 ``pdf.render``), so they are covered by the signature; they are reported only when the
@@ -22,15 +26,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from asn1crypto import pem, x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
@@ -43,13 +49,12 @@ log = logging.getLogger(__name__)
 
 Status = Literal["valid", "tampered", "untrusted", "unsigned", "malformed"]
 
-_MESSAGES: dict[str, str] = {
-    "valid": "签名有效：文件自签发后未被改动，签名证书可信。",
-    "tampered": "文件已被改动：签名后的内容与签名不符，本文件不是原始发布件。",
-    "untrusted": "签名完整，但签名证书不是由本系统信任的机构签发，无法确认发布机关。",
-    "unsigned": "文件没有电子签名，无法核验。",
-    "malformed": "无法读取该文件：不是有效的 PDF 文件或文件已损坏。",
-}
+# Why, beyond the status: ``valid``, ``untrusted``, ``unsigned`` and ``malformed`` explain
+# themselves; a document is ``tampered`` for one of these reasons.
+DIGEST_MISMATCH = "digest_mismatch"  # the signed bytes no longer match their digest
+SIGNATURE_INVALID = "signature_invalid"  # the signature value does not match content or certificate
+MODIFIED_AFTER_SIGNING = "modified_after_signing"  # a revision other than LTV data was appended
+UNPROCESSABLE = "unprocessable"  # the signature container cannot be processed (params: error)
 
 _ACCEPTED_LEVELS = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
 _ROOT_SUFFIXES = (".pem", ".crt", ".cer", ".der")
@@ -62,10 +67,23 @@ class VerifyResult:
     sha256: str  # of the bytes as uploaded
     signer: str | None  # the signing certificate's common name
     signed_at: dt.datetime | None
-    reason: str | None
+    reason: str | None  # the signature's /Reason
     archive_no: str | None
     report_id: int | None
-    message: str  # for people, in Chinese
+    detail: str  # why: the status itself, or one of the tampered reasons above
+    params: dict[str, Any] = field(default_factory=dict)
+
+    code: ClassVar[str] = "verify"
+
+    @property
+    def key(self) -> str:
+        """``verify.<detail>``: the explanation's entry in ``web/messages.py``."""
+        return f"{self.code}.{self.detail}"
+
+    @property
+    def message(self) -> str:
+        """The explanation, as its message key (the page and the API render it)."""
+        return self.key
 
 
 def trust_roots(keys_dir: Path | str) -> list[Path]:
@@ -81,7 +99,7 @@ def trust_roots(keys_dir: Path | str) -> list[Path]:
     return found
 
 
-def _certificates(roots: list[Path | bytes]) -> list[x509.Certificate]:
+def _certificates(roots: Sequence[Path | bytes]) -> list[x509.Certificate]:
     """Parse the trust roots; an unreadable one is logged and skipped (it can only make
     documents look untrusted, never trusted)."""
     certs = []
@@ -101,14 +119,15 @@ def _certificates(roots: list[Path | bytes]) -> list[x509.Certificate]:
     return certs
 
 
-def _result(status: Status, sha256: str, message: str | None = None, **found) -> VerifyResult:
-    values = dict(signer=None, signed_at=None, reason=None, archive_no=None, report_id=None)
+def _result(status: Status, sha256: str, detail: str | None = None, params: dict[str, Any] | None = None,
+            **found: Any) -> VerifyResult:
+    values: dict[str, Any] = dict(signer=None, signed_at=None, reason=None, archive_no=None, report_id=None)
     values.update(found)
-    return VerifyResult(valid=status == "valid", status=status, sha256=sha256,
-                        message=message or _MESSAGES[status], **values)
+    return VerifyResult(valid=status == "valid", status=status, sha256=sha256, detail=detail or status,
+                        params=params or {}, **values)
 
 
-def _text(value) -> str | None:
+def _text(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
@@ -129,7 +148,7 @@ def _signed_info(reader: PdfFileReader, revision: int) -> tuple[str | None, int 
         return None, None
 
 
-def verify_pdf(data: bytes, trust_roots: list[Path | bytes]) -> VerifyResult:
+def verify_pdf(data: bytes, trust_roots: Sequence[Path | bytes]) -> VerifyResult:
     """Verify the signature(s) of ``data`` against ``trust_roots`` (CA certificates as
     paths or PEM/DER bytes). Never raises on bad input: see the module doc for statuses."""
     sha256 = hashlib.sha256(data).hexdigest()
@@ -155,9 +174,9 @@ def verify_pdf(data: bytes, trust_roots: list[Path | bytes]) -> VerifyResult:
 _RANK = {"valid": 0, "untrusted": 1, "tampered": 2, "malformed": 3}
 
 
-def _verify_one(reader: PdfFileReader, embedded, roots: list[x509.Certificate], sha256: str
-                ) -> VerifyResult:
-    found: dict = {}
+def _verify_one(reader: PdfFileReader, embedded: EmbeddedPdfSignature, roots: list[x509.Certificate],
+                sha256: str) -> VerifyResult:
+    found: dict[str, Any] = {}
     try:
         found["reason"] = _text(embedded.sig_object.get("/Reason"))
         found["signed_at"] = embedded.self_reported_timestamp
@@ -172,19 +191,18 @@ def _verify_one(reader: PdfFileReader, embedded, roots: list[x509.Certificate], 
         # The signature container itself cannot be processed (garbled CMS, bytes cut
         # off): whatever this is, it is not the document we signed.
         log.info("verify: signature not processable (%s)", exc)
-        return _result("tampered", sha256, _MESSAGES["tampered"] + f"（签名无法处理：{type(exc).__name__}）",
-                       **found)
+        return _result("tampered", sha256, UNPROCESSABLE, {"error": type(exc).__name__}, **found)
     if status.signer_reported_dt is not None:
         found["signed_at"] = status.signer_reported_dt
     if not status.intact:
-        return _result("tampered", sha256, "文件已被改动：签名所覆盖的内容与数字摘要不符。", **found)
+        return _result("tampered", sha256, DIGEST_MISMATCH, **found)
     if not status.valid:
-        return _result("tampered", sha256, "签名值无效：签名与文件内容或证书不匹配。", **found)
+        return _result("tampered", sha256, SIGNATURE_INVALID, **found)
     covered = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
         status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
         and status.modification_level in _ACCEPTED_LEVELS and status.docmdp_ok is not False)
     if not covered:
-        return _result("tampered", sha256, "文件在签名之后被追加修改，本文件不是原始发布件。", **found)
+        return _result("tampered", sha256, MODIFIED_AFTER_SIGNING, **found)
     found["archive_no"], found["report_id"] = _signed_info(reader, embedded.signed_revision)
     if not status.trusted:
         return _result("untrusted", sha256, **found)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib
 import re
+import typing
 from pathlib import Path
 
 import pytest
@@ -117,7 +118,7 @@ def test_domain_errors_are_shown_in_the_users_language(app):
 
 # ---------------------------------------------------------------- every reason has a sentence
 
-SCANNED = ("workflow", "pdf", "web")
+SCANNED = ("workflow", "pdf", "web", "notify")
 
 
 def _python_files(*folders: str):
@@ -157,11 +158,19 @@ def raised_keys() -> list[tuple[str, str]]:
     classes = _error_classes()
     keys = []
     for path in _python_files(*SCANNED):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        # A subclass that names its reason itself: ``super().__init__("reason", …)``.
+        supers = {id(call): cls.name for cls in ast.walk(tree) if isinstance(cls, ast.ClassDef)
+                  and cls.name in classes for call in ast.walk(cls) if isinstance(call, ast.Call)
+                  and _called_name(call) == "__init__" and isinstance(call.func, ast.Attribute)
+                  and isinstance(call.func.value, ast.Call) and _called_name(call.func.value) == "super"}
+        for node in ast.walk(tree):
             if not isinstance(node, ast.Call) or not node.args:
                 continue
             name, where = _called_name(node), f"{path.relative_to(ROOT)}:{node.lineno}"
-            if name in classes and name != "DomainError" and _literal(node.args[0]) is not None:
+            if id(node) in supers and _literal(node.args[0]) is not None:
+                keys.append((f"{classes[supers[id(node)]].code}.{_literal(node.args[0])}", where))
+            elif name in classes and name != "DomainError" and _literal(node.args[0]) is not None:
                 keys.append((f"{classes[name].code}.{_literal(node.args[0])}", where))
             elif name == "error_response" and len(node.args) >= 3 and _literal(node.args[1]) and _literal(node.args[2]):
                 keys.append((f"{_literal(node.args[1])}.{_literal(node.args[2])}", where))
@@ -177,8 +186,21 @@ def test_every_reason_raised_has_a_sentence():
     assert not missing, missing
 
 
+def stored_keys() -> set[str]:
+    """The keys the PDF layer gives its verdicts and stored job failures (not exceptions):
+    ``verify.<status or detail>`` (pdf/verify.py) and ``job.<reason>`` (pdf/publications.py)."""
+    from pdf import verify
+
+    details = {v for k, v in vars(verify).items() if k.isupper() and isinstance(v, str) and v.islower()}
+    keys = {f"verify.{name}" for name in set(typing.get_args(verify.Status)) | details}
+    for path in _python_files("pdf"):
+        keys.update(re.findall(r'"(job\.[a-z_]+)"', path.read_text(encoding="utf-8")))
+    return keys
+
+
 def test_every_sentence_is_used_or_a_category_fallback():
     used = {key for key, _ in raised_keys()} | {f"{code}.http" for code in set(HTTP_CODES.values()) | {"error"}}
+    used |= stored_keys()
     assert set(messages.MESSAGES) - used <= {"not_found.http"}, set(messages.MESSAGES) - used
 
 

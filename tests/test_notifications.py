@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import PASSWORD, act, advance, gen_report, get_html, get_user, login, post_form
+from tests.helpers import PASSWORD, act, gen_report, get_html, get_user, login, post_form
 from tests.helpers import Api
-from workflow import admin, events, notifications, outbox, services
+from workflow import admin, events, outbox, services
 from workflow.db import db
 from workflow.events import OutboxEvent
 from workflow.models import OrgUnit, Position, User

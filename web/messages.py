@@ -9,13 +9,12 @@ the API and the CLI all call them, each in its reader's language.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 
 from web import labels
-from workflow.errors import DomainError
 
 MESSAGES: dict[str, LazyString] = {
     # --- workflow: reports, versions, actions
@@ -93,9 +92,6 @@ MESSAGES: dict[str, LazyString] = {
     "bad_request.invalid_fields": _l("Invalid input: %(names)s."),
     "bad_request.pdf_file_missing": _l("Upload the PDF as the multipart field “file”."),
     "bad_request.empty_file": _l("The file is empty."),
-    "not_found.not_published": _l("This report has not been published."),
-    "conflict.pdf_not_ready": _l("The signed PDF is not ready yet."),
-    "not_found.archive_file_missing": _l("The archived file is missing; please tell the administrator."),
     # HTTP errors without a reason of their own (``reason`` "http"; others use FALLBACK)
     "unauthorized.http": _l("Please log in first."),
     "method_not_allowed.http": _l("This method is not allowed here."),
@@ -126,7 +122,46 @@ MESSAGES: dict[str, LazyString] = {
         "Malformed content: %(path)s “%(id)s” is the id of another section too."),
 
     # --- pdf: publication, archive, verification
-    # (entries added by the PDF layer)
+    # The signed PDF of a report (pdf/service.py) and its retry.
+    "not_found.publication": _l("This report has not been published."),
+    "conflict.pdf_not_ready": _l("The signed PDF is not ready yet."),
+    "not_found.archive_file": _l("The archived file is missing; please tell the administrator."),
+    "forbidden.retry_publication": _l("Only an administrator of the district can try again."),
+    "conflict.publication_not_failed": _l("Only a failed publication can be retried."),
+    # A failed attempt of the publishing job, as stored on the row (pdf/jobs.py, pdf/fonts.py).
+    "not_found.publication_id": _l("Publication %(publication_id)s does not exist."),
+    "not_found.publication_vanished": _l("Publication %(publication_id)s was deleted while its PDF was "
+                                         "being archived."),
+    "invalid.signing_key_missing": _l("%(district)s (id %(district_id)s) has no signing key: an administrator "
+                                      "must install the district's PKCS#12 file as %(file)s in the keys "
+                                      "directory (development: flask dev-keys)."),
+    "conflict.content_mismatch": _l("Version %(version)s of report %(report_id)s does not match the approved "
+                                    "content (hash %(approved)s…): it is not printed."),
+    "invalid.font_file_missing": _l("The PDF font for the %(role)s role is missing: %(path)s (face %(subfont)s). "
+                                    "Install it (%(install)s) or point the font configuration (PDF_FONTS) at "
+                                    "another file."),
+    "invalid.font_unreadable": _l("The PDF font for the %(role)s role cannot be read: %(path)s (face "
+                                  "%(subfont)s): %(error)s. Install it (%(install)s) or point the font "
+                                  "configuration (PDF_FONTS) at another file."),
+    "invalid.font_no_unicode_map": _l("The PDF font for the %(role)s role has no Unicode character map: "
+                                      "%(path)s (face %(subfont)s). Point the font configuration (PDF_FONTS) "
+                                      "at another file."),
+    "job.worker_died": _l("The worker making the PDF stopped unexpectedly."),
+    "job.failed": _l("The job failed: %(error)s"),
+    # The verdict on an uploaded PDF (pdf/verify.py): verify.<detail>.
+    "verify.valid": _l("The signature is valid: the file is unchanged since it was signed, and the signing "
+                       "certificate is trusted."),
+    "verify.untrusted": _l("The signature is intact, but the signing certificate was not issued by an "
+                           "authority this system trusts: the issuing body cannot be confirmed."),
+    "verify.unsigned": _l("The file carries no electronic signature and cannot be verified."),
+    "verify.malformed": _l("The file cannot be read: it is not a valid PDF, or it is damaged."),
+    "verify.digest_mismatch": _l("The file was changed: the signed content no longer matches its digest."),
+    "verify.signature_invalid": _l("The signature value is invalid: it matches neither the file's content nor "
+                                   "the certificate."),
+    "verify.modified_after_signing": _l("The file was changed after it was signed: this is not the original "
+                                        "published document."),
+    "verify.unprocessable": _l("The file was changed: its signature cannot be processed (%(error)s); this is "
+                               "not the original published document."),
 
     # --- cycles, reminders, notifications, channels
     # (entries added by the cycles feature)
@@ -185,9 +220,22 @@ FALLBACK: dict[str, LazyString] = {
 }
 
 
-def render(exc: DomainError) -> str:
-    """The error as a sentence in the current request's language."""
-    return render_key(exc.code, exc.reason, exc.params)
+class Keyed(Protocol):
+    """Anything with a message key ``code.reason`` and its params: a ``DomainError``, a
+    verification verdict (``pdf.verify.VerifyResult``), a stored job failure
+    (``pdf.publications.StoredError``)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def params(self) -> dict[str, Any]: ...
+
+
+def render(exc: Keyed) -> str:
+    """The error (or verdict) as a sentence in the current request's language."""
+    code, _, reason = exc.key.partition(".")
+    return render_key(code, reason, exc.params)
 
 
 def render_key(code: str, reason: str, params: dict[str, Any] | None = None) -> str:

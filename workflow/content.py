@@ -1,16 +1,12 @@
 """Content helpers shared by the services: limits, text hygiene, hashing, problems."""
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-import logging
 from typing import Any, Callable
 
 from .errors import BadInput, TooLarge
 from .importer import clean_text as hygiene
-
-log = logging.getLogger(__name__)
 
 MAX_TITLE_CHARS = 200
 MAX_TEXT_CHARS = 300_000  # the longest seed is ~14k characters; a whole-year report fits many times over
@@ -57,18 +53,22 @@ def count_sections(sections: list[dict]) -> int:
     return sum(1 + count_sections(s.get("children", [])) for s in sections)
 
 
-@functools.cache
-def glyph_checker() -> Callable[[str], set[str]] | None:
-    """The PDF fonts' coverage check, or None when the fonts are not installed here
-    (then ``missing_glyph`` cannot be computed; the PDF job would fail loudly instead)."""
-    try:
-        from pdf.fonts import missing_glyphs
+GlyphCoverage = Callable[[str], set[str]]
+_glyph_coverage: GlyphCoverage | None = None
 
-        missing_glyphs("中")
-        return missing_glyphs
-    except Exception as exc:  # fonts absent on this machine: say so once, do not block editing
-        log.warning("glyph check unavailable: %s", exc)
-        return None
+
+def set_glyph_coverage(check: GlyphCoverage | None) -> None:
+    """Install the PDF fonts' coverage check: ``check(text)`` returns the characters of
+    ``text`` that the PDF cannot draw. The application wires it at start-up (the domain
+    does not know the fonts); None switches the ``missing_glyph`` check off."""
+    global _glyph_coverage
+    _glyph_coverage = check
+
+
+def glyph_checker() -> GlyphCoverage | None:
+    """The installed coverage check, or None when there is none (fonts not installed here:
+    ``missing_glyph`` cannot be computed; the PDF job would fail loudly instead)."""
+    return _glyph_coverage
 
 
 def problems_for(title: str, outline: dict) -> list[dict]:

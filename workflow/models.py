@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from enum import StrEnum
 from typing import Any, Optional
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
@@ -252,8 +253,32 @@ class AuditEvent(db.Model):
     actor: Mapped[User] = relationship(lazy="joined")
 
 
+class PublicationStatus(StrEnum):
+    """Where the signed PDF of a publication stands (``Publication.status``; the API's ``pdf.status``)."""
+
+    QUEUED = "queued"  # waiting for a worker: after the approval, and between automatic retries
+    RUNNING = "running"  # a worker is making it
+    READY = "ready"  # signed and archived: final
+    FAILED = "failed"  # no automatic retry left: waits for an administrator's retry
+
+
+class PublicationStage(StrEnum):
+    """What the job is doing (``Publication.stage``): the progress bar's label."""
+
+    PREPARING = "preparing"
+    RENDERING = "rendering"
+    SIGNING = "signing"
+    ARCHIVING = "archiving"
+    DONE = "done"
+    RETRYING = "retrying"  # an attempt failed; RQ runs the next one after its interval
+    FAILED = "failed"
+
+
 class Publication(db.Model):
-    """The signed PDF of one approved version: at most one per version, whatever retries."""
+    """The signed PDF of one approved version: at most one per version, whatever retries.
+
+    The job layer owns the row after the approval created it: ``pdf/publications.py`` makes
+    every change to it."""
 
     __tablename__ = "publication"
 
@@ -262,7 +287,7 @@ class Publication(db.Model):
     report_version_id: Mapped[int] = mapped_column(ForeignKey("report_version.id"), unique=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     content_sha256: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=PublicationStatus.QUEUED, index=True)
     progress: Mapped[int] = mapped_column(default=0)
     stage: Mapped[Optional[str]] = mapped_column(String(32))
     error: Mapped[Optional[str]] = mapped_column(Text)

@@ -30,8 +30,9 @@ from .db import db
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .events import OutboxEvent
 from .models import Comment, OrgUnit, Position, Report, User, utcnow
+from .publishing import district_of
 from .scope import can_see_unit, is_admin_for, unit_filter
-from .table import (ADMIN, AUTHOR, DISTRICT_KINDS, DRAFT, EDIT_ROLE, ROLE_UNIT_KINDS, TOWN_KINDS, TOWN_REVIEWER,
+from .table import (ADMIN, AUTHOR, DRAFT, EDIT_ROLE, ROLE_UNIT_KINDS, TOWN_KINDS, TOWN_REVIEWER,
                     transitions_from)
 
 CHANNEL_KINDS: tuple[str, ...] = ("wecom", "dingtalk", "webhook")
@@ -174,13 +175,6 @@ def recipients(event: OutboxEvent) -> list[User]:
     return [u for u in users if u.id != event.actor_id]
 
 
-def district_of(unit: OrgUnit) -> OrgUnit | None:
-    """The nearest district-level unit at or above ``unit``."""
-    ids = [int(x) for x in unit.path.strip("/").split("/") if x]
-    units = {u.id: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
-    return next((units[i] for i in reversed(ids) if i in units and units[i].kind in DISTRICT_KINDS), None)
-
-
 def channel_units(event: OutboxEvent) -> list[int]:
     """The org units whose channels receive ``event``: the report's town and its district;
     for a cycle event, the towns concerned and the unit the event names (the cycle's district)."""
@@ -190,7 +184,7 @@ def channel_units(event: OutboxEvent) -> list[int]:
         if report is None:
             return []
         district = district_of(report.org_unit)
-        return [report.org_unit_id] + ([district.id] if district is not None else [])
+        return sorted({report.org_unit_id, district.id})
     ids = [int(i) for i in (payload.get("org_unit_ids") or []) if isinstance(i, int)]
     if event.org_unit_id:
         ids.append(event.org_unit_id)

@@ -21,9 +21,11 @@ from .dates import YEAR_MAX, YEAR_MIN, year_in_range
 from .db import db
 from .errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge
 from .guards import GUARDS, INPUT_GUARDS, GuardContext
-from .models import AuditEvent, Comment, OrgUnit, Publication, Report, ReportVersion, User, utcnow
+from .models import (AuditEvent, Comment, OrgUnit, Publication, PublicationStatus, Report, ReportVersion, User,
+                     utcnow)
+from .publishing import district_of
 from .scope import can_see_report, can_see_unit, report_filter, roles_for, unit_filter
-from .table import (AUTHOR, COMMENT_ANSWERS, DISTRICT_KINDS, DISTRICT_REVIEW, DRAFT, TOWN_REVIEW, EDIT_ROLE, EDITABLE_STATES, KINDS,
+from .table import (AUTHOR, COMMENT_ANSWERS, DISTRICT_REVIEW, DRAFT, TOWN_REVIEW, EDIT_ROLE, EDITABLE_STATES, KINDS,
                     PUBLISHED, STATES, TOWN_KINDS, TRANSITIONS, CommentStatus, Transition, transition_for,
                     transitions_from)
 
@@ -341,18 +343,8 @@ def _apply_effects(actor: User, report: Report, t: Transition, current: ReportVe
         district = district_of(report.org_unit)
         db.session.add(Publication(
             report_id=report.id, report_version_id=current.id, district_id=district.id,
-            content_sha256=current.content_sha256, status="queued",
+            content_sha256=current.content_sha256, status=PublicationStatus.QUEUED,
         ))
-
-
-def district_of(unit: OrgUnit) -> OrgUnit:
-    """The nearest district-level unit at or above ``unit`` (it signs and numbers the archive)."""
-    ids = [int(x) for x in unit.path.strip("/").split("/") if x]
-    units = {u.id: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
-    for uid in reversed(ids):
-        if units[uid].kind in DISTRICT_KINDS:
-            return units[uid]
-    return units[ids[0]]
 
 
 # ---------------------------------------------------------------- content

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request, send_file, url_for
@@ -18,10 +17,11 @@ from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wsgi import LimitedStream, get_input_stream
 
+from pdf import service as pdf_service
 from web.errors import error_response
 from web.extensions import csrf
 from workflow import admin, services
-from workflow.errors import BadInput, Conflict, NotFound
+from workflow.errors import BadInput
 
 from . import auth, schemas, serialize
 
@@ -538,27 +538,8 @@ def report_pdf(report_id: int):
         404: {$ref: '#/components/responses/NotFound'}
         409: {$ref: '#/components/responses/Conflict'}
     """
-    report = services.get_report(_user(), report_id)
-    pub = services.publication_of(report)
-    if pub is None:
-        raise NotFound("not_published")
-    if pub.status != "ready" or not pub.file_sha256:
-        raise Conflict("pdf_not_ready", details={"status": pub.status, "progress": pub.progress})
-    path = _archive_path(pub.file_sha256)
-    if not path.is_file():
-        log.error("publication %s: archive file %s is missing", pub.id, path)
-        raise NotFound("archive_file_missing")
-    name = f"{pub.archive_no or f'report-{report.id}'}.pdf"
-    return send_file(path, mimetype="application/pdf", download_name=name, max_age=0)
-
-
-def _archive_path(sha256: str) -> Path:
-    archive_dir = current_app.config["ARCHIVE_DIR"]
-    try:
-        from pdf.archive import path_for
-    except ImportError:
-        return Path(archive_dir) / sha256[:2] / f"{sha256}.pdf"
-    return Path(path_for(archive_dir, sha256))
+    pdf = pdf_service.pdf_file(_user(), report_id)
+    return send_file(pdf.path, mimetype="application/pdf", download_name=pdf.download_name, max_age=0)
 
 
 # ---------------------------------------------------------------- verification and the document
@@ -601,15 +582,7 @@ def verify():
 
 
 def _verify_pdf(data: bytes):
-    from pdf.verify import verify_pdf
-
-    return verify_pdf(data, trust_roots=_trust_roots())
-
-
-def _trust_roots():
-    from pdf.verify import trust_roots
-
-    return trust_roots(current_app.config["KEYS_DIR"])
+    return pdf_service.verify_upload(data)
 
 
 @bp.get("/openapi.json")

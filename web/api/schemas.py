@@ -15,6 +15,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 
 from workflow.dates import YEAR_MAX, YEAR_MIN
 from workflow.table import ACTIONS, COMMENT_ANSWERS, KINDS, STATES, CommentStatus
+from workflow.models import PublicationStatus
 
 # Ids, versions and pages are bounded well inside a signed 64-bit column.
 _ID = validate.Range(min=1, max=2**53)
@@ -243,7 +244,7 @@ class CommentSchema(ResponseSchema):
 
 
 class PdfSchema(ResponseSchema):
-    status = fields.String(required=True, validate=validate.OneOf(("queued", "running", "ready", "failed")))
+    status = fields.String(required=True, validate=validate.OneOf(tuple(PublicationStatus)))
     progress = fields.Integer(required=True, metadata={"description": "0–100"})
     url = fields.String(allow_none=True, metadata={"description": "absolute URL of the PDF once ready"})
     sha256 = fields.String(allow_none=True, metadata={"description": "SHA-256 of the signed file"})

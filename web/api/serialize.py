@@ -8,10 +8,13 @@ from typing import Any
 
 from flask import url_for
 
+from pdf import service as pdf_service
+from pdf.publications import PdfStatus
+from web import messages
 from web.messages import problems_for_reader
 from workflow import services
 from workflow.indicators import extract_indicators
-from workflow.models import Comment, OrgUnit, Publication, Report, User
+from workflow.models import Comment, OrgUnit, Report, User
 
 from . import schemas
 
@@ -66,20 +69,22 @@ def _comment_dict(c: Comment) -> dict:
             "answered_by": c.answered_by.username if c.answered_by else None, "answered_at": c.answered_at}
 
 
-def pdf_status(report: Report, pub: Publication | None) -> dict | None:
-    if pub is None:
+def pdf_status(status: PdfStatus | None) -> dict | None:
+    """``pdf.publications.PdfStatus`` as the API answers it (null before publication)."""
+    if status is None:
         return None
-    ready = pub.status == "ready"
-    return {"status": pub.status, "progress": pub.progress,
-            "url": url_for("api.report_pdf", report_id=report.id, _external=True) if ready else None,
-            "sha256": pub.file_sha256, "archive_no": pub.archive_no, "stage": pub.stage}
+    return {"status": status.status, "progress": status.progress,
+            "url": url_for("api.report_pdf", report_id=status.report_id, _external=True) if status.ready else None,
+            "sha256": status.sha256, "archive_no": status.archive_no, "stage": status.stage}
 
 
 def verify_result(result: Any) -> dict:
-    """``pdf.verify.VerifyResult`` as the API answers it."""
+    """``pdf.verify.VerifyResult`` as the API answers it, ``message`` in the caller's language."""
     data = {name: getattr(result, name, None) for name in
-            ("valid", "status", "sha256", "report_id", "archive_no", "signer", "reason", "signed_at", "message")}
+            ("valid", "status", "sha256", "report_id", "archive_no", "signer", "reason", "signed_at")}
     data["valid"] = bool(data["valid"])
+    # A VerifyResult names its explanation by key; a stand-in verifier may bring its own sentence.
+    data["message"] = messages.render(result) if hasattr(result, "key") else getattr(result, "message", None)
     return schemas.VerifyResultSchema().dump(data)
 
 
@@ -94,7 +99,7 @@ def report(actor: User, report: Report, *, dropped_lines: list[str] | None = Non
                      "at": e.created_at, "version": e.version_number, "comment": e.comment,
                      "content_sha256": e.content_sha256} for e in services.history(report)],
         "allowed_actions": services.allowed_actions(actor, report),
-        "pdf": pdf_status(report, services.publication_of(report)),
+        "pdf": pdf_status(pdf_service.status_of_report(report)),
         "content_version": current.number,
         "content_sha256": current.content_sha256,
         "indicators": extract_indicators(current.outline),

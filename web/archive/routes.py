@@ -7,7 +7,6 @@ Scope applies everywhere except ``/verify``: anyone holding a PDF may check it t
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file,
                    url_for)
@@ -16,21 +15,22 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from forms.archive import RetryForm, VerifyForm
-from pdf import archive, jobs
+from pdf import publications
+from pdf import service as pdf_service
+from pdf.publications import PdfStatus, StoredError
+from web import messages
 from web.errors import error_body
 from web.templating import say
 from workflow import services
 from workflow.db import db
 from workflow.errors import Conflict, NotFound
-from workflow.models import OrgUnit, Publication, Report
-from workflow.scope import is_admin_for
+from workflow.models import OrgUnit, Publication
+from workflow.publishing import may_retry_publication
 from workflow.table import KINDS, PUBLISHED
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("archive", __name__)
-
-PDF_MAGIC = b"%PDF-"
 
 
 # ---------------------------------------------------------------- template helpers
@@ -46,13 +46,35 @@ def publication_for(report) -> Publication | None:
 
 @bp.app_template_global()
 def can_retry_publication(report) -> bool:
-    """True for an admin whose scope covers the report (the retry button is theirs)."""
-    return bool(current_user.is_authenticated and report is not None and is_admin_for(current_user, report.org_unit))
+    """True when the retry button is the user's (``workflow.publishing`` decides)."""
+    return report is not None and may_retry_publication(current_user, report)
 
 
 @bp.app_template_global()
 def publication_status(publication) -> dict:
-    return jobs.status_of(publication)
+    return status_json(publications.status_of(publication) if publication is not None else None)
+
+
+def status_json(status: PdfStatus | None) -> dict:
+    """``{"status","progress","stage","url","archive_no","error"}``: what the report page polls."""
+    if status is None:
+        return {"status": None, "progress": 0, "stage": None, "url": None, "archive_no": None, "error": None}
+    return {
+        "status": status.status,
+        "progress": status.progress,
+        "stage": status.stage,
+        "url": url_for("archive.report_pdf", report_id=status.report_id) if status.ready else None,
+        "archive_no": status.archive_no,
+        "error": error_text(status.error),
+    }
+
+
+def error_text(error: StoredError | None) -> str | None:
+    """A failed attempt in the reader's language, after the exception's name (``SigningKeyMissing: …``)."""
+    if error is None:
+        return None
+    text = messages.render(error) if error.key else str(error.params.get("error", ""))
+    return f"{error.exception}: {text}" if error.exception else text
 
 
 @bp.app_context_processor
@@ -103,27 +125,13 @@ def index():
 # ---------------------------------------------------------------- one report's PDF
 
 
-def _published(report_id: int) -> tuple[Report, Publication]:
-    report = services.get_report(current_user, report_id)  # out of scope answers like missing
-    pub = services.publication_of(report)
-    if pub is None:
-        raise NotFound("not_published")
-    return report, pub
-
-
 @bp.get("/reports/<int:report_id>/pdf")
 @login_required
 def report_pdf(report_id: int):
     """The signed PDF, inline (``?download=1``: as an attachment), named by its archive number."""
-    report, pub = _published(report_id)
-    if pub.status != "ready" or not pub.file_sha256:
-        raise Conflict("pdf_not_ready")
-    path = archive.path_for(current_app.config["ARCHIVE_DIR"], pub.file_sha256)
-    if not path.is_file():
-        log.error("publication %s: archive file %s is missing", pub.id, path)
-        raise NotFound("archive_file_missing")
-    response = send_file(path, mimetype="application/pdf", as_attachment=request.args.get("download") == "1",
-                         download_name=f"{pub.archive_no or f'report-{report.id}'}.pdf", max_age=0)
+    pdf = pdf_service.pdf_file(current_user, report_id)
+    response = send_file(pdf.path, mimetype="application/pdf", as_attachment=request.args.get("download") == "1",
+                         download_name=pdf.download_name, max_age=0)
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -135,11 +143,10 @@ def pdf_status(report_id: int):
     if not current_user.is_authenticated:
         return jsonify(error_body("unauthorized", "login")), 401
     try:
-        report = services.get_report(current_user, report_id)
+        status = pdf_service.pdf_status(current_user, report_id)
     except NotFound as exc:
         return jsonify(error_body(exc.code, exc.reason, exc.params)), 404
-    pub = services.publication_of(report) if report.state == PUBLISHED else None
-    response = jsonify(jobs.status_of(pub))
+    response = jsonify(status_json(status))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -148,21 +155,17 @@ def pdf_status(report_id: int):
 @login_required
 def retry(report_id: int):
     """An admin in scope re-queues a failed publication (CSRF-protected form)."""
-    report, pub = _published(report_id)
-    if not is_admin_for(current_user, report.org_unit):
-        abort(403)
     form = RetryForm()
     if not form.validate_on_submit():
         say(_("The form has expired; reload the page and try again."), "error")
     else:
         try:
-            jobs.retry_publication(pub.id)
-        except jobs.PublishError:
-            say(_("Only a failed publication can be retried."), "error")
+            pdf_service.retry(current_user, report_id)  # out of scope: 404; not an admin: 403
+        except Conflict as exc:
+            say(messages.render(exc), "error")
         else:
-            log.info("publication %s retried by %s", pub.id, current_user.username)
             say(_("The signed PDF is being prepared again."))
-    return redirect(_report_url(report.id), code=303)
+    return redirect(_report_url(report_id), code=303)
 
 
 def _report_url(report_id: int) -> str:
@@ -172,17 +175,6 @@ def _report_url(report_id: int) -> str:
 
 
 # ---------------------------------------------------------------- verification (public)
-
-
-def trusted_certificates_pem() -> bytes:
-    """The CA certificates this site trusts (the development CA, ``KEYS_DIR/trust/*``), as PEM."""
-    from asn1crypto import pem
-
-    chunks = []
-    for path in _trust_roots():
-        data = Path(path).read_bytes()
-        chunks.append(data if pem.detect(data) else pem.armor("CERTIFICATE", data))
-    return b"".join(c if c.endswith(b"\n") else c + b"\n" for c in chunks)
 
 
 def _registry_entry(*, sha256: str | None = None, archive_no: str | None = None):
@@ -206,7 +198,7 @@ def verify():
     if request.method == "POST":
         if form.validate_on_submit():
             data = form.file.data.read(int(current_app.config.get("MAX_CONTENT_LENGTH") or 5 * 2**20) + 1)
-            result = _verify_bytes(data)
+            result = pdf_service.verify_upload(data)
             entry = _registry_entry(sha256=result.sha256) if result.sha256 else None
         else:
             say(_("Choose a PDF file."), "error")
@@ -218,20 +210,8 @@ def verify():
     status = 200 if request.method == "GET" or result is not None else 400
     return render_template("archive/verify.html", form=form, result=result, entry=entry, lookup=lookup,
                            looked_up=looked_up, report_link=report_link,
-                           has_ca=bool(_trust_roots())), status
-
-
-def _verify_bytes(data: bytes):
-    """``pdf.verify.verify_pdf`` against our trust roots (it never raises on bad input)."""
-    from pdf.verify import verify_pdf
-
-    return verify_pdf(data, trust_roots=_trust_roots())
-
-
-def _trust_roots():
-    from pdf.verify import trust_roots
-
-    return trust_roots(current_app.config["KEYS_DIR"])
+                           details=messages.render(result) if result is not None else None,
+                           has_ca=bool(pdf_service.trust_roots())), status
 
 
 def _linkable_report(report_id) -> str | None:
@@ -246,7 +226,7 @@ def _linkable_report(report_id) -> str | None:
 @bp.get("/verify/ca.pem")
 def ca_cert():
     """The CA certificate(s) that issue the districts' signing certificates, to import as trusted."""
-    data = trusted_certificates_pem()
+    data = pdf_service.trusted_certificates_pem()
     if not data:
         abort(404)
     response = current_app.response_class(data, mimetype="application/x-pem-file")

@@ -1,0 +1,623 @@
+"""Typesetting: a report's text set into lines and pages on the GB/T 9704-2012 grid.
+
+The page is set by a small typesetter of our own rather than by ReportLab's platypus:
+the standard's fixed grid (22 lines × 28 characters), Chinese line-breaking rules
+(禁则: closing punctuation never starts a line, opening punctuation never ends one) and
+justification to the grid are simpler and much faster to get exactly right that way.
+User text never reaches ReportLab's ``Paragraph`` markup parser at all (so
+``<img src=…>`` cannot embed a local file and ``<b>`` or ``&nbsp;`` print literally): it
+is measured glyph by glyph here, after :func:`pdf.fonts.clean_text` has dropped control
+and format characters, and drawn glyph by glyph by ``pdf.draw``.
+
+:func:`compose` turns a :class:`RenderInput` into a :class:`Composition`: every line with
+its font, position and baseline, page by page, plus the positions of the rules, the QR
+code, the seal and the page numbers. Nothing here touches a canvas, and every number
+comes from ``pdf.layout``.
+"""
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from . import layout as L
+from .fonts import LoadedFont, clean_text
+
+__all__ = ["Composition", "Line", "Placed", "RenderInput", "Style", "chinese_date", "compose"]
+
+
+@dataclass
+class RenderInput:
+    """Everything printed in a published report. All strings are untrusted user text."""
+
+    title: str
+    outline: dict
+    issuer: str  # the approving district, e.g. "示范区人民政府"
+    town: str  # the reporting town, e.g. "青山镇"
+    date: datetime.date  # 成文日期 (the approval date)
+    doc_number: str | None = None  # 发文字号, e.g. "示范区〔2026〕3号"
+    archive_no: str | None = None  # printed in the 版记 and stored in the Info dict
+    verify_url: str | None = None  # the QR code's target
+    fonts: Any = None  # a pdf.fonts.FontConfig; None: the default faces
+    report_id: int | None = None  # stored in the Info dict for verification
+
+
+def chinese_date(date: datetime.date) -> str:
+    """``2026年1月5日``: Arabic numerals, no zero padding (GB/T 9704-2012 §7.3.5)."""
+    return f"{date.year}年{date.month}月{date.day}日"
+
+
+# Printed words of the 版记 and the verification note (the document's own language).
+IMPRINT_TOWN = "报送单位：{}"
+IMPRINT_ARCHIVE_NO = "归档编号：{}"
+IMPRINT_ISSUED = "{}印发"
+QR_NOTE = "扫描二维码或访问以下地址，核验本文件的电子签名与内容是否完整："
+
+
+# ---- styles -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Style:
+    role: str  # font role: body / heiti / kaiti / title
+    size: float
+    char_space: float  # added to every glyph's advance (Tc)
+
+
+_BODY = Style("body", L.BODY_SIZE, L.BODY_CHAR_SPACE)
+_HEITI = Style("heiti", L.BODY_SIZE, L.BODY_CHAR_SPACE)
+_KAITI = Style("kaiti", L.BODY_SIZE, L.BODY_CHAR_SPACE)
+_TITLE = Style("title", L.TITLE_SIZE, L.TITLE_CHAR_SPACE)
+_IMPRINT = Style("body", L.PAGE_NUMBER_SIZE, 0.0)
+_SMALL = Style("body", L.SMALL_SIZE, 0.0)
+
+_CN_DIGITS = "一二三四五六七八九十百零〇"
+
+
+def _heading_style(number: str, level: int) -> Style:
+    """The face a heading is set in, from how it is numbered (GB/T 9704-2012 §7.3.3:
+    一、 黑体, (一) 楷体, 1. and (1) 仿宋); by depth when the numbering is unusual."""
+    n = number.strip()
+    if n.endswith("、") and n[:-1] and all(c in _CN_DIGITS for c in n[:-1]):
+        return _HEITI
+    if len(n) > 2 and n[0] in "(（" and n[-1] in ")）":
+        inner = n[1:-1]
+        if inner and all(c in _CN_DIGITS for c in inner):
+            return _KAITI
+        if inner.isdigit():
+            return _BODY
+    if n.rstrip(".．、") and n.rstrip(".．、").isdigit():
+        return _BODY
+    return {1: _HEITI, 2: _KAITI}.get(level, _BODY)
+
+
+# ---- line breaking ---------------------------------------------------------------------------
+
+# 行首禁则: never at the start of a line (closing punctuation, 点号, and the like).
+_NO_START = frozenset(
+    "，。、；：？！”’）》」』】〕〗〙〛〉｝］｠｡､・·…‥々〆ゝゞ～％‰℃°"
+    ",.;:?!)]}%")
+# 行尾禁则: never at the end of a line (opening punctuation).
+_NO_END = frozenset("“‘（《「『【〔〖〘〚〈｛［｟([{")
+# Never split inside a run of these (—— 破折号, …… 省略号).
+_INSEPARABLE = frozenset("—…‥─")
+_ASCII_INNER = frozenset(",.:;!?'’")  # inside a number or word: 3.5, 1,000
+
+
+def _is_word_char(text: str, i: int) -> bool:
+    """True if ``text[i]`` belongs to a Latin/number word that must not be broken."""
+    ch = text[i]
+    if ch.isspace() or ord(ch) >= 0x2E80 or ch in _NO_END or ch in _INSEPARABLE or ch in "“”‘":
+        return False
+    if ch in _ASCII_INNER or ch in _NO_START:
+        # "3.5", "1,000", "x.y" stay whole; a comma ending a clause does not
+        return (0 < i < len(text) - 1 and ord(text[i - 1]) < 0x2E80 and text[i - 1].isalnum()
+                and ord(text[i + 1]) < 0x2E80 and text[i + 1].isalnum())
+    return True
+
+
+def _no_break_between(before: str, ch: str, in_word: bool) -> bool:
+    """True when a line must not break between ``before`` and ``ch`` (``in_word``: both
+    belong to one Latin word or number)."""
+    return before != " " and (
+        in_word
+        or ch in _NO_START
+        or before in _NO_END
+        or (ch in _INSEPARABLE and before == ch))
+
+
+# A glyph: (character, font, advance in pt including the style's character spacing).
+Glyph = tuple[str, LoadedFont, float]
+
+
+@dataclass
+class Line:
+    glyphs: list[Glyph]
+    style: Style
+    x: float  # left edge, PDF x
+    width: float  # the measure the line is set in
+    justify: bool  # spread to ``width`` (every paragraph line but the last)
+    keep_with_next: bool = False
+    embolden: float = 0.0
+    red: bool = False
+    body: bool = False  # part of the report's text (not the title or town line)
+
+    def natural_width(self) -> float:
+        return sum(g[2] for g in self.glyphs)
+
+
+class Typesetter:
+    """Turns styled text into lines on the grid. One per render (holds the fonts)."""
+
+    def __init__(self, fonts: dict[str, LoadedFont]):
+        self.fonts = fonts
+        self.body = fonts["body"]
+
+    def glyphs(self, text: str, style: Style) -> list[Glyph]:
+        font = self.fonts[style.role]
+        body = self.body
+        size, cs = style.size, style.char_space
+        out: list[Glyph] = []
+        for ch in text:
+            # A heading face lacking a character borrows the body face's; the body face's
+            # coverage is what missing_glyphs() checks before submission.
+            f = font if ord(ch) in font.cmap or font is body else body
+            out.append((ch, f, f.widths.get(ord(ch), f.default_width) * size / 1000.0 + cs))
+        return out
+
+    @staticmethod
+    def units(glyphs: list[Glyph], text: str, keep_words: bool = True) -> list[list[Glyph]]:
+        """Group glyphs into the smallest pieces a line may break between (``text`` is
+        the glyphs' text; ``keep_words=False`` allows breaks inside Latin words, for URLs)."""
+        units: list[list[Glyph]] = []
+        prev_word = False
+        for i, g in enumerate(glyphs):
+            ch = g[0]
+            if ch == " ":
+                units.append([g])
+                prev_word = False
+                continue
+            word = keep_words and _is_word_char(text, i)
+            if units and _no_break_between(units[-1][-1][0], ch, word and prev_word):
+                units[-1].append(g)
+            else:
+                units.append([g])
+            prev_word = word
+        return units
+
+    def break_lines(self, glyphs: list[Glyph], text: str, first: float, rest: float,
+                    keep_words: bool = True) -> list[list[Glyph]]:
+        """Greedy line filling over break units: ``first`` is the measure of the first
+        line, ``rest`` of the others. A unit that does not fit moves to the next line
+        whole — taking along the character before a closing mark (推出)."""
+        lines: list[list[Glyph]] = []
+        cur: list[Glyph] = []
+        width = 0.0
+        measure = first
+        eps = L.LINE_FIT_TOLERANCE
+        for unit in self.units(glyphs, text, keep_words):
+            if unit[0][0] == " ":
+                if cur:
+                    cur.extend(unit)
+                    width += unit[0][2]
+                continue
+            w = sum(g[2] for g in unit)
+            if width + w <= measure + eps:
+                cur.extend(unit)
+                width += w
+                continue
+            if cur:
+                lines.append(_rstrip(cur))
+                cur, width, measure = [], 0.0, rest
+            if w <= measure + eps:
+                cur, width = list(unit), w
+                continue
+            for g in unit:  # longer than a whole line: break inside it
+                if width + g[2] > measure + eps and cur:
+                    lines.append(cur)
+                    cur, width, measure = [], 0.0, rest
+                cur.append(g)
+                width += g[2]
+        if cur:
+            lines.append(_rstrip(cur))
+        return [line for line in lines if line]
+
+    def paragraph(self, spans: list[tuple[str, Style]], keep_with_next: bool = False
+                  ) -> list[Line]:
+        """A justified paragraph with a two-character first-line indent. ``spans`` lets a
+        run-in heading share its first line with the paragraph text."""
+        text = ""
+        glyphs: list[Glyph] = []
+        for span_text, style in spans:
+            t = clean_text(span_text)
+            if not t:
+                continue
+            if text and text[-1].isascii() and text[-1].isalnum() and t[0].isascii():
+                t = " " + t
+            glyphs.extend(self.glyphs(t, style))
+            text += t
+        if not glyphs:
+            return []
+        indent = L.PARAGRAPH_INDENT_CHARS * L.CHAR_PITCH
+        broken = self.break_lines(glyphs, text, L.TYPE_WIDTH - indent, L.TYPE_WIDTH)
+        style = spans[0][1]
+        lines = []
+        for i, line_glyphs in enumerate(broken):
+            x = L.TYPE_LEFT + (indent if i == 0 else 0.0)
+            lines.append(Line(line_glyphs, style, x, L.TYPE_RIGHT - x,
+                               justify=i < len(broken) - 1, body=True))
+        if keep_with_next:
+            lines[-1].keep_with_next = True
+        return lines
+
+    def centred(self, text: str, style: Style, max_width: float, balanced: bool = False,
+                embolden: float = 0.0, red: bool = False) -> list[Line]:
+        """Centred lines (title, town); ``balanced`` spreads a long text over lines of
+        similar length instead of one full line and a short remainder."""
+        text = clean_text(text)
+        if not text:
+            return []
+        glyphs = self.glyphs(text, style)
+        total = sum(g[2] for g in glyphs)
+        measure = max_width
+        broken: list[list[Glyph]] | None = None
+        if balanced and total > max_width:
+            count = math.ceil(total / max_width)
+            if count == 2:
+                broken = _two_line_title(glyphs, text, max_width, style.size)
+            if broken is None:
+                measure = min(max_width, total / count + style.size * L.TITLE_BALANCE_STEP_EM)
+                while len(self.break_lines(glyphs, text, measure, measure)) > count and measure < max_width:
+                    measure = min(max_width, measure + style.size * L.TITLE_BALANCE_STEP_EM)
+        if broken is None:
+            broken = self.break_lines(glyphs, text, measure, measure)
+        lines = []
+        for line_glyphs in broken:
+            visual = sum(g[2] for g in line_glyphs) - style.char_space
+            x = L.TYPE_LEFT + (L.TYPE_WIDTH - visual) / 2
+            lines.append(Line(line_glyphs, style, x, visual, justify=False,
+                               embolden=embolden, red=red))
+        return lines
+
+    def single(self, text: str, style: Style) -> Line:
+        """One unbroken line (signature block, 版记), positioned by the caller."""
+        glyphs = self.glyphs(clean_text(text), style)
+        return Line(glyphs, style, 0.0, sum(g[2] for g in glyphs), justify=False)
+
+
+# Title line breaks (GB/T 9704: 回行时要做到词意完整). Without a dictionary-based
+# segmenter, these cover the words that make up most report titles; a break inside one
+# of them costs most, a break after a function word or before a bracket costs nothing.
+_TITLE_WORDS = frozenset(
+    "关于 工作 报告 计划 规划 总结 安排 方案 意见 通知 情况 要点 建设 发展 改革 重点 年度 "
+    "政府 人民 实施 推进 深化 加强 全面 乡村 振兴 经济 社会 治理 项目 管理 服务 农村 城乡 "
+    "融合 综合 高质量 十四五 十五五 五年 谋划 目标 任务 街道 审定 送审稿 征求 稿".split())
+_BREAK_AFTER = frozenset("的于和与及、，：；暨")
+_BREAK_BEFORE = frozenset("（(《“")
+
+
+def _title_break_cost(text: str, k: int) -> float:
+    """How bad it is to end a title line before ``text[k]``."""
+    if text[k - 1] in _BREAK_AFTER or text[k] in _BREAK_BEFORE or text.startswith("关于", k):
+        return 0.0
+    for size in (2, 3):
+        for start in range(k - size + 1, k):
+            if start >= 0 and text[start:start + size] in _TITLE_WORDS:
+                return 10.0  # inside a word
+    if text[max(0, k - 2):k] in _TITLE_WORDS or text[k:k + 2] in _TITLE_WORDS:
+        return 1.0  # between words
+    return 3.0
+
+
+def _two_line_title(glyphs: list[Glyph], text: str, max_width: float, size: float
+                    ) -> list[list[Glyph]] | None:
+    """The best place to split a title into two centred lines: lengths close to each
+    other (a 梯形 or 菱形 shape) and words kept whole."""
+    units = Typesetter.units(glyphs, text)
+    best: tuple[float, int] | None = None
+    total = sum(g[2] for g in glyphs)
+    width = 0.0
+    index = 0
+    for unit in units[:-1]:
+        index += len(unit)
+        width += sum(g[2] for g in unit)
+        rest = total - width
+        if width > max_width or rest > max_width or text[index - 1] == " ":
+            continue
+        cost = abs(width - rest) / size + _title_break_cost(text, index)
+        if best is None or cost < best[0]:
+            best = (cost, index)
+    if best is None:
+        return None
+    k = best[1]
+    second = glyphs[k:]
+    while second and second[0][0] == " ":
+        second = second[1:]
+    return [_rstrip(glyphs[:k]), _rstrip(second)]
+
+
+def _rstrip(glyphs: list[Glyph]) -> list[Glyph]:
+    end = len(glyphs)
+    while end and glyphs[end - 1][0] == " ":
+        end -= 1
+    return glyphs[:end]
+
+
+def _visual_width(line: Line) -> float:
+    return line.natural_width() - line.style.char_space
+
+# ---- the outline, on the grid ---------------------------------------------------------------
+
+@dataclass
+class _Page:
+    rows: list[tuple[int, Line]] = field(default_factory=list)  # (grid line, line)
+
+
+def _texts(value: Any) -> list[str]:
+    """Paragraph texts from an outline field, tolerating a bare string or stray values."""
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, (list, tuple)):
+        return []
+    return [v if isinstance(v, str) else str(v) for v in value
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+
+
+def _section_lines(ts: Typesetter, root: dict, out: list[Line | None]) -> None:
+    """The lines of a section and its descendants, depth first. Iterative: an outline is
+    user data, and a deeply nested one must not exhaust the interpreter's stack."""
+    stack: list[tuple[dict, int]] = [(root, 1)]
+    while stack:
+        section, depth = stack.pop()
+        number = str(section.get("number") or "")
+        heading = str(section.get("heading") or "")
+        level = section.get("level")
+        style = _heading_style(number, level if isinstance(level, int) else depth)
+        paragraphs = _texts(section.get("paragraphs"))
+        head = number + heading
+        if section.get("run_in") and paragraphs and clean_text(head):
+            out.extend(ts.paragraph([(head, style), (paragraphs[0], _BODY)]))
+            paragraphs = paragraphs[1:]
+        elif clean_text(head):
+            out.extend(ts.paragraph([(head, style)], keep_with_next=True))
+        for text in paragraphs:
+            out.extend(ts.paragraph([(text, _BODY)]))
+        children = [c for c in (section.get("children") or []) if isinstance(c, dict)]
+        stack.extend((child, depth + 1) for child in reversed(children))
+
+
+def _body_lines(ts: Typesetter, outline: dict) -> list[Line | None]:
+    lines: list[Line | None] = []
+    outline = outline if isinstance(outline, dict) else {}
+    for text in _texts(outline.get("preamble")):
+        lines.extend(ts.paragraph([(text, _BODY)]))
+    for section in outline.get("sections") or []:
+        if isinstance(section, dict):
+            _section_lines(ts, section, lines)
+    for text in _texts(outline.get("closing")):
+        lines.extend(ts.paragraph([(text, _BODY)]))
+    return lines
+
+
+def _paginate(rows: list[Line | None], first_band: int) -> list[_Page]:
+    """Place rows (None = a blank grid line) on the 22-line grid."""
+    pages = [_Page()]
+    band = first_band
+    for i, row in enumerate(rows):
+        if band >= L.LINES_PER_PAGE or (
+                row is not None and row.keep_with_next and band == L.LINES_PER_PAGE - 1
+                and i + 1 < len(rows)):
+            pages.append(_Page())
+            band = 0
+        if row is None:
+            if band > 0:  # a blank line never opens a page
+                band += 1
+            continue
+        pages[-1].rows.append((band, row))
+        band += 1
+    return pages
+
+
+# ---- the composed document -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Placed:
+    """A line at its baseline (PDF y); the line carries its own x."""
+
+    line: Line
+    y: float
+
+
+@dataclass(frozen=True)
+class PageNumber:
+    text: str  # — 1 —
+    font: LoadedFont
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class QrCode:
+    url: str  # encoded, as the QR code carries it
+    x: float
+    y: float
+    size: float
+
+
+@dataclass(frozen=True)
+class Seal:
+    name: str  # the issuer, along the upper arc
+    font: LoadedFont
+    cx: float
+    cy: float
+
+
+@dataclass
+class Composition:
+    """Everything ``pdf.draw`` puts on the pages, positioned."""
+
+    pages: list[list[Placed]]  # the body lines of each page (title and town included)
+    issuer_mark: Placed | None  # page 1: the red 发文机关标志
+    doc_number: Placed | None  # page 1: the 发文字号
+    red_rule_y: float  # page 1: the red rule under the 发文字号
+    signature: list[Placed]  # last page: the issuer's name and the date
+    imprint_rules: list[tuple[float, float]]  # last page: (y, line width) of the 版记's rules
+    imprint: list[Placed]  # last page: the 版记's text
+    qr: QrCode | None  # last page
+    qr_note: list[Placed]  # last page: the note and the address next to the QR code
+    seal: Seal  # last page
+    page_numbers: list[PageNumber]  # one per page
+    seal_box: tuple[int, float, float, float, float]  # (page index, x, y, width, height)
+
+
+@dataclass(frozen=True)
+class _Header:
+    issuer_mark: Placed | None
+    doc_number: Placed | None
+    red_rule_y: float
+    title_band: int  # the grid line the title starts on
+
+
+def compose(doc: RenderInput, fonts: dict[str, LoadedFont], title_embolden: float = 0.0) -> Composition:
+    """Set ``doc`` with ``fonts`` (the four faces of ``pdf.fonts.load_fonts``)."""
+    ts = Typesetter(fonts)
+    issuer = clean_text(doc.issuer)
+    date_text = chinese_date(doc.date)
+    header = _header(ts, issuer, doc.doc_number, title_embolden)
+
+    # The flow of grid lines: title, town, a blank line, body.
+    rows: list[Line | None] = []
+    rows.extend(ts.centred(doc.title, _TITLE, L.TITLE_MAX_CHARS * L.TITLE_SIZE, balanced=True,
+                           embolden=title_embolden))
+    rows.extend(ts.centred(doc.town, _KAITI, L.TYPE_WIDTH))
+    rows.append(None)
+    rows.extend(_body_lines(ts, doc.outline))
+    pages = _paginate(rows, header.title_band)
+    last_band = _make_room_for_signature(pages)
+
+    # The signature block: the date four characters in from the right, the name centred
+    # over it, the seal over both.
+    name_band = last_band + L.SIGNATURE_NAME_OFFSET
+    date_band = last_band + L.SIGNATURE_DATE_OFFSET
+    date_line = ts.single(date_text, _BODY)
+    date_right = L.TYPE_RIGHT - L.DATE_RIGHT_INSET_CHARS * L.CHAR_PITCH
+    date_line.x = date_right - _visual_width(date_line)
+    date_centre = date_right - _visual_width(date_line) / 2
+    name_line = ts.single(issuer, _BODY)
+    name_width = _visual_width(name_line)
+    name_line.x = min(date_centre - name_width / 2, L.TYPE_RIGHT - name_width)
+    seal = Seal(issuer, fonts["title"], date_centre, L.band_top(date_band) + L.SEAL_CENTRE_ABOVE_TEXT)
+
+    imprint_rules, imprint = _imprint(ts, doc, issuer, date_text)
+    qr, qr_note = _qr(ts, doc.verify_url)
+    return Composition(
+        pages=[[Placed(line, L.baseline(band, line.style.size)) for band, line in page.rows] for page in pages],
+        issuer_mark=header.issuer_mark, doc_number=header.doc_number, red_rule_y=header.red_rule_y,
+        signature=[Placed(name_line, L.baseline(name_band)), Placed(date_line, L.baseline(date_band))],
+        imprint_rules=imprint_rules, imprint=imprint, qr=qr, qr_note=qr_note, seal=seal,
+        page_numbers=[_page_number(fonts["body"], n) for n in range(1, len(pages) + 1)],
+        seal_box=(len(pages) - 1, seal.cx - L.SEAL_RADIUS, seal.cy - L.SEAL_RADIUS,
+                  L.SEAL_DIAMETER, L.SEAL_DIAMETER),
+    )
+
+
+def _header(ts: Typesetter, issuer: str, doc_number: str | None, embolden: float) -> _Header:
+    """版头 (absolute positions on page 1): the issuer's mark, as large as fits; the
+    document number two lines under it; the red rule; where the title starts."""
+    mark_glyphs = ts.glyphs(f"{issuer}文件" if issuer else "", _TITLE)
+    mark_em = sum(g[2] for g in mark_glyphs) / L.TITLE_SIZE or 1.0
+    mark_size = min(L.ISSUER_MARK_MAX_SIZE, L.TYPE_WIDTH * L.ISSUER_MARK_WIDTH_FRACTION / mark_em)
+    mark_top = L.TYPE_TOP - L.ISSUER_MARK_OFFSET
+    mark_bottom_band = math.ceil((L.TYPE_TOP - (mark_top - mark_size)) / L.LINE_PITCH - L.GRID_SNAP_TOLERANCE)
+    number_band = mark_bottom_band + L.DOC_NUMBER_GAP_LINES
+    number_bottom = L.baseline(number_band) - (1 - L.EM_ASCENT) * L.BODY_SIZE
+    rule_y = number_bottom - L.RED_RULE_GAP
+    rule_band = int((L.TYPE_TOP - rule_y) // L.LINE_PITCH)
+
+    issuer_mark = number = None
+    if mark_glyphs:
+        scale = mark_size / L.TITLE_SIZE
+        mark = Line([(ch, f, adv * scale) for ch, f, adv in mark_glyphs], Style("title", mark_size, 0.0), 0.0,
+                    0.0, justify=False, embolden=embolden, red=True)
+        mark.x = L.TYPE_LEFT + (L.TYPE_WIDTH - mark.natural_width()) / 2
+        issuer_mark = Placed(mark, mark_top - L.EM_ASCENT * mark_size)
+    if doc_number and clean_text(doc_number):
+        number = Placed(ts.centred(doc_number, _BODY, L.TYPE_WIDTH)[0], L.baseline(number_band))
+    return _Header(issuer_mark, number, rule_y, rule_band + 1 + L.TITLE_GAP_LINES)
+
+
+def _make_room_for_signature(pages: list[_Page]) -> int:
+    """The signature block needs room above the QR code and 版记: if the last page has
+    none, the last body lines move with it to a new page (a signature never stands on a
+    page without text, unless the report has no text at all). Returns the grid line of
+    the last body line on the last page (-1: none)."""
+    last = pages[-1]
+    last_band = last.rows[-1][0] if last.rows else -1
+    if last_band <= L.SIGNATURE_LAST_BODY_BAND:
+        return last_band
+    count = 0
+    while count < min(L.SIGNATURE_CARRY_LINES, len(last.rows)) and last.rows[-1 - count][1].body:
+        count += 1
+    carried = last.rows[len(last.rows) - count:]
+    del last.rows[len(last.rows) - count:]
+    pages.append(_Page([(band, line) for band, (_, line) in enumerate(carried)]))
+    return len(carried) - 1
+
+
+def _imprint(ts: Typesetter, doc: RenderInput, issuer: str, date_text: str
+             ) -> tuple[list[tuple[float, float]], list[Placed]]:
+    """版记 at the foot of the type area: three rules and two rows of text, left and right."""
+    bottom, row_h, inset = L.TYPE_BOTTOM, L.IMPRINT_ROW_HEIGHT, L.IMPRINT_SIDE_INSET
+    rules = [(bottom, L.IMPRINT_THICK_RULE), (bottom + row_h, L.IMPRINT_THIN_RULE),
+             (bottom + 2 * row_h, L.IMPRINT_THICK_RULE)]
+    town = clean_text(doc.town)
+    archive = clean_text(doc.archive_no or "")
+    rows = [(IMPRINT_TOWN.format(town) if town else "", IMPRINT_ARCHIVE_NO.format(archive) if archive else "",
+             bottom + row_h),
+            (issuer, IMPRINT_ISSUED.format(date_text), bottom)]
+    placed = []
+    for left, right, row_bottom in rows:
+        y = row_bottom + (row_h - L.PAGE_NUMBER_SIZE) / 2 + (1 - L.EM_ASCENT) * L.PAGE_NUMBER_SIZE
+        if left:
+            line = ts.single(left, _IMPRINT)
+            line.x = L.TYPE_LEFT + inset
+            placed.append(Placed(line, y))
+        if right:
+            line = ts.single(right, _IMPRINT)
+            line.x = L.TYPE_RIGHT - inset - _visual_width(line)
+            placed.append(Placed(line, y))
+    return rules, placed
+
+
+def _qr(ts: Typesetter, verify_url: str | None) -> tuple[QrCode | None, list[Placed]]:
+    """The QR code above the 版记, and next to it the note and the address."""
+    url = clean_text(verify_url or "")
+    if not url:
+        return None, []
+    qr = QrCode(url, L.TYPE_LEFT, L.TYPE_BOTTOM + 2 * L.IMPRINT_ROW_HEIGHT + L.QR_GAP_ABOVE_IMPRINT, L.QR_SIZE)
+    text_x = L.TYPE_LEFT + L.QR_SIZE + L.QR_TEXT_GAP
+    measure = L.TYPE_RIGHT - text_x
+    note = ts.break_lines(ts.glyphs(QR_NOTE, _SMALL), QR_NOTE, measure, measure)
+    # The QR code carries the encoded URL; people reading the paper get it decoded
+    # (示范区〔2026〕3号, not %E7%A4%BA…), which browsers accept as typed.
+    shown = unquote(url)
+    address = ts.break_lines(ts.glyphs(shown, _SMALL), shown, measure, measure,
+                             keep_words=False)[:L.QR_ADDRESS_MAX_LINES]
+    placed = []
+    y = qr.y + L.QR_SIZE - L.SMALL_SIZE
+    for glyphs in note + address:
+        placed.append(Placed(Line(glyphs, _SMALL, text_x, measure, justify=False), y))
+        y -= L.SMALL_LEADING
+    return qr, placed
+
+
+def _page_number(font: LoadedFont, number: int) -> PageNumber:
+    """``— 1 —`` under the type area: odd pages right, even pages left, one character in."""
+    text = L.PAGE_NUMBER_FORMAT.format(number)
+    width = sum(font.advance(ch, L.PAGE_NUMBER_SIZE) for ch in text)
+    if number % 2:
+        x = L.TYPE_RIGHT - L.PAGE_NUMBER_INSET - width
+    else:
+        x = L.TYPE_LEFT + L.PAGE_NUMBER_INSET
+    return PageNumber(text, font, x, L.PAGE_NUMBER_BASELINE)
