@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms.reports import ReportContentForm, _kind_choices
-from web import labels
+from forms import labels
 from workflow.content import MAX_TEXT_CHARS, MAX_TITLE_CHARS
 from workflow.dates import YEAR_MAX, YEAR_MIN
 from workflow.cycles import FILTERS, MAX_INSTRUCTIONS_CHARS, MAX_MESSAGE_CHARS, SORTS

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from web.notifications.labels import CHANNELS as CHANNEL_LABELS
+from forms.notification_labels import CHANNELS as CHANNEL_LABELS
 from workflow.notifications import CHANNEL_KINDS
 
 

@@ -7,7 +7,7 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from web import labels
+from forms import labels
 from workflow.content import MAX_COMMENT_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS
 from workflow.dates import YEAR_MAX, YEAR_MIN
 from workflow.table import KINDS, STATES, CommentStatus

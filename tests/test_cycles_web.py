@@ -444,7 +444,7 @@ def test_the_matrix_page_and_json_cost_the_same_for_3_towns_as_for_30(app, world
     ("REMINDER_KINDS", "REMINDER_KINDS"),
 ])
 def test_every_cycle_code_has_a_label(mapping, codes):
-    from web import labels
+    from forms import labels
     from workflow import cycle_models, cycles
 
     source = getattr(cycles, codes, None) or getattr(cycle_models, codes)

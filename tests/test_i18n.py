@@ -14,7 +14,8 @@ from babel.messages.pofile import read_po
 from flask import session
 
 from tests.helpers import PLACEHOLDER_TEXT, Api, ensure_translations_compiled, gen_report, login, post_form
-from web import labels, messages
+from forms import labels
+from web import messages
 from web.errors import HTTP_CODES
 from workflow import checks, table
 from workflow.errors import BadInput, Conflict, DomainError, NotFound

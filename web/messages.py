@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 
-from web import labels
+from forms import labels
 
 MESSAGES: dict[str, LazyString] = {
     # --- workflow: reports, versions, actions

@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from web import labels, messages
+from forms import labels
+from web import messages
 from workflow.dates import to_local
 from workflow.errors import Conflict, DomainError
 from workflow.models import utcnow

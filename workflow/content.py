@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from .errors import BadInput, TooLarge
 from .importer import clean_text as hygiene
+from .importer import import_docx_with_report, import_text_with_report, validate_outline
 
 MAX_TITLE_CHARS = 200
 MAX_TEXT_CHARS = 300_000  # the longest seed is ~14k characters; a whole-year report fits many times over
@@ -80,3 +81,29 @@ def problems_for(title: str, outline: dict) -> list[dict]:
 
 def blocking(problems: list[dict]) -> list[dict]:
     return [p for p in problems if p.get("severity") == "error"]
+
+
+def outline_from(*, text: Any = None, outline: Any = None, docx: bytes | None = None,
+                  previous: dict | None = None) -> tuple[dict, list[str]]:
+    """Turn what the user gave (pasted text, a .docx, or an outline) into a validated outline,
+    with the lines the importer dropped (web-page residue) for the user to see."""
+    given = [x is not None for x in (text, outline, docx)]
+    if sum(given) != 1:
+        raise BadInput("content_source")
+    # The importer's refusals are BadInput errors with reasons of their own: they pass through.
+    if text is not None:
+        cleaned = clean_text(text, field="text", max_chars=MAX_TEXT_CHARS)
+        result, dropped = import_text_with_report(cleaned, previous=previous)
+    elif docx is not None:
+        result, dropped = import_docx_with_report(docx, previous=previous)
+    else:
+        if not isinstance(outline, dict):
+            raise BadInput("outline_not_object")
+        result, dropped = validate_outline(outline), []
+    if count_sections(result.get("sections", [])) > MAX_SECTIONS:
+        raise TooLarge("too_many_sections", limit=MAX_SECTIONS)
+    if len(str(result)) > MAX_TEXT_CHARS * 2:
+        raise TooLarge("content_too_long")
+    if not result.get("sections") and not result.get("preamble"):
+        raise BadInput("content_empty")
+    return result, dropped

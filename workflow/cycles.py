@@ -30,7 +30,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from . import events
-from .content import MAX_TITLE_CHARS, clean_line, clean_text
+from .content import MAX_TITLE_CHARS, clean_line, clean_text, outline_from
 from .cycle_models import (CLOSED, CYCLE_STATES, DUE_SOON, ESCALATION, MANUAL, OPEN, OVERDUE, Cycle,
                            CycleAuditEvent, CycleTown, Reminder)
 from .dates import from_local, to_local
@@ -239,14 +239,12 @@ def _template(template: Any) -> dict | None:
     """An outline template from pasted text (headings to fill) or an outline object."""
     if template in (None, ""):
         return None
-    from .services import _outline_from
-
     if isinstance(template, str):
         if not template.strip():
             return None
-        outline, _dropped = _outline_from(text=template)
+        outline, _dropped = outline_from(text=template)
     elif isinstance(template, dict):
-        outline, _dropped = _outline_from(outline=template)
+        outline, _dropped = outline_from(outline=template)
     else:
         raise BadInput("cycle_bad_template")
     return outline

@@ -15,11 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from . import audit, events
-from .content import (MAX_COMMENT_CHARS, MAX_SECTIONS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, clean_line,
-                      clean_text, content_sha256, count_sections, problems_for)
+from .content import (MAX_COMMENT_CHARS, MAX_TITLE_CHARS, clean_line, clean_text, content_sha256, outline_from,
+                      problems_for)
 from .dates import YEAR_MAX, YEAR_MIN, year_in_range
 from .db import db
-from .errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge
+from .errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFound
 from .guards import GUARDS, INPUT_GUARDS, GuardContext
 from .models import (AuditEvent, Comment, OrgUnit, Publication, PublicationStatus, Report, ReportVersion, User,
                      utcnow)
@@ -350,33 +350,6 @@ def _apply_effects(actor: User, report: Report, t: Transition, current: ReportVe
 # ---------------------------------------------------------------- content
 
 
-def _outline_from(*, text: Any = None, outline: Any = None, docx: bytes | None = None,
-                  previous: dict | None = None) -> tuple[dict, list[str]]:
-    """Turn what the user gave (pasted text, a .docx, or an outline) into a validated outline."""
-    from .importer import import_docx_with_report, import_text_with_report, validate_outline
-
-    given = [x is not None for x in (text, outline, docx)]
-    if sum(given) != 1:
-        raise BadInput("content_source")
-    # The importer's refusals are BadInput errors with reasons of their own: they pass through.
-    if text is not None:
-        cleaned = clean_text(text, field="text", max_chars=MAX_TEXT_CHARS)
-        result, dropped = import_text_with_report(cleaned, previous=previous)
-    elif docx is not None:
-        result, dropped = import_docx_with_report(docx, previous=previous)
-    else:
-        if not isinstance(outline, dict):
-            raise BadInput("outline_not_object")
-        result, dropped = validate_outline(outline), []
-    if count_sections(result.get("sections", [])) > MAX_SECTIONS:
-        raise TooLarge("too_many_sections", limit=MAX_SECTIONS)
-    if len(str(result)) > MAX_TEXT_CHARS * 2:
-        raise TooLarge("content_too_long")
-    if not result.get("sections") and not result.get("preamble"):
-        raise BadInput("content_empty")
-    return result, dropped
-
-
 def _validate_meta(org_unit_id: Any, kind: Any, year: Any) -> tuple[int, str, int]:
     if kind not in KINDS:
         raise BadInput("unknown_kind", kind=str(kind)[:40], expected=list(KINDS))
@@ -425,7 +398,7 @@ def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any 
     if AUTHOR not in roles_for(actor, unit):
         raise Forbidden("create_not_author")
     title_s = clean_line(title, field="title", max_chars=MAX_TITLE_CHARS)
-    content, dropped = _outline_from(text=text, outline=outline, docx=docx)
+    content, dropped = outline_from(text=text, outline=outline, docx=docx)
     report = Report(org_unit_id=unit.id, kind=kind_s, year=year_i, title=title_s, state=DRAFT, version=1,
                     content_number=1, created_by_id=actor.id, cycle_id=cycle.id if cycle else None)
     db.session.add(report)
@@ -457,7 +430,7 @@ def update_draft(actor: User, report_id: Any, *, version: Any, title: Any = None
     if text is None and outline is None and docx is None:
         content, dropped = draft.outline, []
     else:
-        content, dropped = _outline_from(text=text, outline=outline, docx=docx, previous=draft.outline)
+        content, dropped = outline_from(text=text, outline=outline, docx=docx, previous=draft.outline)
     problems = problems_for(title_s, content)
     db.session.commit()
     _locked_update(report, seen, DRAFT, title=title_s)

@@ -1,3 +1,5 @@
-"""The JSON API (``/api/v1``): bearer tokens, marshmallow schemas, a generated OpenAPI document."""
+"""The JSON API (``/api/v1``): bearer tokens, marshmallow schemas, a generated OpenAPI document.
 
-from . import notifications  # noqa: E402,F401  (its views join the api blueprint)
+One blueprint (``base.bp``); importing the package registers every view module on it."""
+
+from . import cycles, notifications, routes  # noqa: F401  (their views join the api blueprint)

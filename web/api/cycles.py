@@ -17,7 +17,7 @@ from workflow.models import User, utcnow
 
 from . import cycle_schemas as cs
 from . import serialize
-from .routes import _user, bp, json_body, query_args
+from .base import api_user, bp, json_body, query_args
 
 
 def cycle_dict(actor: User | None, cycle: Cycle, *, expected: int | None = None, submitted: int | None = None,
@@ -83,8 +83,8 @@ def list_cycles():
     """
     args = query_args(cs.CycleQuerySchema())
     per_page = args.pop("per_page", None) or current_app.config.get("PAGE_SIZE", 20)
-    page = cycles.list_cycles(_user(), per_page=per_page, **args)
-    items = [cycle_dict(_user(), c, expected=page.progress[c.id][0], submitted=page.progress[c.id][1])
+    page = cycles.list_cycles(api_user(), per_page=per_page, **args)
+    items = [cycle_dict(api_user(), c, expected=page.progress[c.id][0], submitted=page.progress[c.id][1])
              for c in page.items]
     return jsonify(cs.CycleListSchema().dump({"items": items, "total": page.total, "page": page.page,
                                               "per_page": page.per_page}))
@@ -122,8 +122,8 @@ def open_cycle():
         422: {$ref: '#/components/responses/Invalid'}
     """
     body = json_body(cs.CreateCycleSchema())
-    cycle = cycles.open_cycle(_user(), **body)
-    response = jsonify(_cycle_json(_user(), cycle))
+    cycle = cycles.open_cycle(api_user(), **body)
+    response = jsonify(_cycle_json(api_user(), cycle))
     response.headers["Location"] = url_for("api.get_cycle", cycle_id=cycle.id, _external=True)
     return response, 201
 
@@ -144,7 +144,7 @@ def get_cycle(cycle_id: int):
         401: {$ref: '#/components/responses/Unauthorized'}
         404: {$ref: '#/components/responses/NotFound'}
     """
-    return jsonify(_cycle_json(_user(), cycles.get_cycle(_user(), cycle_id)))
+    return jsonify(_cycle_json(api_user(), cycles.get_cycle(api_user(), cycle_id)))
 
 
 @bp.put("/cycles/<int:cycle_id>/towns")
@@ -174,8 +174,8 @@ def set_cycle_towns(cycle_id: int):
         422: {$ref: '#/components/responses/Invalid'}
     """
     body = json_body(cs.TownsRequestSchema())
-    cycle = cycles.set_towns(_user(), cycle_id, body["org_unit_ids"])
-    return jsonify(_cycle_json(_user(), cycle))
+    cycle = cycles.set_towns(api_user(), cycle_id, body["org_unit_ids"])
+    return jsonify(_cycle_json(api_user(), cycle))
 
 
 @bp.post("/cycles/<int:cycle_id>/close")
@@ -196,7 +196,7 @@ def close_cycle(cycle_id: int):
         404: {$ref: '#/components/responses/NotFound'}
         409: {$ref: '#/components/responses/Conflict'}
     """
-    return jsonify(_cycle_json(_user(), cycles.close_cycle(_user(), cycle_id)))
+    return jsonify(_cycle_json(api_user(), cycles.close_cycle(api_user(), cycle_id)))
 
 
 @bp.post("/cycles/<int:cycle_id>/reopen")
@@ -217,7 +217,7 @@ def reopen_cycle(cycle_id: int):
         404: {$ref: '#/components/responses/NotFound'}
         409: {$ref: '#/components/responses/Conflict'}
     """
-    return jsonify(_cycle_json(_user(), cycles.reopen_cycle(_user(), cycle_id)))
+    return jsonify(_cycle_json(api_user(), cycles.reopen_cycle(api_user(), cycle_id)))
 
 
 @bp.get("/cycles/<int:cycle_id>/matrix")
@@ -246,7 +246,7 @@ def cycle_matrix(cycle_id: int):
         404: {$ref: '#/components/responses/NotFound'}
     """
     args = query_args(cs.MatrixQuerySchema())
-    return jsonify(_matrix_data(cycles.matrix(_user(), cycle_id, **args)))
+    return jsonify(_matrix_data(cycles.matrix(api_user(), cycle_id, **args)))
 
 
 @bp.get("/cycles/<int:cycle_id>/matrix.xlsx")
@@ -265,7 +265,7 @@ def cycle_matrix_xlsx(cycle_id: int):
         401: {$ref: '#/components/responses/Unauthorized'}
         404: {$ref: '#/components/responses/NotFound'}
     """
-    m = cycles.matrix(_user(), cycle_id)
+    m = cycles.matrix(api_user(), cycle_id)
     return _attachment(export.to_xlsx(m), export.XLSX_MIMETYPE, export.filename(m, "xlsx"))
 
 
@@ -285,7 +285,7 @@ def cycle_matrix_csv(cycle_id: int):
         401: {$ref: '#/components/responses/Unauthorized'}
         404: {$ref: '#/components/responses/NotFound'}
     """
-    m = cycles.matrix(_user(), cycle_id)
+    m = cycles.matrix(api_user(), cycle_id)
     return _attachment(export.to_csv(m), "text/csv; charset=utf-8", export.filename(m, "csv"))
 
 
@@ -331,7 +331,7 @@ def remind(cycle_id: int):
     """
     body = json_body(cs.RemindRequestSchema()) if request.get_data(cache=True).strip() else {}
     try:
-        result = cycles.remind(_user(), cycle_id, org_unit_ids=body.get("org_unit_ids"), message=body.get("message"))
+        result = cycles.remind(api_user(), cycle_id, org_unit_ids=body.get("org_unit_ids"), message=body.get("message"))
     except TooMany as exc:
         response, status = domain_error_response(exc)
         next_at = dt.datetime.fromisoformat(exc.details["next_at"].removesuffix("Z"))

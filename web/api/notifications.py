@@ -7,7 +7,7 @@ from flask import jsonify
 from workflow import notifications
 
 from . import notification_schemas as ns
-from .routes import _user, bp, json_body, query_args
+from .base import api_user, bp, json_body, query_args
 
 _notification = ns.NotificationSchema()
 _channel = ns.ChannelSchema()
@@ -54,8 +54,8 @@ def list_notifications():
         401: {$ref: '#/components/responses/Unauthorized'}
     """
     args = query_args(ns.NotificationQuerySchema())
-    items = notifications.notifications_of(_user(), unread=bool(args.get("unread")), limit=100)
-    return jsonify({"items": [_notification_dict(n) for n in items], "unread": notifications.unread_count(_user())})
+    items = notifications.notifications_of(api_user(), unread=bool(args.get("unread")), limit=100)
+    return jsonify({"items": [_notification_dict(n) for n in items], "unread": notifications.unread_count(api_user())})
 
 
 @bp.post("/notifications/<int:notification_id>/read")
@@ -74,7 +74,7 @@ def read_notification(notification_id: int):
         401: {$ref: '#/components/responses/Unauthorized'}
         404: {$ref: '#/components/responses/NotFound'}
     """
-    return jsonify(_notification_dict(notifications.mark_read(_user(), notification_id)))
+    return jsonify(_notification_dict(notifications.mark_read(api_user(), notification_id)))
 
 
 @bp.post("/notifications/read-all")
@@ -92,7 +92,7 @@ def read_all_notifications():
               schema: ReadAllSchema
         401: {$ref: '#/components/responses/Unauthorized'}
     """
-    marked = notifications.mark_all_read(_user())
+    marked = notifications.mark_all_read(api_user())
     return jsonify({"marked": marked, "unread": 0})
 
 
@@ -112,7 +112,7 @@ def my_settings():
               schema: SettingsSchema
         401: {$ref: '#/components/responses/Unauthorized'}
     """
-    user = _user()
+    user = api_user()
     return jsonify({"email": user.email, "email_notifications": user.email_notifications})
 
 
@@ -138,7 +138,7 @@ def update_my_settings():
         401: {$ref: '#/components/responses/Unauthorized'}
     """
     body = json_body(ns.SettingsRequestSchema())
-    user = notifications.update_settings(_user(), email=body.get("email", ...),
+    user = notifications.update_settings(api_user(), email=body.get("email", ...),
                                          email_notifications=body.get("email_notifications", ...))
     return jsonify({"email": user.email, "email_notifications": user.email_notifications})
 
@@ -162,7 +162,7 @@ def list_channels(org_unit_id: int):
         403: {$ref: '#/components/responses/Forbidden'}
         404: {$ref: '#/components/responses/NotFound'}
     """
-    return jsonify([_channel_dict(c) for c in notifications.channels_of(_user(), org_unit_id)])
+    return jsonify([_channel_dict(c) for c in notifications.channels_of(api_user(), org_unit_id)])
 
 
 @bp.post("/org-units/<int:org_unit_id>/channels")
@@ -193,7 +193,7 @@ def add_channel(org_unit_id: int):
         404: {$ref: '#/components/responses/NotFound'}
     """
     body = json_body(ns.ChannelRequestSchema())
-    channel = notifications.add_channel(_user(), org_unit_id, **body)
+    channel = notifications.add_channel(api_user(), org_unit_id, **body)
     return jsonify(_channel_dict(channel)), 201
 
 
@@ -210,7 +210,7 @@ def delete_channel(org_unit_id: int, channel_id: int):
         403: {$ref: '#/components/responses/Forbidden'}
         404: {$ref: '#/components/responses/NotFound'}
     """
-    notifications.delete_channel(_user(), org_unit_id, channel_id)
+    notifications.delete_channel(api_user(), org_unit_id, channel_id)
     return "", 204
 
 
@@ -234,7 +234,7 @@ def list_deliveries():
         401: {$ref: '#/components/responses/Unauthorized'}
     """
     args = query_args(ns.DeliveryQuerySchema())
-    rows = notifications.deliveries_for(_user(), status=args.get("status"), before_id=args.get("before_id"))
+    rows = notifications.deliveries_for(api_user(), status=args.get("status"), before_id=args.get("before_id"))
     return jsonify({"items": [_delivery_dict(r) for r in rows]})
 
 
@@ -258,7 +258,7 @@ def retry_delivery(delivery_id: int):
     """
     from notify.dispatch import request_dispatch
 
-    notifications.retry_delivery(_user(), delivery_id)
+    notifications.retry_delivery(api_user(), delivery_id)
     request_dispatch()
-    row = next(r for r in notifications.deliveries_for(_user(), before_id=delivery_id + 1, limit=1))
+    row = next(r for r in notifications.deliveries_for(api_user(), before_id=delivery_id + 1, limit=1))
     return jsonify(_delivery_dict(row))

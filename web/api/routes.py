@@ -8,158 +8,19 @@ The YAML after ``---`` in each view's docstring is that operation in ``/openapi.
 """
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request, send_file, url_for
-from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
-from werkzeug.wsgi import LimitedStream, get_input_stream
+from flask import current_app, jsonify, request, send_file, url_for
 
 from pdf import service as pdf_service
-from web.errors import error_response
-from web.extensions import csrf
 from workflow import admin, services
+from web.errors import error_response
 from workflow.errors import BadInput
 
 from . import auth, schemas, serialize
+from .base import api_user, bp, json_body, query_args, refuse_truncated_stream
 
 log = logging.getLogger(__name__)
-
-bp = Blueprint("api", __name__)
-# Bearer tokens only, never the session cookie: no ambient authority, so no CSRF token.
-csrf.exempt(bp)
-
-# Endpoints that need no token.
-PUBLIC_ENDPOINTS = {"api.create_token", "api.openapi"}
-MAX_JSON_DEPTH = 64
-# How much of an over-large body is read and thrown away so that the client sees the 413.
-DRAIN_LIMIT = 64 * 1024 * 1024
-
-
-@bp.before_request
-def authenticate():
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
-    user = auth.user_for_token(auth.bearer_token())
-    if user is None:
-        _drain_input(DRAIN_LIMIT)  # so that a client still sending its body reads this answer
-        response, status = error_response(401, "unauthorized", "token")
-        response.headers["WWW-Authenticate"] = 'Bearer realm="chengbao"'
-        return response, status
-    g.api_user = user
-    return None
-
-
-@bp.after_request
-def no_store(response):
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def too_large(exc):
-    """A body over MAX_CONTENT_LENGTH answers 413 JSON. The unread body is drained first
-    (up to a bound): a server that closes a socket with unread input resets the connection,
-    and a client still sending would see that reset instead of this answer."""
-    _drain_input(DRAIN_LIMIT)
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    return error_response(413, "too_large", "request_body", {"limit": limit})
-
-
-def _drain_input(limit: int) -> None:
-    length = request.content_length
-    if length is not None and length > limit:
-        return  # absurd: not worth a worker's time; the client gets a reset
-    # Werkzeug's safe wrapper: bounded by Content-Length, or the server's own end of a
-    # chunked body, else empty (a raw socket without a length would block).
-    stream = get_input_stream(request.environ, safe_fallback=True)
-    remaining = limit
-    try:
-        while remaining > 0:
-            chunk = stream.read(min(64 * 1024, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-    except (OSError, ValueError, ClientDisconnected):  # the client went away: nobody is left to answer
-        pass
-
-
-# ---------------------------------------------------------------- input
-
-
-def _clean_json(value: Any) -> Any:
-    """Drop NUL and lone surrogates from every string (they are never text, and some
-    databases refuse them), and refuse absurd nesting. Iterative: no recursion on input."""
-    def clean(s: str) -> str:
-        if "\x00" in s or any("\ud800" <= ch <= "\udfff" for ch in s):
-            s = "".join(ch for ch in s if ch != "\x00" and not "\ud800" <= ch <= "\udfff")
-        return s
-
-    root = [value]
-    stack: list[tuple[Any, int]] = [(root, 0)]
-    while stack:
-        container, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise BadInput("json_too_deep", limit=MAX_JSON_DEPTH)
-        if isinstance(container, list):
-            items = enumerate(container)
-        else:
-            cleaned = {clean(k): v for k, v in container.items()}
-            container.clear()
-            container.update(cleaned)
-            items = container.items()
-        for key, item in list(items):
-            if isinstance(item, str):
-                container[key] = clean(item)
-            elif isinstance(item, (list, dict)):
-                stack.append((item, depth + 1))
-    return root[0]
-
-
-def json_body(schema: Schema) -> dict:
-    """The request's JSON object, validated by ``schema`` (BadInput naming the fields otherwise)."""
-    raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413 before anything is read
-    _refuse_truncated_stream()
-    if not raw.strip():
-        raise BadInput("json_not_object")
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise BadInput("json_invalid")
-    data = _clean_json(data)
-    if not isinstance(data, dict):
-        raise BadInput("json_not_object")
-    return _load(schema, data)
-
-
-def _refuse_truncated_stream() -> None:
-    """A streamed (chunked) body has no Content-Length to check up front, and Werkzeug
-    quietly stops reading it at MAX_CONTENT_LENGTH: refuse it as too large rather than
-    parse the truncated part."""
-    limit, stream = request.max_content_length, request.stream
-    if (request.content_length is None and limit is not None and isinstance(stream, LimitedStream)
-            and stream.tell() >= limit):
-        raise RequestEntityTooLarge()
-
-
-def _load(schema: Schema, data: dict) -> dict:
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        fields = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        raise BadInput("invalid_fields", names=sorted(str(k) for k in fields), details={"fields": fields})
-
-
-def query_args(schema: Schema) -> dict:
-    """The query string through ``schema``; empty values mean "no filter"."""
-    args = {k: v.replace("\x00", "") for k, v in request.args.items() if v.strip()}
-    return _load(schema, args)
-
-
-def _user():
-    return g.api_user
 
 
 # ---------------------------------------------------------------- tokens and the caller
@@ -230,7 +91,7 @@ def me():
               schema: MeSchema
         401: {$ref: '#/components/responses/Unauthorized'}
     """
-    return jsonify(serialize.me(_user()))
+    return jsonify(serialize.me(api_user()))
 
 
 @bp.get("/org-units")
@@ -249,7 +110,7 @@ def org_units():
               schema: OrgUnitTreeSchema
         401: {$ref: '#/components/responses/Unauthorized'}
     """
-    return jsonify(serialize.org_tree(admin.visible_units(_user())))
+    return jsonify(serialize.org_tree(admin.visible_units(api_user())))
 
 
 # ---------------------------------------------------------------- reports
@@ -276,7 +137,7 @@ def list_reports():
     """
     args = query_args(schemas.ReportQuerySchema())
     per_page = args.pop("per_page", None) or current_app.config.get("PAGE_SIZE", 20)
-    page = services.list_reports(_user(), per_page=per_page, **args)
+    page = services.list_reports(api_user(), per_page=per_page, **args)
     return jsonify(serialize.report_page(page))
 
 
@@ -309,8 +170,8 @@ def create_report():
         422: {$ref: '#/components/responses/Invalid'}
     """
     body = json_body(schemas.CreateReportSchema())
-    saved = services.create_report(_user(), **body)
-    response = jsonify(serialize.report(_user(), saved.report, dropped_lines=saved.dropped_lines))
+    saved = services.create_report(api_user(), **body)
+    response = jsonify(serialize.report(api_user(), saved.report, dropped_lines=saved.dropped_lines))
     response.headers["Location"] = url_for("api.get_report", report_id=saved.report.id, _external=True)
     return response, 201
 
@@ -331,7 +192,7 @@ def get_report(report_id: int):
         401: {$ref: '#/components/responses/Unauthorized'}
         404: {$ref: '#/components/responses/NotFound'}
     """
-    return jsonify(serialize.report(_user(), services.get_report(_user(), report_id)))
+    return jsonify(serialize.report(api_user(), services.get_report(api_user(), report_id)))
 
 
 @bp.put("/reports/<int:report_id>")
@@ -364,8 +225,8 @@ def update_report(report_id: int):
         413: {$ref: '#/components/responses/TooLarge'}
     """
     body = json_body(schemas.UpdateReportSchema())
-    saved = services.update_draft(_user(), report_id, **body)
-    return jsonify(serialize.report(_user(), saved.report, dropped_lines=saved.dropped_lines))
+    saved = services.update_draft(api_user(), report_id, **body)
+    return jsonify(serialize.report(api_user(), saved.report, dropped_lines=saved.dropped_lines))
 
 
 @bp.post("/reports/<int:report_id>/actions")
@@ -398,9 +259,9 @@ def report_action(report_id: int):
         422: {$ref: '#/components/responses/Invalid'}
     """
     body = json_body(schemas.ActionRequestSchema())
-    report = services.perform(_user(), report_id, body["action"], version=body["version"],
+    report = services.perform(api_user(), report_id, body["action"], version=body["version"],
                               comment=body.get("comment"))
-    return jsonify(serialize.report(_user(), report))
+    return jsonify(serialize.report(api_user(), report))
 
 
 @bp.post("/reports/<int:report_id>/comments")
@@ -432,7 +293,7 @@ def add_comment(report_id: int):
         422: {$ref: '#/components/responses/Invalid'}
     """
     body = json_body(schemas.CommentRequestSchema())
-    comment = services.add_comment(_user(), report_id, **body)
+    comment = services.add_comment(api_user(), report_id, **body)
     return jsonify(serialize.comment(comment)), 201
 
 
@@ -462,7 +323,7 @@ def answer_comment(report_id: int, comment_id: int):
         413: {$ref: '#/components/responses/TooLarge'}
     """
     body = json_body(schemas.AnswerRequestSchema())
-    comment = services.answer_comment(_user(), report_id, comment_id, status=body["status"], answer=body["answer"])
+    comment = services.answer_comment(api_user(), report_id, comment_id, status=body["status"], answer=body["answer"])
     return jsonify(serialize.comment(comment))
 
 
@@ -482,7 +343,7 @@ def report_versions(report_id: int):
         401: {$ref: '#/components/responses/Unauthorized'}
         404: {$ref: '#/components/responses/NotFound'}
     """
-    report = services.get_report(_user(), report_id)
+    report = services.get_report(api_user(), report_id)
     items = [{"number": v.number, "sha256": v.content_sha256, "title": v.title, "created_at": v.created_at,
               "frozen_at": v.frozen_at, "submitted_by": submitter.username if submitter else None,
               "current": v.number == report.content_number}
@@ -513,7 +374,7 @@ def report_diff(report_id: int):
     from workflow.diff import diff_outlines, diff_stats
 
     args = query_args(schemas.DiffQuerySchema())
-    report = services.get_report(_user(), report_id)
+    report = services.get_report(api_user(), report_id)
     chosen = services.diff_range(report, args.get("from_"), args.get("to"))
     old, new = chosen.old, chosen.new
     changes = diff_outlines(old.outline, new.outline)
@@ -538,7 +399,7 @@ def report_pdf(report_id: int):
         404: {$ref: '#/components/responses/NotFound'}
         409: {$ref: '#/components/responses/Conflict'}
     """
-    pdf = pdf_service.pdf_file(_user(), report_id)
+    pdf = pdf_service.pdf_file(api_user(), report_id)
     return send_file(pdf.path, mimetype="application/pdf", download_name=pdf.download_name, max_age=0)
 
 
@@ -572,7 +433,7 @@ def verify():
         413: {$ref: '#/components/responses/TooLarge'}
     """
     upload = request.files.get("file")
-    _refuse_truncated_stream()
+    refuse_truncated_stream()
     if upload is None:
         raise BadInput("pdf_file_missing")
     data = upload.read()
@@ -604,6 +465,3 @@ def openapi():
 
     return jsonify(spec_for(current_app))
 
-
-# The reporting cycles' endpoints live in their own module, on this blueprint.
-from . import cycles as _cycles  # noqa: E402,F401

@@ -9,7 +9,7 @@ import io
 
 from flask_babel import gettext as _
 
-from web import labels
+from forms import labels
 from workflow.dates import TIMEZONE
 from workflow.cycles import STATUSES, Matrix
 

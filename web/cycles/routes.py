@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from forms.cycles import (CycleStateForm, MatrixFilterForm, OpenCycleForm, RemindForm, StartReportForm, TownsForm,
                           YearForm)
-from web import labels
+from forms import labels
 from web.extensions import login_manager
 from web.messages import MESSAGES, render
 from web.templating import say, say_error

@@ -22,7 +22,7 @@ from workflow.outbox import STATUSES
 from workflow.scope import is_admin_for
 from workflow.table import ADMIN
 
-from . import labels
+from forms import notification_labels as labels
 
 bp = Blueprint("notifications", __name__)
 

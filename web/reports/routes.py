@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from forms.reports import ActionForm, AnswerForm, CommentForm, EditReportForm, NewReportForm, ReportFilterForm
-from web import labels
+from forms import labels
 from web.extensions import login_manager
 from web.templating import say, say_error
 from workflow import admin, cycles, services

@@ -3,6 +3,9 @@
 The codes themselves come from ``workflow.table`` and ``workflow.checks`` (the one source of
 truth); this module only names them, lazily, so each request reads them in its language.
 ``tests/test_i18n.py`` asserts that every code of those modules has a label here.
+
+It sits in ``forms/`` because the forms' choices need it as much as the pages do, and the
+web layer already depends on ``forms/``: so the imports run one way, web → forms → workflow.
 """
 from __future__ import annotations
 
