@@ -107,7 +107,7 @@ def _register_cli(app: Flask) -> None:
             if role:
                 admin.grant_position(None, user_id=user.id, org_unit_id=unit_id, role=role)
         except DomainError as exc:
-            raise click.ClickException(cli_message(exc))
+            raise click.ClickException(cli_message(exc)) from exc
         click.echo(f"created user {user.username} (id {user.id})")
 
     @app.cli.command("import-org-units")
@@ -119,7 +119,7 @@ def _register_cli(app: Flask) -> None:
         try:
             added, skipped = admin.import_org_units_csv(csv_file.read())
         except DomainError as exc:
-            raise click.ClickException(cli_message(exc))
+            raise click.ClickException(cli_message(exc)) from exc
         click.echo(f"added {added}, skipped {skipped} existing")
 
     @app.cli.command("cycles-tick")

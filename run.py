@@ -81,7 +81,7 @@ class Child:
         self.process: subprocess.Popen | None = None
         self.started_at = 0.0
 
-    def start(self) -> "Child":
+    def start(self) -> Child:
         from pdf.queue import _set_parent_death_signal
 
         self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, start_new_session=True,

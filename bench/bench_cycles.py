@@ -45,7 +45,7 @@ def _load(db, Models, city_user_id: int, small_user_id: int) -> dict:
     """Bulk-insert the org tree, 30 cycles of the city (the last one open, towns in every
     status), their reports and audit events, and the small district with its open cycle."""
     OrgUnit, Cycle, CycleTown, Reminder, Report, ReportVersion, AuditEvent = Models
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     units, cycles, cycle_towns, reports, versions, events, reminders = [], [], [], [], [], [], []
     city_id = 1
     units.append({"id": city_id, "parent_id": None, "name": "某市", "kind": "city", "path": "/1/"})

@@ -154,9 +154,9 @@ def main() -> dict:
         from app import create_app
         from pdf import jobs
         from pdf.fonts import FontConfig
+        from pdf.queue import get_redis
         from pdf.render import RenderInput, render_report
         from pdf.signing import load_signer, sign_pdf
-        from pdf.queue import get_redis
         from workflow.db import db
         from workflow.importer import import_text
 
@@ -174,8 +174,8 @@ def main() -> dict:
                                   date=__import__("datetime").date(2026, 1, 5), doc_number="示范区〔2026〕1号",
                                   archive_no="示范区〔2026〕1号", verify_url="http://127.0.0.1:5000/verify",
                                   fonts=fonts, report_id=1)
-                render_ms, rendered = _median_ms(lambda: render_report(doc))
-                sign_ms, signed = _median_ms(lambda: sign_pdf(rendered.data, signer, seal_box=rendered.seal_box,
+                render_ms, rendered = _median_ms(lambda doc=doc: render_report(doc))
+                sign_ms, signed = _median_ms(lambda rendered=rendered: sign_pdf(rendered.data, signer, seal_box=rendered.seal_box,
                                                               reason="bench", signer_name="示范区"))
                 seeds[path.name] = {"chars": len(path.read_text(encoding="utf-8")), "pages": rendered.pages,
                                     "pdf_bytes": len(signed), "render_ms": render_ms, "sign_ms": sign_ms}

@@ -3,16 +3,24 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, SubmitField,
-                     TextAreaField)
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from forms.reports import ReportContentForm, _kind_choices
 from forms import labels
+from forms.reports import ReportContentForm, _kind_choices
 from workflow.content import MAX_TEXT_CHARS, MAX_TITLE_CHARS
-from workflow.dates import YEAR_MAX, YEAR_MIN
 from workflow.cycles import FILTERS, MAX_INSTRUCTIONS_CHARS, MAX_MESSAGE_CHARS, SORTS
+from workflow.dates import YEAR_MAX, YEAR_MIN
 
 
 class TownChecklist(SelectMultipleField):

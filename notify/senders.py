@@ -16,9 +16,10 @@ import re
 import smtplib
 import ssl
 import time
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
 from workflow.outbox import Undelivered
@@ -110,7 +111,7 @@ def _robot_answer(body: bytes) -> None:
     try:
         answer = json.loads(body or b"{}")
     except ValueError:
-        raise Undelivered(f"unexpected answer: {body[:200]!r}")
+        raise Undelivered(f"unexpected answer: {body[:200]!r}") from None
     if isinstance(answer, dict) and answer.get("errcode", 0) not in (0, "0"):
         raise Undelivered(f"errcode {answer.get('errcode')}: {str(answer.get('errmsg'))[:200]}")
 

@@ -2,7 +2,7 @@
 publication job. Registered by ``notify.init_app``; the domain knows neither."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from flask import current_app
 from flask_babel import force_locale

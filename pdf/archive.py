@@ -95,7 +95,7 @@ def read(archive_dir: str | os.PathLike, sha256: str) -> bytes:
     """The archived bytes, checked against their name (a damaged file raises)."""
     data = path_for(archive_dir, sha256).read_bytes()
     if hashlib.sha256(data).hexdigest() != sha256:
-        raise IOError(f"archived file {sha256} does not match its hash")
+        raise OSError(f"archived file {sha256} does not match its hash")
     return data
 
 
@@ -213,7 +213,7 @@ def format_archive_no(district_name: str, year: int, seq: int) -> str:
 def approval_year(publication: Publication, timezone: str = "Asia/Shanghai") -> int:
     """The year of approval in the district's time zone (an approval at 20:00 UTC on
     31 December is already the next year in Beijing time)."""
-    created = publication.created_at.replace(tzinfo=dt.timezone.utc)
+    created = publication.created_at.replace(tzinfo=dt.UTC)
     return created.astimezone(ZoneInfo(timezone)).year
 
 

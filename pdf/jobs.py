@@ -269,7 +269,7 @@ def _stage(publication_id: int, stage: PublicationStage) -> None:
 
 
 def _local_date(when: dt.datetime, timezone: str) -> dt.date:
-    return when.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(timezone)).date()
+    return when.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(timezone)).date()
 
 
 def warm_up(config: Any) -> None:

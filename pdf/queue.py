@@ -148,7 +148,7 @@ class EmbeddedRedis:
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
-    def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
+    def start(self, timeout: float = 10.0) -> EmbeddedRedis:
         self.directory.mkdir(parents=True, exist_ok=True)
         if len(str(self.socket)) > 100:
             raise QueueUnavailable(f"unix socket path too long for the kernel: {self.socket}")
@@ -185,7 +185,7 @@ class EmbeddedRedis:
                     pass
             time.sleep(0.05)
         self.stop()
-        raise QueueUnavailable("redis-server did not start within %.0f s" % timeout)
+        raise QueueUnavailable(f"redis-server did not start within {timeout:.0f} s")
 
     def _stop_stale_server(self) -> None:
         """A server left by a launcher that died without cleaning up: shut it down."""
@@ -215,7 +215,7 @@ class EmbeddedRedis:
             proc.wait(5)
         self.socket.unlink(missing_ok=True)
 
-    def __enter__(self) -> "EmbeddedRedis":
+    def __enter__(self) -> EmbeddedRedis:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -27,8 +27,14 @@ from .draw import DocumentInfo, draw_document
 from .fonts import FontConfig, clean_text, load_fonts
 from .typeset import RenderInput, chinese_date, compose
 
-__all__ = ["RenderInput", "RenderedPdf", "chinese_date", "render_report", "INFO_ARCHIVE_NO",
-           "INFO_REPORT_ID"]
+__all__ = [
+    "INFO_ARCHIVE_NO",
+    "INFO_REPORT_ID",
+    "RenderInput",
+    "RenderedPdf",
+    "chinese_date",
+    "render_report",
+]
 
 # Custom document-information keys (PDF Info dictionary) carrying the machine-readable
 # identity of a published report. ``pdf.verify`` reads them from the signed revision.

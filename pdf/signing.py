@@ -92,7 +92,7 @@ def _write_atomic(path: Path, data: bytes, private: bool) -> None:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _load_ca(directory: Path) -> CA:

@@ -111,7 +111,7 @@ def _certificates(roots: Sequence[Path | bytes]) -> list[x509.Certificate]:
             else:
                 found = [x509.Certificate.load(data)]
             for cert in found:
-                cert.native  # parse now: asn1crypto is lazy, a broken root must fail here
+                _ = cert.native  # parse now: asn1crypto is lazy, a broken root must fail here
             certs.extend(found)
         except Exception as exc:
             log.warning("verify: trust root %s unusable: %s",

@@ -34,7 +34,7 @@ def parse_outline(text: str) -> dict:
         line = raw.strip()
         if not line:
             continue
-        for pattern, level in _NUMBERINGS:
+        for pattern, level in _NUMBERINGS:  # noqa: B007  (the match found leaves its level here)
             match = pattern.match(line)
             if match:
                 break

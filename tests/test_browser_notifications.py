@@ -34,7 +34,7 @@ def served(app, world):
 
 
 @pytest.mark.parametrize("width", [390, 1280])
-def test_the_bell_and_the_list_at_phone_and_desktop_width(served, browser, width):  # noqa: F811
+def test_the_bell_and_the_list_at_phone_and_desktop_width(served, browser, width):
     base, returned_id = served
     page = browser.new_page(viewport={"width": width, "height": 844 if width == 390 else 900})
     _login(page, base, "qs_author")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import ensure_translations_compiled
 from workflow.checks import (
     BLOCKING_CODES,
     EMPTY_SECTION,
@@ -20,7 +21,6 @@ from workflow.checks import (
     find_placeholders,
     find_problems,
 )
-from tests.helpers import ensure_translations_compiled
 from workflow.importer import import_text, validate_outline
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -69,7 +69,7 @@ def section_ids(outline: dict) -> dict[str, str]:
 def test_severity_is_the_single_source_of_which_codes_block():
     assert SEVERITY == {PLACEHOLDER: "error", NUMBERING: "warning",
                         EMPTY_SECTION: "warning", MISSING_GLYPH: "error"}
-    assert BLOCKING_CODES == {PLACEHOLDER, MISSING_GLYPH}
+    assert {PLACEHOLDER, MISSING_GLYPH} == BLOCKING_CODES
 
 
 # --- the seeds -----------------------------------------------------------------------------

@@ -7,8 +7,16 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from tests.cycles_support import (EXTRA_TOWNS, add_six_towns, add_town, bring_to, events_of, open_plan_cycle, start,
-                                  today_local)
+from tests.cycles_support import (
+    EXTRA_TOWNS,
+    add_six_towns,
+    add_town,
+    bring_to,
+    events_of,
+    open_plan_cycle,
+    start,
+    today_local,
+)
 from tests.helpers import act, gen_report, get_user
 from tests.querycount import count_queries
 from workflow import cycles, events, services

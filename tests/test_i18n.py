@@ -13,8 +13,8 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 from flask import session
 
-from tests.helpers import PLACEHOLDER_TEXT, Api, ensure_translations_compiled, gen_report, login, post_form
 from forms import labels
+from tests.helpers import PLACEHOLDER_TEXT, Api, ensure_translations_compiled, gen_report, login, post_form
 from web import messages
 from web.errors import HTTP_CODES
 from workflow import checks, table

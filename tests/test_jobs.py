@@ -15,15 +15,14 @@ from rq.job import JobStatus
 from rq.registry import FailedJobRegistry
 from sqlalchemy import select, update
 
+from notify.dispatch import events_queue
 from pdf import archive, jobs
 from pdf.cli import ensure_dev_keys
-from notify.dispatch import events_queue
 from pdf.queue import get_queue, get_redis
 from run import descendants
 from tests.conftest import csrf_from
 from tests.helpers import PASSWORD, advance, gen_report
-from tests.jobs_support import (jobs_app, kill_group, redis_url, run_worker, wait_for,  # noqa: F401
-                                worker_process)
+from tests.jobs_support import jobs_app, kill_group, redis_url, run_worker, wait_for, worker_process  # noqa: F401
 from workflow.db import db
 from workflow.models import ArchiveCounter, OrgUnit, Publication, Report
 
@@ -252,7 +251,7 @@ def test_a_worker_killed_mid_job_ends_with_exactly_one_archived_pdf(jobs_app, wo
     try:
         wait_for(lambda: not [pid for pid in below if _alive(pid)], timeout=10, interval=0.05)
     except AssertionError:
-        raise AssertionError(f"a work horse survived the kill: {[p for p in below if _alive(p)]}")
+        raise AssertionError(f"a work horse survived the kill: {[p for p in below if _alive(p)]}") from None
     killed = publication(app, pub_id)
     assert (killed.status, killed.stage, killed.attempts) == ("running", "rendering", 1)
     assert killed.archive_no  # allocated before rendering: printed on the PDF and signed

@@ -8,10 +8,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import PASSWORD, act, gen_report, get_html, get_user, login, post_form
-from tests.helpers import Api
+from tests.helpers import PASSWORD, Api, act, gen_report, get_html, get_user, login, post_form
 from workflow import admin, events, outbox, services
 from workflow.db import db
+from workflow.errors import Conflict
 from workflow.events import OutboxEvent
 from workflow.models import OrgUnit, Position, User
 from workflow.notifications import AdminAudit, Channel, Notification
@@ -135,9 +135,9 @@ def test_delivery_is_idempotent_however_often_it_runs(ctx, world):
 
 def test_a_failed_change_writes_no_event(ctx, world):
     report = gen_report("qs")
-    with pytest.raises(Exception):
+    with pytest.raises(Conflict):
         services.perform(get_user("qs_reviewer"), report.id, "approve", version=report.version)
-    with pytest.raises(Exception):
+    with pytest.raises(Conflict):
         services.perform(get_user("qs_author"), report.id, "submit", version=report.version + 5)
     assert db.session.scalar(select(db.func.count(OutboxEvent.id))) == 0
 

@@ -13,11 +13,9 @@ from sqlalchemy import func, select, update
 from notify.dispatch import events_queue
 from pdf.queue import get_redis
 from run import descendants
-from tests.helpers import act, gen_report, get_user
-from tests.jobs_support import (jobs_app, kill_group, redis_url, run_worker, wait_for,  # noqa: F401
-                                worker_process)
+from tests.helpers import Api, act, gen_report, get_user
+from tests.jobs_support import jobs_app, kill_group, redis_url, run_worker, wait_for, worker_process  # noqa: F401
 from tests.notify_support import DINGTALK_SECRET, receiver, smtp_server  # noqa: F401
-from tests.helpers import Api
 from workflow import notifications, outbox
 from workflow.db import db
 from workflow.events import OutboxEvent

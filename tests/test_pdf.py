@@ -4,6 +4,7 @@ the PAdES signature and its verification — checked with poppler's own tools
 from __future__ import annotations
 
 import datetime
+import itertools
 import re
 from io import BytesIO
 from pathlib import Path
@@ -15,8 +16,7 @@ from pdf.fonts import FontConfig, FontsMissing, load_fonts, missing_glyphs
 from pdf.render import RenderInput, render_report
 from pdf.signing import create_dev_ca, issue_district_certificate, load_signer, sign_pdf
 from pdf.verify import trust_roots, verify_pdf
-from tests.pdf_helpers import (SEEDS, paragraph_input, poppler, seed_input, squash,
-                               text_lines)
+from tests.pdf_helpers import SEEDS, paragraph_input, poppler, seed_input, squash, text_lines
 
 SEED_NAMES = sorted(p.name for p in SEEDS.glob("*.txt"))
 NO_START = "，。、；：？！”’）》」』】,.;:?!)"
@@ -169,7 +169,7 @@ def test_pages_are_a4_with_the_type_area_where_the_standard_puts_it(seed_pdfs):
     # 22 lines a page, 28.95 pt apart.
     tops = sorted({round(line.y_min, 1) for line in body})
     assert len(tops) == L.LINES_PER_PAGE
-    assert all(abs((b - a) - L.LINE_PITCH) < 0.1 for a, b in zip(tops, tops[1:]))
+    assert all(abs((b - a) - L.LINE_PITCH) < 0.1 for a, b in itertools.pairwise(tops))
 
 
 def test_a_full_line_holds_exactly_28_characters(out_dir):

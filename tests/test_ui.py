@@ -7,8 +7,17 @@ import re
 import pytest
 
 from tests.conftest import csrf_from
-from tests.helpers import (CLEAN_TEXT, PLACEHOLDER_TEXT, advance, ensure_translations_compiled, gen_report,
-                           get_html, html_of, login, post_form)
+from tests.helpers import (
+    CLEAN_TEXT,
+    PLACEHOLDER_TEXT,
+    advance,
+    ensure_translations_compiled,
+    gen_report,
+    get_html,
+    html_of,
+    login,
+    post_form,
+)
 from workflow.db import db
 from workflow.models import Report
 

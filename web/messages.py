@@ -50,7 +50,6 @@ MESSAGES: dict[str, LazyString] = {
     "conflict.not_a_draft": _l("Only a draft can be edited."),
     "forbidden.edit_not_author": _l("Only an author of this town can edit."),
     "bad_request.content_source": _l("Give exactly one of text, outline or a .docx."),
-    "bad_request.outline_not_object": _l("outline must be an object."),
     "too_large.too_many_sections": _l("More than %(limit)s sections."),
     "too_large.content_too_long": _l("The content is too long."),
     "bad_request.content_empty": _l("The content is empty."),

@@ -176,7 +176,7 @@ def user_in_scope(actor: User, user_id: Any) -> User:
     try:
         uid = int(user_id)
     except (TypeError, ValueError):
-        raise NotFound("user")
+        raise NotFound("user") from None
     user = db.session.scalar(select(User).where(User.id == uid, _users_in_scope(actor))) if 0 < uid < 2**62 else None
     if user is None:
         raise NotFound("user")

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from workflow.importer import (
     chinese_numeral,
@@ -55,15 +55,15 @@ from workflow.importer import (
 )
 
 __all__ = [
-    "PLACEHOLDER",
-    "NUMBERING",
+    "BLOCKING_CODES",
     "EMPTY_SECTION",
     "MISSING_GLYPH",
+    "NUMBERING",
+    "PLACEHOLDER",
     "SEVERITY",
-    "BLOCKING_CODES",
-    "find_problems",
-    "find_placeholders",
     "blocking_problems",
+    "find_placeholders",
+    "find_problems",
 ]
 
 PLACEHOLDER = "placeholder"
@@ -124,7 +124,7 @@ def _is_placeholder_token(text: str, start: int, end: int) -> bool:
     # Chinese text right next to it; "公式 x = 3" (spaces around) is Latin-style writing.
     before = text[start - 1] if start else ""
     after = text[end] if end < len(text) else ""
-    return any(ord(ch) > 127 and not ch.isspace() or ch == "%" for ch in (before, after) if ch)
+    return any((ord(ch) > 127 and not ch.isspace()) or ch == "%" for ch in (before, after) if ch)
 
 
 def find_placeholders(text: str) -> list[tuple[int, int, str]]:

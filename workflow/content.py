@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import BadInput, TooLarge
 from .importer import clean_text as hygiene
@@ -98,7 +99,7 @@ def outline_from(*, text: Any = None, outline: Any = None, docx: bytes | None = 
         result, dropped = import_docx_with_report(docx, previous=previous)
     else:
         if not isinstance(outline, dict):
-            raise BadInput("outline_not_object")
+            raise BadInput("outline_not_object", path="outline")
         result, dropped = validate_outline(outline), []
     if count_sections(result.get("sections", [])) > MAX_SECTIONS:
         raise TooLarge("too_many_sections", limit=MAX_SECTIONS)

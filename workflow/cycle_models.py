@@ -6,7 +6,7 @@ Nothing here is ever deleted: a cycle is closed, not removed, once towns report 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,10 +38,10 @@ class Cycle(db.Model):
     due_date: Mapped[dt.date] = mapped_column()
     state: Mapped[str] = mapped_column(String(16), default=OPEN, index=True)
     # The outline every town starts from (headings to fill), or None.
-    template: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    template: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    closed_at: Mapped[Optional[dt.datetime]] = mapped_column()
+    closed_at: Mapped[dt.datetime | None] = mapped_column()
     # Touched by every write that must be serialised per cycle (reminders, the tick):
     # the UPDATE of this row is the lock, on SQLite and PostgreSQL alike.
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -72,10 +72,10 @@ class Reminder(db.Model):
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     kind: Mapped[str] = mapped_column(String(16))
     escalate: Mapped[bool] = mapped_column(default=False)
-    message: Mapped[Optional[str]] = mapped_column(Text)
-    by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    message: Mapped[str | None] = mapped_column(Text)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    dedupe_key: Mapped[Optional[str]] = mapped_column(String(100), unique=True)
+    dedupe_key: Mapped[str | None] = mapped_column(String(100), unique=True)
 
 
 class CycleAuditEvent(db.Model):
@@ -87,9 +87,9 @@ class CycleAuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    actor: Mapped[Optional[User]] = relationship(lazy="joined")
+    actor: Mapped[User | None] = relationship(lazy="joined")

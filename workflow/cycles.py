@@ -23,23 +23,45 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from . import events
 from .content import MAX_TITLE_CHARS, clean_line, clean_text, outline_from
-from .cycle_models import (CLOSED, CYCLE_STATES, DUE_SOON, ESCALATION, MANUAL, OPEN, OVERDUE, Cycle,
-                           CycleAuditEvent, CycleTown, Reminder)
+from .cycle_models import (
+    CLOSED,
+    CYCLE_STATES,
+    DUE_SOON,
+    ESCALATION,
+    MANUAL,
+    OPEN,
+    OVERDUE,
+    Cycle,
+    CycleAuditEvent,
+    CycleTown,
+    Reminder,
+)
 from .dates import from_local, to_local
 from .db import db
 from .errors import BadInput, Conflict, Forbidden, Invalid, NotFound, TooMany
 from .models import AuditEvent, OrgUnit, Report, User, utcnow
 from .scope import can_see_unit, roles_for, unit_filter
-from .table import (ADMIN, AUTHOR, DISTRICT_KINDS, DISTRICT_REVIEW, DISTRICT_REVIEWER, DRAFT, KINDS, PUBLISHED,
-                    TOWN_KINDS, TOWN_REVIEW)
+from .table import (
+    ADMIN,
+    AUTHOR,
+    DISTRICT_KINDS,
+    DISTRICT_REVIEW,
+    DISTRICT_REVIEWER,
+    DRAFT,
+    KINDS,
+    PUBLISHED,
+    TOWN_KINDS,
+    TOWN_REVIEW,
+)
 
 # The statuses of a matrix row, in the order a report moves through them.
 NOT_STARTED, RETURNED = "not_started", "returned"
@@ -96,7 +118,7 @@ def _int(value: Any, name: str) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise BadInput("cycle_bad_number", field=name)
+        raise BadInput("cycle_bad_number", field=name) from None
     if not 0 < number < 2**62:
         raise NotFound("cycle" if name == "cycle_id" else "cycle_unit")
     return number
@@ -107,7 +129,7 @@ def get_cycle(actor: User, cycle_id: Any) -> Cycle:
     try:
         cid = _int(cycle_id, "cycle_id")
     except (BadInput, NotFound):
-        raise NotFound("cycle")
+        raise NotFound("cycle") from None
     cycle = db.session.scalar(select(Cycle).where(Cycle.id == cid, _visible(actor)))
     if cycle is None:
         raise NotFound("cycle")
@@ -155,7 +177,7 @@ def list_cycles(actor: User, *, year: Any = None, kind: Any = None, state: Any =
     try:
         page_i = int(page or 1)
     except (TypeError, ValueError):
-        raise BadInput("cycle_bad_number", field="page")
+        raise BadInput("cycle_bad_number", field="page") from None
     if not 1 <= page_i <= 100_000:
         raise BadInput("cycle_page_out_of_range")
     where = and_(*conditions)
@@ -214,7 +236,7 @@ def _year(value: Any) -> int:
     try:
         year = int(value)
     except (TypeError, ValueError):
-        raise BadInput("cycle_bad_number", field="year")
+        raise BadInput("cycle_bad_number", field="year") from None
     if not 2000 <= year <= 2100:
         raise BadInput("cycle_year_out_of_range", min=2000, max=2100)
     return year
@@ -229,7 +251,7 @@ def _date(value: Any) -> dt.date:
         try:
             parsed = dt.date.fromisoformat(value.strip())
         except ValueError:
-            raise BadInput("cycle_bad_due_date")
+            raise BadInput("cycle_bad_due_date") from None
         if 2000 <= parsed.year <= 2100:
             return parsed
     raise BadInput("cycle_bad_due_date")
@@ -386,7 +408,7 @@ def cycle_for_new_report(actor: User, cycle_id: Any, *, org_unit_id: Any, kind: 
     try:
         unit_id = int(org_unit_id)
     except (TypeError, ValueError):
-        raise BadInput("cycle_bad_number", field="org_unit_id")
+        raise BadInput("cycle_bad_number", field="org_unit_id") from None
     if not db.session.scalar(select(CycleTown.org_unit_id).where(CycleTown.cycle_id == cycle.id,
                                                                 CycleTown.org_unit_id == unit_id)):
         raise Invalid("cycle_town_not_expected")

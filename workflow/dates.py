@@ -20,13 +20,13 @@ YEAR_MIN, YEAR_MAX = 2000, 2100
 def to_local(value: dt.datetime) -> dt.datetime:
     """A stored time (naive means UTC) in the local time zone."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(TIMEZONE)
 
 
 def from_local(value: dt.datetime) -> dt.datetime:
     """A naive local wall-clock time as stored (naive UTC)."""
-    return value.replace(tzinfo=TIMEZONE).astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value.replace(tzinfo=TIMEZONE).astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def local_now() -> dt.datetime:

@@ -8,7 +8,7 @@ domain never imports them. Delivery state lives in the delivery tables, not here
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,16 +37,16 @@ class OutboxEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
-    report_id: Mapped[Optional[int]] = mapped_column(ForeignKey("report.id"), index=True)
-    cycle_id: Mapped[Optional[int]] = mapped_column(index=True)
-    org_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"))
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"), index=True)
+    cycle_id: Mapped[int | None] = mapped_column(index=True)
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     # Whatever the subscribers need that the rows above do not say (a return's reason,
     # the towns a reminder is for, the comment id …): plain JSON values.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # Set once every subscriber has taken the event (its deliveries exist); None = pending.
-    dispatched_at: Mapped[Optional[dt.datetime]] = mapped_column(default=None)
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     __table_args__ = (Index("ix_outbox_event_pending", "dispatched_at", "id"),)
 

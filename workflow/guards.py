@@ -3,8 +3,8 @@ proceed, or the error to answer with. Guards that need the actor's input (a reas
 are skipped when listing the allowed actions."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy import func, select
 

@@ -76,7 +76,7 @@ def _indicators_in(text: str, section_id: str | None, section_number: str | None
                    ) -> list[dict]:
     found: list[dict] = []
     for match in _INDICATOR_RE.finditer(text):
-        start, end = match.span("value")
+        start = match.start("value")
         before = text[start - 1] if start else ""
         # Glued to a placeholder, a Latin code or a longer number: not a figure on its own.
         if before in _PLACEHOLDER_CHARS or (before.isascii() and before.isalnum()) \
@@ -85,7 +85,7 @@ def _indicators_in(text: str, section_id: str | None, section_number: str | None
         chinese = match.group("chinese")
         if chinese is not None:
             # 一个 is mostly "a"; 千家万户 and 百人 are idioms; 第三个 is an ordinal.
-            if chinese == "一" or set(chinese) <= set("十百千") and chinese != "十" \
+            if chinese == "一" or (set(chinese) <= set("十百千") and chinese != "十") \
                     or before == "第" or _inside_quotes(text, start):
                 continue
             number = chinese_numeral_value(chinese)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from enum import StrEnum
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -19,14 +19,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .db import db
 from .table import CommentStatus
 
-
 # werkzeug's default (scrypt). Tests lower it to a cheap method to keep fixtures fast.
 PASSWORD_HASH_METHOD = "scrypt"
 
 
 def utcnow() -> dt.datetime:
     """Naive UTC: stored the same way on SQLite and PostgreSQL, so hashes over it are stable."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class OrgUnit(db.Model):
@@ -39,16 +38,16 @@ class OrgUnit(db.Model):
     __tablename__ = "org_unit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
-    division_code: Mapped[Optional[str]] = mapped_column(String(12), unique=True)
+    division_code: Mapped[str | None] = mapped_column(String(12), unique=True)
     path: Mapped[str] = mapped_column(String(255), default="", index=True)
 
-    parent: Mapped[Optional["OrgUnit"]] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list["OrgUnit"]] = relationship(back_populates="parent", order_by="OrgUnit.id")
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[OrgUnit]] = relationship(back_populates="parent", order_by="OrgUnit.id")
 
-    def contains(self, other: "OrgUnit") -> bool:
+    def contains(self, other: OrgUnit) -> bool:
         """True when ``other`` is this unit or below it."""
         return other.path.startswith(self.path)
 
@@ -70,10 +69,10 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # Notifications: in-app ones always; e-mail ones when the user has an address and wants them.
-    email: Mapped[Optional[str]] = mapped_column(String(254))
+    email: Mapped[str | None] = mapped_column(String(254))
     email_notifications: Mapped[bool] = mapped_column(default=True)
 
-    positions: Mapped[list["Position"]] = relationship(
+    positions: Mapped[list[Position]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
 
@@ -158,21 +157,21 @@ class Report(db.Model):
     # Number of the ReportVersion that is current (the draft, or the frozen one under review).
     content_number: Mapped[int] = mapped_column(default=1)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    submitted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     # The reporting cycle (报送任务, ``workflow.cycle_models``) the report answers, if any.
-    cycle_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cycle.id"))
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycle.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
-    submitted_by: Mapped[Optional[User]] = relationship(foreign_keys=[submitted_by_id])
-    versions: Mapped[list["ReportVersion"]] = relationship(
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    versions: Mapped[list[ReportVersion]] = relationship(
         back_populates="report", order_by="ReportVersion.number", cascade="all, delete-orphan"
     )
 
     @property
-    def current(self) -> "ReportVersion":
+    def current(self) -> ReportVersion:
         """The current content (the draft while in draft, else the frozen version under review)."""
         for v in self.versions:
             if v.number == self.content_number:
@@ -197,8 +196,8 @@ class ReportVersion(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    frozen_at: Mapped[Optional[dt.datetime]] = mapped_column()
-    submitted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    frozen_at: Mapped[dt.datetime | None] = mapped_column()
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     report: Mapped[Report] = relationship(back_populates="versions")
 
@@ -215,18 +214,18 @@ class Comment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
     version_number: Mapped[int] = mapped_column()
-    section_id: Mapped[Optional[str]] = mapped_column(String(64))
+    section_id: Mapped[str | None] = mapped_column(String(64))
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=CommentStatus.NOTE.value)
-    answer: Mapped[Optional[str]] = mapped_column(Text)
-    answered_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
-    answered_at: Mapped[Optional[dt.datetime]] = mapped_column()
-    answer_version_number: Mapped[Optional[int]] = mapped_column()
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    answered_at: Mapped[dt.datetime | None] = mapped_column()
+    answer_version_number: Mapped[int | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
-    answered_by: Mapped[Optional[User]] = relationship(foreign_keys=[answered_by_id], lazy="joined")
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id], lazy="joined")
 
 
 class AuditEvent(db.Model):
@@ -241,11 +240,11 @@ class AuditEvent(db.Model):
     seq: Mapped[int] = mapped_column()
     actor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     action: Mapped[str] = mapped_column(String(32))
-    from_state: Mapped[Optional[str]] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(32))
     to_state: Mapped[str] = mapped_column(String(32))
     version_number: Mapped[int] = mapped_column()
     content_sha256: Mapped[str] = mapped_column(String(64))
-    comment: Mapped[Optional[str]] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
@@ -289,16 +288,16 @@ class Publication(db.Model):
     content_sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=PublicationStatus.QUEUED, index=True)
     progress: Mapped[int] = mapped_column(default=0)
-    stage: Mapped[Optional[str]] = mapped_column(String(32))
-    error: Mapped[Optional[str]] = mapped_column(Text)
+    stage: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
-    archive_year: Mapped[Optional[int]] = mapped_column()
-    archive_seq: Mapped[Optional[int]] = mapped_column()
-    archive_no: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
-    file_sha256: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
-    file_size: Mapped[Optional[int]] = mapped_column()
-    signer: Mapped[Optional[str]] = mapped_column(String(200))
-    signed_at: Mapped[Optional[dt.datetime]] = mapped_column()
+    archive_year: Mapped[int | None] = mapped_column()
+    archive_seq: Mapped[int | None] = mapped_column()
+    archive_no: Mapped[str | None] = mapped_column(String(64), unique=True)
+    file_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    file_size: Mapped[int | None] = mapped_column()
+    signer: Mapped[str | None] = mapped_column(String(200))
+    signed_at: Mapped[dt.datetime | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

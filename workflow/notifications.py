@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,8 +33,7 @@ from .events import OutboxEvent
 from .models import Comment, OrgUnit, Position, Report, User, utcnow
 from .publishing import district_of
 from .scope import can_see_unit, is_admin_for, unit_filter
-from .table import (ADMIN, AUTHOR, DRAFT, EDIT_ROLE, ROLE_UNIT_KINDS, TOWN_KINDS, TOWN_REVIEWER,
-                    transitions_from)
+from .table import ADMIN, AUTHOR, DRAFT, EDIT_ROLE, ROLE_UNIT_KINDS, TOWN_KINDS, TOWN_REVIEWER, transitions_from
 
 CHANNEL_KINDS: tuple[str, ...] = ("wecom", "dingtalk", "webhook")
 EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
@@ -49,15 +49,15 @@ class Notification(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    delivery_id: Mapped[Optional[int]] = mapped_column(ForeignKey("delivery.id"), unique=True)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("delivery.id"), unique=True)
     event: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str] = mapped_column(String(500))
-    report_id: Mapped[Optional[int]] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
-    cycle_id: Mapped[Optional[int]] = mapped_column()
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
+    cycle_id: Mapped[int | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    read_at: Mapped[Optional[dt.datetime]] = mapped_column()
+    read_at: Mapped[dt.datetime | None] = mapped_column()
 
 
 class Channel(db.Model):
@@ -70,12 +70,12 @@ class Channel(db.Model):
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     url: Mapped[str] = mapped_column(String(MAX_URL))
-    secret: Mapped[Optional[str]] = mapped_column(String(MAX_SECRET))
+    secret: Mapped[str | None] = mapped_column(String(MAX_SECRET))
     # The event kinds posted here; None: all of them.
-    events: Mapped[Optional[list[str]]] = mapped_column(JSON)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    events: Mapped[list[str] | None] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    deleted_at: Mapped[Optional[dt.datetime]] = mapped_column()
+    deleted_at: Mapped[dt.datetime | None] = mapped_column()
 
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
 
@@ -89,7 +89,7 @@ class AdminAudit(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     action: Mapped[str] = mapped_column(String(40))
-    org_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     target: Mapped[str] = mapped_column(String(80))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -227,7 +227,7 @@ def _own(actor: User, notification_id: Any) -> Notification:
     try:
         nid = int(notification_id)
     except (TypeError, ValueError):
-        raise NotFound("notification")
+        raise NotFound("notification") from None
     notification = db.session.get(Notification, nid) if 0 < nid < 2**62 else None
     if notification is None or notification.user_id != actor.id:
         raise NotFound("notification")
@@ -293,7 +293,7 @@ def _admin_unit(actor: User, org_unit_id: Any) -> OrgUnit:
     try:
         uid = int(org_unit_id)
     except (TypeError, ValueError):
-        raise NotFound("channel_unit")
+        raise NotFound("channel_unit") from None
     unit = db.session.get(OrgUnit, uid) if 0 < uid < 2**62 else None
     if unit is None or not can_see_unit(actor, unit):
         raise NotFound("channel_unit")
@@ -344,7 +344,7 @@ def delete_channel(actor: User, org_unit_id: Any, channel_id: Any) -> None:
     try:
         cid = int(channel_id)
     except (TypeError, ValueError):
-        raise NotFound("channel")
+        raise NotFound("channel") from None
     channel = db.session.get(Channel, cid) if 0 < cid < 2**62 else None
     if channel is None or channel.org_unit_id != unit.id or channel.deleted_at is not None:
         raise NotFound("channel")
@@ -397,7 +397,7 @@ def retry_delivery(actor: User, delivery_id: Any):
     try:
         did = int(delivery_id)
     except (TypeError, ValueError):
-        raise NotFound("delivery")
+        raise NotFound("delivery") from None
     row = db.session.execute(
         select(Delivery, OrgUnit).join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
         .join(OrgUnit, OrgUnit.id == OutboxEvent.org_unit_id).where(Delivery.id == did)).first() if 0 < did < 2**62 else None

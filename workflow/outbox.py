@@ -35,8 +35,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import ForeignKey, Index, String, Text, func, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
@@ -66,18 +67,18 @@ class Delivery(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("outbox_event.id"), index=True)
     subscriber: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(20))
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
-    channel_id: Mapped[Optional[int]] = mapped_column(ForeignKey("notification_channel.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("notification_channel.id"))
     # The idempotency key: event × subscriber × channel × recipient.
     key: Mapped[str] = mapped_column(String(160), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[Optional[str]] = mapped_column(Text)
-    lease_until: Mapped[Optional[dt.datetime]] = mapped_column()
-    next_attempt_at: Mapped[Optional[dt.datetime]] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[dt.datetime | None] = mapped_column()
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[Optional[dt.datetime]] = mapped_column()
+    sent_at: Mapped[dt.datetime | None] = mapped_column()
 
 
 @dataclass(frozen=True)

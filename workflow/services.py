@@ -7,28 +7,49 @@ nothing. The web UI and the API are thin callers; tests call these directly.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from . import audit, events
-from .content import (MAX_COMMENT_CHARS, MAX_TITLE_CHARS, clean_line, clean_text, content_sha256, outline_from,
-                      problems_for)
+from .content import (
+    MAX_COMMENT_CHARS,
+    MAX_TITLE_CHARS,
+    clean_line,
+    clean_text,
+    content_sha256,
+    outline_from,
+    problems_for,
+)
 from .dates import YEAR_MAX, YEAR_MIN, year_in_range
 from .db import db
 from .errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFound
 from .guards import GUARDS, INPUT_GUARDS, GuardContext
-from .models import (AuditEvent, Comment, OrgUnit, Publication, PublicationStatus, Report, ReportVersion, User,
-                     utcnow)
+from .models import AuditEvent, Comment, OrgUnit, Publication, PublicationStatus, Report, ReportVersion, User, utcnow
 from .publishing import district_of
 from .scope import can_see_report, can_see_unit, report_filter, roles_for, unit_filter
-from .table import (AUTHOR, COMMENT_ANSWERS, DISTRICT_REVIEW, DRAFT, TOWN_REVIEW, EDIT_ROLE, EDITABLE_STATES, KINDS,
-                    PUBLISHED, STATES, TOWN_KINDS, TRANSITIONS, CommentStatus, Transition, transition_for,
-                    transitions_from)
-
+from .table import (
+    AUTHOR,
+    COMMENT_ANSWERS,
+    DISTRICT_REVIEW,
+    DRAFT,
+    EDIT_ROLE,
+    EDITABLE_STATES,
+    KINDS,
+    PUBLISHED,
+    STATES,
+    TOWN_KINDS,
+    TOWN_REVIEW,
+    TRANSITIONS,
+    CommentStatus,
+    Transition,
+    transition_for,
+    transitions_from,
+)
 
 # ---------------------------------------------------------------- reading
 
@@ -38,7 +59,7 @@ def get_report(actor: User, report_id: Any) -> Report:
     try:
         rid = int(report_id)
     except (TypeError, ValueError):
-        raise NotFound("report")
+        raise NotFound("report") from None
     report = db.session.get(Report, rid, options=[selectinload(Report.versions)]) if 0 < rid < 2**62 else None
     if report is None or not can_see_report(actor, report):
         raise NotFound("report")
@@ -63,7 +84,7 @@ def _int_filter(value: Any, name: str) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise BadInput("not_an_integer", field=name)
+        raise BadInput("not_an_integer", field=name) from None
 
 
 def list_reports(actor: User, *, state: str | None = None, year: Any = None, kind: str | None = None,
@@ -239,7 +260,7 @@ def _check_version(report: Report, version: Any) -> int:
     try:
         seen = int(version)
     except ValueError:
-        raise BadInput("not_an_integer", field="version")
+        raise BadInput("not_an_integer", field="version") from None
     if seen != report.version:
         raise Conflict("stale_version", seen=seen, current=report.version,
                        details={"current_version": report.version, "state": report.state})
@@ -358,7 +379,7 @@ def _validate_meta(org_unit_id: Any, kind: Any, year: Any) -> tuple[int, str, in
     try:
         year_i = int(year)
     except (TypeError, ValueError):
-        raise BadInput("not_an_integer", field="year")
+        raise BadInput("not_an_integer", field="year") from None
     if not year_in_range(year_i):
         raise BadInput("year_out_of_range", min=YEAR_MIN, max=YEAR_MAX)
     if isinstance(org_unit_id, bool):
@@ -366,7 +387,7 @@ def _validate_meta(org_unit_id: Any, kind: Any, year: Any) -> tuple[int, str, in
     try:
         unit_i = int(org_unit_id)
     except (TypeError, ValueError):
-        raise BadInput("not_an_integer", field="org_unit_id")
+        raise BadInput("not_an_integer", field="org_unit_id") from None
     return unit_i, kind, year_i
 
 
@@ -406,7 +427,7 @@ def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any 
         db.session.flush()
     except IntegrityError:  # the town's report in this cycle was created meanwhile
         db.session.rollback()
-        raise Conflict("cycle_report_exists")
+        raise Conflict("cycle_report_exists") from None
     sha = content_sha256(title_s, content)
     db.session.add(ReportVersion(report_id=report.id, number=1, title=title_s, outline=content,
                                  content_sha256=sha, problems=problems_for(title_s, content),

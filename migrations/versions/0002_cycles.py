@@ -6,9 +6,8 @@ Create Date: 2026-12-01 14:00:10.941580
 
 (The outbox and notification tables follow in 0003, whose down_revision is this one.)
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0002_cycles'

@@ -6,9 +6,8 @@ Revises: 0002_cycles
 Create Date: 2026-12-01 14:07:31.261350
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0003_outbox'

@@ -122,7 +122,7 @@ def json_body(schema: Schema) -> dict:
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
-        raise BadInput("json_invalid")
+        raise BadInput("json_invalid") from None
     data = _clean_json(data)
     if not isinstance(data, dict):
         raise BadInput("json_not_object")
@@ -144,7 +144,7 @@ def _load(schema: Schema, data: dict) -> dict:
         return schema.load(data)
     except ValidationError as exc:
         fields = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        raise BadInput("invalid_fields", names=sorted(str(k) for k in fields), details={"fields": fields})
+        raise BadInput("invalid_fields", names=sorted(str(k) for k in fields), details={"fields": fields}) from exc
 
 
 def query_args(schema: Schema) -> dict:

@@ -13,8 +13,8 @@ import logging
 from flask import current_app, jsonify, request, send_file, url_for
 
 from pdf import service as pdf_service
-from workflow import admin, services
 from web.errors import error_response
+from workflow import admin, services
 from workflow.errors import BadInput
 
 from . import auth, schemas, serialize

@@ -14,8 +14,8 @@ import datetime as dt
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from workflow.dates import YEAR_MAX, YEAR_MIN
-from workflow.table import ACTIONS, COMMENT_ANSWERS, KINDS, STATES, CommentStatus
 from workflow.models import PublicationStatus
+from workflow.table import ACTIONS, COMMENT_ANSWERS, KINDS, STATES, CommentStatus
 
 # Ids, versions and pages are bounded well inside a signed 64-bit column.
 _ID = validate.Range(min=1, max=2**53)
@@ -28,7 +28,7 @@ class UtcDateTime(fields.DateTime):
         if value is None:
             return None
         if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
         return value.isoformat(timespec="seconds") + "Z"
 
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select

@@ -10,8 +10,8 @@ import io
 from flask_babel import gettext as _
 
 from forms import labels
-from workflow.dates import TIMEZONE
 from workflow.cycles import STATUSES, Matrix
+from workflow.dates import TIMEZONE
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -20,7 +20,7 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
     """A naive-UTC time as a naive Beijing time (spreadsheets have no time zones)."""
     if value is None:
         return None
-    return value.replace(tzinfo=dt.timezone.utc).astimezone(TIMEZONE).replace(tzinfo=None)
+    return value.replace(tzinfo=dt.UTC).astimezone(TIMEZONE).replace(tzinfo=None)
 
 
 def _yes_no(value: bool | None) -> str:

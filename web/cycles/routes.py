@@ -13,14 +13,21 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from forms.cycles import (CycleStateForm, MatrixFilterForm, OpenCycleForm, RemindForm, StartReportForm, TownsForm,
-                          YearForm)
 from forms import labels
+from forms.cycles import (
+    CycleStateForm,
+    MatrixFilterForm,
+    OpenCycleForm,
+    RemindForm,
+    StartReportForm,
+    TownsForm,
+    YearForm,
+)
 from web.extensions import login_manager
 from web.messages import MESSAGES, render
 from web.templating import say, say_error
-from workflow.dates import TIMEZONE
 from workflow import cycles, services
+from workflow.dates import TIMEZONE
 from workflow.errors import DomainError, NotFound, TooMany
 from workflow.importer import outline_to_text
 from workflow.models import utcnow

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from forms import notification_labels as labels
 from forms.notifications import ButtonForm, ChannelForm, SettingsForm, UserEmailForm
 from web.auth.routes import safe_next
 from web.extensions import login_manager
@@ -21,8 +22,6 @@ from workflow.errors import DomainError, NotFound
 from workflow.outbox import STATUSES
 from workflow.scope import is_admin_for
 from workflow.table import ADMIN
-
-from forms import notification_labels as labels
 
 bp = Blueprint("notifications", __name__)
 

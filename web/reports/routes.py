@@ -11,14 +11,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from forms.reports import ActionForm, AnswerForm, CommentForm, EditReportForm, NewReportForm, ReportFilterForm
 from forms import labels
+from forms.reports import ActionForm, AnswerForm, CommentForm, EditReportForm, NewReportForm, ReportFilterForm
 from web.extensions import login_manager
 from web.templating import say, say_error
 from workflow import admin, cycles, services
 from workflow.content import blocking, count_sections
-from workflow.dates import local_now
 from workflow.cycle_models import Cycle
+from workflow.dates import local_now
 from workflow.db import db
 from workflow.errors import Conflict, DomainError, NotFound
 from workflow.importer import iter_sections, outline_to_text

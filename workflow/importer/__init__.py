@@ -31,25 +31,25 @@ from .parsing import outline_to_text, parse_lines
 from .validation import validate_outline
 
 __all__ = [
+    "STYLES",
     "ContentError",
     "Outline",
     "Section",
-    "clean_text",
-    "normalise",
-    "numbering_style",
-    "number_value",
-    "chinese_numeral_value",
     "chinese_numeral",
-    "import_text",
-    "import_text_with_report",
+    "chinese_numeral_value",
+    "clean_text",
+    "docx_to_text",
+    "empty_outline",
     "import_docx",
     "import_docx_with_report",
-    "docx_to_text",
+    "import_text",
+    "import_text_with_report",
+    "iter_sections",
+    "normalise",
+    "number_value",
+    "numbering_style",
     "outline_to_text",
     "validate_outline",
-    "iter_sections",
-    "empty_outline",
-    "STYLES",
 ]
 
 

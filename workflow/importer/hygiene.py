@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["clean_text", "normalise", "lines_of"]
+__all__ = ["clean_text", "lines_of", "normalise"]
 
 _LINE_BREAKS_RE = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")
 # C0 except \n (\t is converted first), DEL, C1, lone surrogates, non-characters.

@@ -26,7 +26,7 @@ from workflow.outline import Section, iter_sections
 
 from .numbering import number_value, numbering_style
 
-__all__ = ["assign_ids", "Matching", "PASSES", "same_heading", "same_place", "similar_heading"]
+__all__ = ["PASSES", "Matching", "assign_ids", "same_heading", "same_place", "similar_heading"]
 
 # A section's number path: ``(("cn", 2), ("paren_cn", 1))`` for 二、(一).
 PathKey = tuple[tuple[str, int | str], ...]

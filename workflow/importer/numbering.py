@@ -5,14 +5,14 @@ import re
 import unicodedata
 
 __all__ = [
-    "STYLES",
     "CANONICAL_RANK",
     "CN_NUMERALS",
     "DIGITS",
-    "numbering_style",
-    "number_value",
-    "chinese_numeral_value",
+    "STYLES",
     "chinese_numeral",
+    "chinese_numeral_value",
+    "number_value",
+    "numbering_style",
 ]
 
 STYLES = ("cn", "paren_cn", "arabic", "paren_arabic")

@@ -44,7 +44,7 @@ from workflow.outline import Outline, Section
 
 from .numbering import CANONICAL_RANK, CN_NUMERALS, DIGITS
 
-__all__ = ["parse_lines", "outline_to_text"]
+__all__ = ["outline_to_text", "parse_lines"]
 
 
 # ---------------------------------------------------------------------------------------
