@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PORT    ?= 5000
 
-.PHONY: run test bench system-deps translations clean
+.PHONY: run test lint bench system-deps translations clean
 
 # The venv is (re)built when the requirements change.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -27,6 +27,11 @@ run: $(STAMP) system-deps translations
 
 test: $(STAMP) system-deps translations
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# ruff (ruff.toml) and mypy (mypy.ini: workflow/, pdf/, notify/).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP) system-deps translations
 	@$(BIN)/python -m bench
