@@ -38,7 +38,8 @@ def settings(config: Any) -> outbox.Settings:
     intervals = config.get("NOTIFY_RETRY_INTERVALS")
     return outbox.Settings(
         lease=dt.timedelta(seconds=float(config.get("NOTIFY_LEASE_SECONDS") or 120)),
-        retry_intervals=tuple(float(x) for x in intervals) if intervals is not None else outbox.Settings().retry_intervals,
+        retry_intervals=(tuple(float(x) for x in intervals) if intervals is not None
+                         else outbox.Settings().retry_intervals),
     )
 
 

@@ -82,7 +82,8 @@ class Notifications:
                                   senders.dingtalk_message(message.title, message.body, url, open_label),
                                   timeout=timeout)
         else:
-            senders.post_webhook(channel.url, channel.secret, {**message.as_json(event), "org_unit_id": channel.org_unit_id},
+            senders.post_webhook(channel.url, channel.secret,
+                                 {**message.as_json(event), "org_unit_id": channel.org_unit_id},
                                  key=delivery.key, timeout=timeout)
 
 

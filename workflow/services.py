@@ -328,8 +328,12 @@ def perform(actor: User, report_id: Any, action: Any, *, version: Any, comment: 
 
 
 # The event each transition writes (withdraw writes none: nobody waits on it).
-_TRANSITION_EVENTS = {("submit", TOWN_REVIEW): events.REPORT_SUBMITTED, ("approve", DISTRICT_REVIEW): events.REPORT_APPROVED,
-                      ("return", DRAFT): events.REPORT_RETURNED, ("approve", PUBLISHED): events.REPORT_PUBLISHED}
+_TRANSITION_EVENTS = {
+    ("submit", TOWN_REVIEW): events.REPORT_SUBMITTED,
+    ("approve", DISTRICT_REVIEW): events.REPORT_APPROVED,
+    ("return", DRAFT): events.REPORT_RETURNED,
+    ("approve", PUBLISHED): events.REPORT_PUBLISHED,
+}
 
 
 def _emit_transition(actor: User, report: Report, t: Transition, from_state: str, current: ReportVersion,
