@@ -46,7 +46,7 @@ from .cycle_models import (
     Reminder,
 )
 from .dates import from_local, to_local
-from .db import db
+from .db import db, rowcount
 from .errors import BadInput, Conflict, Forbidden, Invalid, NotFound, TooMany
 from .models import AuditEvent, OrgUnit, Report, User, utcnow
 from .scope import can_see_unit, roles_for, unit_filter
@@ -358,7 +358,7 @@ def _set_state(actor: User, cycle_id: Any, source: str, target: str, action: str
         update(Cycle).where(Cycle.id == cycle.id, Cycle.state == source)
         .values(state=target, updated_at=now, closed_at=now if target == CLOSED else None)
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         db.session.rollback()
         if source == OPEN:
             raise Conflict("cycle_closed", details={"state": target})

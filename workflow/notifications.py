@@ -29,7 +29,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, func, select, upda
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import events as ev
-from .db import db
+from .db import Model, db, rowcount
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .events import OutboxEvent
 from .models import Comment, OrgUnit, Position, Report, User, utcnow
@@ -43,7 +43,7 @@ MAX_URL = 1000
 MAX_SECRET = 200
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One in-app notification of one user (written once per delivery: exactly once)."""
 
     __tablename__ = "notification"
@@ -62,7 +62,7 @@ class Notification(db.Model):
     read_at: Mapped[dt.datetime | None] = mapped_column()
 
 
-class Channel(db.Model):
+class Channel(Model):
     """A group robot (企业微信, 钉钉) or a JSON webhook of an org unit. Deleted channels are
     kept (``deleted_at``) so that their deliveries still say where they went."""
 
@@ -82,7 +82,7 @@ class Channel(db.Model):
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
 
 
-class AdminAudit(db.Model):
+class AdminAudit(Model):
     """A privileged action outside a report's own history: channels added or removed,
     deliveries retried, e-mail addresses set by an admin."""
 
@@ -249,7 +249,7 @@ def mark_all_read(actor: User) -> int:
                                                          Notification.read_at.is_(None))
                               .values(read_at=utcnow()).execution_options(synchronize_session=False))
     db.session.commit()
-    return done.rowcount
+    return rowcount(done)
 
 
 # ---------------------------------------------------------------- e-mail settings

@@ -26,7 +26,7 @@ from .content import (
     problems_for,
 )
 from .dates import YEAR_MAX, YEAR_MIN, year_in_range
-from .db import db
+from .db import db, rowcount
 from .errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFound
 from .guards import GUARDS, INPUT_GUARDS, GuardContext
 from .models import AuditEvent, Comment, OrgUnit, Publication, PublicationStatus, Report, ReportVersion, User, utcnow
@@ -276,7 +276,7 @@ def _locked_update(report: Report, seen_version: int, expected_state: str, **val
         .values(version=Report.version + 1, updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         db.session.rollback()
         raise Conflict("acted_meanwhile")
 
@@ -517,7 +517,7 @@ def answer_comment(actor: User, report_id: Any, comment_id: Any, *, status: Any,
         .values(status=status, answer=text, answered_by_id=actor.id, answered_at=utcnow(),
                 answer_version_number=report.content_number)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         db.session.rollback()
         raise Conflict("comment_answered")
     db.session.commit()
