@@ -49,6 +49,7 @@ from .dates import from_local, to_local
 from .db import db, rowcount
 from .errors import BadInput, Conflict, Forbidden, Invalid, NotFound, TooMany
 from .models import AuditEvent, OrgUnit, Report, User, utcnow
+from .outline import Outline
 from .scope import can_see_unit, roles_for, unit_filter
 from .table import (
     ADMIN,
@@ -257,7 +258,7 @@ def _date(value: Any) -> dt.date:
     raise BadInput("cycle_bad_due_date")
 
 
-def _template(template: Any) -> dict | None:
+def _template(template: Any) -> Outline | None:
     """An outline template from pasted text (headings to fill) or an outline object."""
     if template in (None, ""):
         return None

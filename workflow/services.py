@@ -7,7 +7,7 @@ nothing. The web UI and the API are thin callers; tests call these directly.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -452,6 +452,8 @@ def update_draft(actor: User, report_id: Any, *, version: Any, title: Any = None
         raise Forbidden("edit_not_author")
     draft = report.current
     title_s = clean_line(title, field="title", max_chars=MAX_TITLE_CHARS) if title is not None else draft.title
+    content: Mapping[str, Any]
+    dropped: list[str]
     if text is None and outline is None and docx is None:
         content, dropped = draft.outline, []
     else:
