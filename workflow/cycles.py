@@ -839,8 +839,8 @@ def _tick_cycle(cycle: Cycle, now: dt.datetime, today: dt.date, days_before: int
     if not new:
         return
     db.session.add_all(new)
-    common = dict(cycle_id=cycle.id, org_unit_id=cycle.district_id, actor_id=None, title=cycle.title,
-                  due_date=cycle.due_date.isoformat(), message=None)
+    common: dict[str, Any] = dict(cycle_id=cycle.id, org_unit_id=cycle.district_id, actor_id=None,
+                                  title=cycle.title, due_date=cycle.due_date.isoformat(), message=None)
     if sent[DUE_SOON]:
         events.emit(events.CYCLE_DUE_SOON, org_unit_ids=sent[DUE_SOON], escalate=False,
                     days_left=(cycle.due_date - today).days, **common)

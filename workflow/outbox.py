@@ -155,7 +155,7 @@ def plan_event(event_id: int) -> int | None:
         db.session.rollback()
         return None
     try:
-        event = db.session.get(OutboxEvent, event_id)
+        event = db.session.get_one(OutboxEvent, event_id)
         planned: dict[str, dict[str, Any]] = {}
         for name, subscriber in SUBSCRIBERS.items():
             for target in subscriber.targets(event):
@@ -205,7 +205,7 @@ def deliver(delivery_id: int, settings: Settings | None = None) -> str | None:
         db.session.rollback()
         log.warning("delivery %s: no subscriber %r registered", delivery_id, delivery.subscriber)
         return None
-    event = db.session.get(OutboxEvent, delivery.event_id)
+    event = db.session.get_one(OutboxEvent, delivery.event_id)
     now = utcnow()
     mode = subscriber.mode(delivery.channel)
     if mode == TRANSACTIONAL:
@@ -234,8 +234,8 @@ def deliver(delivery_id: int, settings: Settings | None = None) -> str | None:
         return None
     fence = delivery.attempts + 1
     db.session.commit()
-    delivery = db.session.get(Delivery, delivery_id, populate_existing=True)
-    event = db.session.get(OutboxEvent, delivery.event_id)
+    delivery = db.session.get_one(Delivery, delivery_id, populate_existing=True)
+    event = db.session.get_one(OutboxEvent, delivery.event_id)
     try:
         subscriber.send(delivery, event)
     except Undelivered as exc:
