@@ -200,7 +200,8 @@ def answers(port: str) -> bool:
 def web_server(port: str, env: dict[str, str]) -> Child:
     """gunicorn, or the Flask development server when gunicorn does not come up."""
     gunicorn = Child("web (gunicorn)", [PY, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-                                        "--access-logfile", "-", "--no-control-socket", "app:create_app()"], env).start()
+                                        "--access-logfile", "-", "--no-control-socket", "app:create_app()"],
+                     env).start()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and gunicorn.alive() and not answers(port):
         time.sleep(0.2)

@@ -1,6 +1,7 @@
 """List pages at a province's scale: 1,500 towns under 100 districts, 8 reports a town
 (12,000 reports, 36,000 audit events), then time the list, filtered list and to-do queries of
-a district reviewer and a town author. Prints JSON. SQLite by default; BENCH_DATABASE_URL for PostgreSQL (its tables are dropped: use a scratch database)."""
+a district reviewer and a town author. Prints JSON. SQLite by default; BENCH_DATABASE_URL for
+PostgreSQL (its tables are dropped: use a scratch database)."""
 from __future__ import annotations
 
 import json
@@ -48,17 +49,19 @@ def main() -> dict:
             units.append({"id": did, "parent_id": None, "name": f"区{d}", "kind": "district", "path": f"/{did}/"})
             uid += 1
             for t in range(towns_per):
-                units.append({"id": uid, "parent_id": did, "name": f"镇{d}-{t}", "kind": "town", "path": f"/{did}/{uid}/"})
+                units.append({"id": uid, "parent_id": did, "name": f"镇{d}-{t}", "kind": "town",
+                              "path": f"/{did}/{uid}/"})
                 for k in range(reports_per):
                     reports.append({"id": rid, "org_unit_id": uid, "kind": "annual_plan", "year": 2020 + k,
                                     "title": f"镇{d}-{t} {2020 + k}年度工作计划", "state": states[(rid + k) % 4],
                                     "version": 3, "content_number": 1, "created_by_id": user.id})
-                    versions.append({"report_id": rid, "number": 1, "title": "t", "outline": {"preamble": [], "sections": [], "closing": []},
+                    versions.append({"report_id": rid, "number": 1, "title": "t",
+                                     "outline": {"preamble": [], "sections": [], "closing": []},
                                      "content_sha256": "0" * 64, "problems": [], "created_by_id": user.id})
                     for seq in (1, 2, 3):
-                        events.append({"report_id": rid, "seq": seq, "actor_id": user.id, "action": "x", "from_state": None,
-                                       "to_state": "draft", "version_number": 1, "content_sha256": "0" * 64,
-                                       "prev_hash": "0" * 64, "hash": "0" * 64})
+                        events.append({"report_id": rid, "seq": seq, "actor_id": user.id, "action": "x",
+                                       "from_state": None, "to_state": "draft", "version_number": 1,
+                                       "content_sha256": "0" * 64, "prev_hash": "0" * 64, "hash": "0" * 64})
                     rid += 1
                 uid += 1
         for table, rows in ((OrgUnit, units), (Report, reports), (ReportVersion, versions), (AuditEvent, events)):

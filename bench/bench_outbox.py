@@ -91,7 +91,8 @@ def main() -> dict:
                 workers.wait_registered(connection)
 
                 def run(kind: str) -> dict:
-                    done_before = db.session.scalar(select(func.count(Delivery.id)).where(Delivery.status == "sent")) or 0
+                    sent_query = select(func.count(Delivery.id)).where(Delivery.status == "sent")
+                    done_before = db.session.scalar(sent_query) or 0
                     start = time.perf_counter()
                     events.emit(events.CYCLE_OPENED, cycle_id=1, org_unit_id=district.id, org_unit_ids=town_ids,
                                 title="2027年度工作计划", due_date="2027-01-15")
@@ -99,7 +100,7 @@ def main() -> dict:
                     expected = TOWNS
                     deadline = time.monotonic() + 600
                     while time.monotonic() < deadline:
-                        sent = (db.session.scalar(select(func.count(Delivery.id)).where(Delivery.status == "sent")) or 0)
+                        sent = db.session.scalar(sent_query) or 0
                         db.session.commit()
                         if sent - done_before >= expected:
                             break
@@ -115,8 +116,9 @@ def main() -> dict:
                 result["webhook"]["received"] = _Receiver.count
                 # In-app: channels off, one author per town.
                 db.session.execute(Channel.__table__.update().values(deleted_at=func.now()))
-                db.session.execute(insert(User), [{"id": 1000 + i, "username": f"author{i}", "display_name": f"填报人{i}",
-                                                   "password_hash": "x"} for i in range(TOWNS)])
+                db.session.execute(insert(User), [{"id": 1000 + i, "username": f"author{i}",
+                                                   "display_name": f"填报人{i}", "password_hash": "x"}
+                                                  for i in range(TOWNS)])
                 db.session.execute(insert(Position), [{"user_id": 1000 + i, "org_unit_id": t, "role": "author"}
                                                       for i, t in enumerate(town_ids)])
                 db.session.commit()

@@ -175,8 +175,8 @@ def main() -> dict:
                                   archive_no="示范区〔2026〕1号", verify_url="http://127.0.0.1:5000/verify",
                                   fonts=fonts, report_id=1)
                 render_ms, rendered = _median_ms(lambda doc=doc: render_report(doc))
-                sign_ms, signed = _median_ms(lambda rendered=rendered: sign_pdf(rendered.data, signer, seal_box=rendered.seal_box,
-                                                              reason="bench", signer_name="示范区"))
+                sign_ms, signed = _median_ms(lambda rendered=rendered: sign_pdf(
+                    rendered.data, signer, seal_box=rendered.seal_box, reason="bench", signer_name="示范区"))
                 seeds[path.name] = {"chars": len(path.read_text(encoding="utf-8")), "pages": rendered.pages,
                                     "pdf_bytes": len(signed), "render_ms": render_ms, "sign_ms": sign_ms}
             result["seeds"] = seeds

@@ -33,8 +33,9 @@ class TownChecklist(SelectMultipleField):
 class OpenCycleForm(FlaskForm):
     org_unit_id = SelectField(_l("District"), coerce=int, validators=[InputRequired(message=_l("Choose a district."))])
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
-    year = IntegerField(_l("Year"), validators=[InputRequired(message=_l("Enter a year.")),
-                                                NumberRange(YEAR_MIN, YEAR_MAX, message=_l("A year between %(min)s and %(max)s."))])
+    year = IntegerField(_l("Year"), validators=[
+        InputRequired(message=_l("Enter a year.")),
+        NumberRange(YEAR_MIN, YEAR_MAX, message=_l("A year between %(min)s and %(max)s."))])
     title = StringField(_l("Title"), validators=[DataRequired(message=_l("Enter a title.")),
                                                   Length(max=MAX_TITLE_CHARS)])
     due_date = DateField(_l("Due date"), validators=[InputRequired(message=_l("Enter the due date."))])

@@ -7,19 +7,19 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField, Submi
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from forms.notification_labels import CHANNELS as CHANNEL_LABELS
-from workflow.notifications import CHANNEL_KINDS
+from workflow.notifications import CHANNEL_KINDS, EMAIL_RE
 
 
 class SettingsForm(FlaskForm):
     email = StringField(_l("E-mail address"), validators=[
-        Optional(), Length(max=254), Regexp(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$", message=_l("Not an e-mail address."))])
+        Optional(), Length(max=254), Regexp(EMAIL_RE, message=_l("Not an e-mail address."))])
     email_notifications = BooleanField(_l("Also send my notifications by e-mail"))
     submit = SubmitField(_l("Save settings"))
 
 
 class UserEmailForm(FlaskForm):
     email = StringField(_l("E-mail address"), validators=[
-        Optional(), Length(max=254), Regexp(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$", message=_l("Not an e-mail address."))])
+        Optional(), Length(max=254), Regexp(EMAIL_RE, message=_l("Not an e-mail address."))])
     submit = SubmitField(_l("Save e-mail address"))
 
 

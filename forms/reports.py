@@ -94,7 +94,8 @@ class CommentForm(FlaskForm):
 class AnswerForm(FlaskForm):
     status = RadioField(_l("Answer"), choices=[(CommentStatus.ADOPTED.value, _l("Adopted")),
                                                (CommentStatus.EXPLAINED.value, _l("Explained"))],
-                        default=CommentStatus.ADOPTED.value, validators=[InputRequired(message=_l("Choose adopted or explained."))])
+                        default=CommentStatus.ADOPTED.value,
+                        validators=[InputRequired(message=_l("Choose adopted or explained."))])
     answer = TextAreaField(_l("What was done, or why not"),
                            validators=[DataRequired(message=_l("Write the answer first.")),
                                        Length(max=MAX_COMMENT_CHARS)])

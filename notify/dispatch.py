@@ -38,7 +38,8 @@ def settings(config: Any) -> outbox.Settings:
     intervals = config.get("NOTIFY_RETRY_INTERVALS")
     return outbox.Settings(
         lease=dt.timedelta(seconds=float(config.get("NOTIFY_LEASE_SECONDS") or 120)),
-        retry_intervals=tuple(float(x) for x in intervals) if intervals is not None else outbox.Settings().retry_intervals,
+        retry_intervals=(tuple(float(x) for x in intervals) if intervals is not None
+                         else outbox.Settings().retry_intervals),
     )
 
 
@@ -126,9 +127,9 @@ def sweep() -> dict[str, Any]:
     queued = None
     if waiting["events"] or waiting["due"]:
         queued = request_dispatch(force=True)
-    result = {"outbox": {"waiting_events": waiting["events"], "due_deliveries": waiting["due"],
-                         "later_deliveries": waiting["later"], "leases_requeued": requeued,
-                         "leases_failed": failed, "dispatch_queued": queued}}
+    result: dict[str, dict[str, Any]] = {"outbox": {
+        "waiting_events": waiting["events"], "due_deliveries": waiting["due"], "later_deliveries": waiting["later"],
+        "leases_requeued": requeued, "leases_failed": failed, "dispatch_queued": queued}}
     if queued is False:
         result["outbox"]["unavailable"] = "no Redis reachable"
     return result

@@ -56,6 +56,8 @@ class Notifications:
         config = current_app.config
         timeout = float(config.get("NOTIFY_TIMEOUT") or 10)
         if delivery.channel == INAPP:
+            if delivery.user_id is None:  # the user was removed after the delivery was planned
+                raise senders.Permanent("the user no longer exists")
             notifications.add(user_id=delivery.user_id, delivery_id=delivery.id, event=event, title=message.title,
                               body=message.body, url=message.url)
             return
@@ -82,7 +84,8 @@ class Notifications:
                                   senders.dingtalk_message(message.title, message.body, url, open_label),
                                   timeout=timeout)
         else:
-            senders.post_webhook(channel.url, channel.secret, {**message.as_json(event), "org_unit_id": channel.org_unit_id},
+            senders.post_webhook(channel.url, channel.secret,
+                                 {**message.as_json(event), "org_unit_id": channel.org_unit_id},
                                  key=delivery.key, timeout=timeout)
 
 

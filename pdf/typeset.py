@@ -289,8 +289,12 @@ class Typesetter:
 # Title line breaks (GB/T 9704: 回行时要做到词意完整). Without a dictionary-based
 # segmenter, these cover the words that make up most report titles; a break inside one
 # of them costs most, a break after a function word or before a bracket costs nothing.
-_TITLE_WORDS = frozenset(
-    ["关于", "工作", "报告", "计划", "规划", "总结", "安排", "方案", "意见", "通知", "情况", "要点", "建设", "发展", "改革", "重点", "年度", "政府", "人民", "实施", "推进", "深化", "加强", "全面", "乡村", "振兴", "经济", "社会", "治理", "项目", "管理", "服务", "农村", "城乡", "融合", "综合", "高质量", "十四五", "十五五", "五年", "谋划", "目标", "任务", "街道", "审定", "送审稿", "征求", "稿"])
+_TITLE_WORDS = frozenset([
+    "关于", "工作", "报告", "计划", "规划", "总结", "安排", "方案", "意见", "通知", "情况", "要点",
+    "建设", "发展", "改革", "重点", "年度", "政府", "人民", "实施", "推进", "深化", "加强", "全面",
+    "乡村", "振兴", "经济", "社会", "治理", "项目", "管理", "服务", "农村", "城乡", "融合", "综合",
+    "高质量", "十四五", "十五五", "五年", "谋划", "目标", "任务", "街道", "审定", "送审稿", "征求", "稿",
+])
 _BREAK_AFTER = frozenset("的于和与及、，：；暨")
 _BREAK_BEFORE = frozenset("（(《“")
 

@@ -70,12 +70,14 @@ def get_user(username: str) -> User:
     return db.session.scalar(db.select(User).where(User.username == username))
 
 
-def gen_report(town: str = "qs", *, author: str | None = None, text: str = CLEAN_TEXT, title: str = "青山镇2027年度工作计划",
-               kind: str = "annual_plan", year: int = 2027, world: World | None = None) -> Report:
+def gen_report(town: str = "qs", *, author: str | None = None, text: str = CLEAN_TEXT,
+               title: str = "青山镇2027年度工作计划", kind: str = "annual_plan", year: int = 2027,
+               world: World | None = None) -> Report:
     """A draft created by the town's author (needs an app context)."""
     from workflow.models import OrgUnit
 
-    unit = db.session.scalar(db.select(OrgUnit).where(OrgUnit.name == {"qs": "青山镇", "xk": "溪口镇", "lh": "临湖镇"}[town]))
+    name = {"qs": "青山镇", "xk": "溪口镇", "lh": "临湖镇"}[town]
+    unit = db.session.scalar(db.select(OrgUnit).where(OrgUnit.name == name))
     actor = get_user(author or f"{town}_author")
     return services.create_report(actor, org_unit_id=unit.id, kind=kind, year=year, title=title, text=text).report
 

@@ -506,8 +506,8 @@ def test_verify_answers_for_a_real_signed_pdf(app, as_user, world):
     p12 = issue_district_certificate(keys / "ca", "示范区人民政府", keys / "district-test.p12", b"secret")
     try:
         rendered = render_report(RenderInput(
-            title="青山镇2027年度工作计划", outline={"preamble": ["为做好本年度工作，现将计划报告如下。"], "sections": [],
-                                                 "closing": []},
+            title="青山镇2027年度工作计划",
+            outline={"preamble": ["为做好本年度工作，现将计划报告如下。"], "sections": [], "closing": []},
             issuer="示范区人民政府", town="青山镇", date=dt.date(2027, 1, 5), archive_no="示范区〔2027〕档0001号",
             report_id=41))
     except FontsMissing as exc:

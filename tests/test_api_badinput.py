@@ -44,7 +44,8 @@ FIELD_VALUES = [
                              {"sections": [{"number": "一、", "heading": "h", "paragraphs": [], "children": [
                                  {"number": "（一）", "heading": "h", "paragraphs": [], "children": [
                                      {"number": "1.", "heading": "h", "paragraphs": [], "children": [
-                                         {"number": "（1）", "heading": "h", "paragraphs": [], "children": "no"}]}]}]}]})
+                                         {"number": "（1）", "heading": "h", "paragraphs": [],
+                                          "children": "no"}]}]}]}]})
 ] + [
     ("unknown_field", 1), ("__proto__", {}),
 ]
@@ -112,7 +113,8 @@ def test_control_characters_are_stripped_and_markup_is_kept_verbatim(client, wor
     assert r.status_code == 201
     report = r.get_json()
     assert report["title"] == '<script>alert("x")</script>青山镇计划 &amp; <b>'
-    assert report["outline"]["sections"][0]["paragraphs"] == ["<img src=/etc/passwd> 坚持稳中求进，完成投资3亿元 & more。"]
+    assert report["outline"]["sections"][0]["paragraphs"] == [
+        "<img src=/etc/passwd> 坚持稳中求进，完成投资3亿元 & more。"]
     assert api.report(report["id"])["title"] == report["title"]
     r = api.post("/reports", data=b'{"org_unit_id": %d, "kind": "other", "year": 2027, "title": "\\ud800A\\udfff", '
                                   b'"text": "\\u0000\\u4e00\\u3001\\u603b\\u4f53\\n\\u5185\\u5bb9"}' % world["qs"],

@@ -78,7 +78,8 @@ def test_a_revised_plan_shows_changed_added_and_removed_sections_in_place():
 
     stats = diff_stats(entries)
     assert (stats["changed"], stats["added"], stats["removed"]) == (2, 2, 1)
-    assert stats["chars_inserted"] == len("基层工作新增：实施数字乡村工程。\n加强政府自身建设转变工作作风深入调查研究。")
+    assert stats["chars_inserted"] == len("基层工作新增：实施数字乡村工程。\n"
+                                          "加强政府自身建设转变工作作风深入调查研究。")
     assert stats["chars_deleted"] == len("强化党建融合赋能") + len(old_text.split("\n")[7])
 
 

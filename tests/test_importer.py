@@ -192,7 +192,8 @@ def test_a_removed_section_does_not_lend_its_id_to_a_different_new_one():
 
 
 def test_all_numbering_styles_nest_in_the_usual_order():
-    outline = import_text("一、总体要求\n（一）指导思想\n1.坚持党建引领\n（1）强化学习\n正文。\n（2）严格管理\n2、推进改革\n二、主要任务")
+    outline = import_text("一、总体要求\n（一）指导思想\n1.坚持党建引领\n（1）强化学习\n正文。\n"
+                          "（2）严格管理\n2、推进改革\n二、主要任务")
 
     one, two = outline["sections"]
     assert [s["level"] for s in all_sections([one])] == [1, 2, 3, 4, 4, 3]

@@ -43,7 +43,8 @@ def test_migrations_build_the_model_schema_on_sqlite(tmp_path):
         db.engine.dispose()
 
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason="needs DATABASE_URL on PostgreSQL")
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                    reason="needs DATABASE_URL on PostgreSQL")
 def test_migrations_build_the_model_schema_on_postgresql(tmp_path):
     schema = f"mig_{uuid.uuid4().hex[:8]}"
     base = os.environ["DATABASE_URL"]

@@ -160,7 +160,8 @@ def test_the_bell_counts_unread_and_opening_a_notification_marks_it_read(app, cl
     html = get_html(client, "/")
     assert bell_count(html) == 2 and 'href="/notifications"' in html
     page = get_html(client, "/notifications")
-    assert "青山镇报送了《青山镇2027年度工作计划》，请审核" in page and page.count('class="card notification unread"') == 2
+    assert "青山镇报送了《青山镇2027年度工作计划》，请审核" in page
+    assert page.count('class="card notification unread"') == 2
     ids = re.findall(r'action="/notifications/(\d+)/read"', page)
     response = post_form(client, f"/notifications/{ids[0]}/read", {"open": "1"}, page="/notifications")
     assert response.status_code == 303 and response.headers["Location"].startswith(f"/reports/{report_id}")
@@ -269,7 +270,8 @@ def test_channels_are_managed_by_the_admins_of_their_unit_only(app, client, worl
     assert district_admin.get(f"/org-units/{qs}/channels").get_json() == [channel]
     # An admin of another district: the unit does not exist for them.
     assert stranger.get(f"/org-units/{qs}/channels").status_code == 404
-    assert stranger.post(f"/org-units/{qs}/channels", json={"kind": "webhook", "url": "http://x.example"}).status_code == 404
+    assert stranger.post(f"/org-units/{qs}/channels",
+                         json={"kind": "webhook", "url": "http://x.example"}).status_code == 404
     assert stranger.delete(f"/org-units/{qs}/channels/{channel['id']}").status_code == 404
     # Someone of the town who is not an admin: forbidden.
     assert author.get(f"/org-units/{qs}/channels").status_code == 403

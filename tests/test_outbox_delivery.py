@@ -65,7 +65,8 @@ def test_an_event_reaches_in_app_email_wecom_dingtalk_and_a_webhook_once(jobs_ap
 
     # In-app: the town reviewer, in Chinese.
     with app.app_context():
-        rows = db.session.execute(select(User.username, Notification.title).join(User, User.id == Notification.user_id)).all()
+        rows = db.session.execute(select(User.username, Notification.title)
+                                  .join(User, User.id == Notification.user_id)).all()
     assert rows == [("qs_reviewer", "青山镇报送了《青山镇2027年度工作计划》，请审核")]
     # E-mail through the SMTP server: to the reviewer only, subject in Chinese, with the link.
     assert len(smtp_server.messages) == 1
@@ -154,7 +155,8 @@ def test_an_admin_sees_a_failed_delivery_and_retries_it(jobs_app, world, receive
     run_worker(app)
     assert len(receiver.posts) == 3 and statuses(app) == {"sent": 2}
     with app.app_context():
-        audit = db.session.scalar(select(notifications.AdminAudit).where(notifications.AdminAudit.action == "delivery_retried"))
+        audit = db.session.scalar(select(notifications.AdminAudit)
+                                  .where(notifications.AdminAudit.action == "delivery_retried"))
         assert audit.actor.username == "admin" and audit.target == f"delivery:{failed[0]['id']}"
 
     # The page shows the same, and its retry button needs the CSRF token.

@@ -205,7 +205,8 @@ def test_placeholders_disable_submit_and_show_beside_their_section(app, client, 
     html = get_html(client, f"/reports/{rid}")
     # The summary at the top, and a disabled submit button with the reason.
     assert "2 处须修改的问题阻止提交" in html
-    submit = re.search(r'<button type="button" class="btn" disabled[^>]*>提交</button>\s*<p class="reason"[^>]*>([^<]*)</p>', html)
+    submit = re.search(r'<button type="button" class="btn" disabled[^>]*>提交</button>\s*'
+                       r'<p class="reason"[^>]*>([^<]*)</p>', html)
     assert submit, "the submit button should be shown disabled"
     assert submit.group(1).strip() == "有 2 处问题须先修改才能提交"  # the Chinese half of the message
     assert 'name="action" value="submit"' not in html

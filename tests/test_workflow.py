@@ -125,7 +125,8 @@ def test_submit_freezes_the_version_and_a_return_opens_the_next(ctx, world):
     v1 = report.versions[0]
     assert v1.frozen_at is not None and report.content_number == 1
     with pytest.raises(Conflict):  # frozen: no edit while under review
-        services.update_draft(get_user("qs_author"), report.id, version=report.version, text=CLEAN_TEXT + "三、其他\n补充。")
+        services.update_draft(get_user("qs_author"), report.id, version=report.version,
+                              text=CLEAN_TEXT + "三、其他\n补充。")
     report = act(report.id, "qs_reviewer", "return", comment="请补充民生部分的数据")
     assert report.state == "draft" and report.content_number == 2
     saved = services.update_draft(get_user("qs_author"), report.id, version=report.version,
@@ -208,7 +209,8 @@ def test_lists_and_inboxes_respect_scope_and_roles(ctx, world):
 def test_review_comments_must_be_answered_before_resubmitting(ctx, world):
     report = advance(gen_report("qs").id, "district_review")
     section = report.current.outline["sections"][1]["id"]
-    comment = services.add_comment(get_user("district_reviewer"), report.id, body="民生部分缺少资金来源", section_id=section)
+    comment = services.add_comment(get_user("district_reviewer"), report.id, body="民生部分缺少资金来源",
+                                   section_id=section)
     assert comment.status == "open"
     report = act(report.id, "district_reviewer", "return", comment="见批注")
     with pytest.raises(Invalid):

@@ -44,7 +44,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from workflow.importer import (
     chinese_numeral,
@@ -53,6 +54,7 @@ from workflow.importer import (
     number_value,
     numbering_style,
 )
+from workflow.outline import Section
 
 __all__ = [
     "BLOCKING_CODES",
@@ -163,9 +165,9 @@ def _number_like(template: str, value: int) -> str:
     return template[:match.start()] + numeral + template[match.end():]
 
 
-def _sibling_numbering(siblings: list[dict]) -> Iterator[tuple[dict, str, dict]]:
+def _sibling_numbering(siblings: list[Section]) -> Iterator[tuple[Section, str, dict]]:
     """(section, reason, params) for numbering slips among one parent's children."""
-    by_style: dict[str, list[tuple[dict, int]]] = {}
+    by_style: dict[str, list[tuple[Section, int]]] = {}
     for section in siblings:
         value = number_value(section.get("number", ""))
         if value is not None:
@@ -246,7 +248,7 @@ def _problem(code: str, reason: str, params: dict, section_id: str | None, excer
             "section_id": section_id, "excerpt": excerpt}
 
 
-def find_problems(outline: dict,
+def find_problems(outline: Mapping[str, Any],
                   missing_glyphs: Callable[[str], set[str]] | None = None,
                   *, title: str | None = None) -> list[dict]:
     """All problems of an outline (and optionally its report ``title``), in document order.
@@ -282,7 +284,7 @@ def find_problems(outline: dict,
         scan_texts(0, None, [(0, title)])
     scan_texts(1, None, list(enumerate(outline.get("preamble", []))))
 
-    def numbering_list(siblings: list[dict]) -> None:
+    def numbering_list(siblings: list[Section]) -> None:
         for section, reason, params in _sibling_numbering(siblings):
             label = section["number"].strip() + section.get("heading", "")
             found.append(((block_of[id(section)], -1, 0), _problem(

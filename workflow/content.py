@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import BadInput, TooLarge
 from .importer import clean_text as hygiene
 from .importer import import_docx_with_report, import_text_with_report, validate_outline
+from .outline import Outline, Section
 
 MAX_TITLE_CHARS = 200
 MAX_TEXT_CHARS = 300_000  # the longest seed is ~14k characters; a whole-year report fits many times over
@@ -46,12 +47,12 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def content_sha256(title: str, outline: dict) -> str:
+def content_sha256(title: str, outline: Mapping[str, Any]) -> str:
     """The hash an approval is bound to: title and outline, canonically serialised."""
     return hashlib.sha256(canonical_json({"title": title, "outline": outline}).encode()).hexdigest()
 
 
-def count_sections(sections: list[dict]) -> int:
+def count_sections(sections: list[Section]) -> int:
     return sum(1 + count_sections(s.get("children", [])) for s in sections)
 
 
@@ -73,7 +74,7 @@ def glyph_checker() -> GlyphCoverage | None:
     return _glyph_coverage
 
 
-def problems_for(title: str, outline: dict) -> list[dict]:
+def problems_for(title: str, outline: Mapping[str, Any]) -> list[dict]:
     """All problems of a version's content, title included (section_id None)."""
     from .checks import find_problems
 
@@ -85,7 +86,7 @@ def blocking(problems: list[dict]) -> list[dict]:
 
 
 def outline_from(*, text: Any = None, outline: Any = None, docx: bytes | None = None,
-                  previous: dict | None = None) -> tuple[dict, list[str]]:
+                  previous: Mapping[str, Any] | None = None) -> tuple[Outline, list[str]]:
     """Turn what the user gave (pasted text, a .docx, or an outline) into a validated outline,
     with the lines the importer dropped (web-page residue) for the user to see."""
     given = [x is not None for x in (text, outline, docx)]

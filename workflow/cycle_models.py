@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import db
+from .db import Model
 from .models import OrgUnit, User, utcnow
 
 OPEN, CLOSED = "open", "closed"
@@ -23,7 +23,7 @@ MANUAL, DUE_SOON, OVERDUE, ESCALATION = "manual", "due_soon", "overdue", "escala
 REMINDER_KINDS: tuple[str, ...] = (MANUAL, DUE_SOON, OVERDUE, ESCALATION)
 
 
-class Cycle(db.Model):
+class Cycle(Model):
     """"Every town submits its 2027 annual plan by 15 January": one district's call for reports."""
 
     __tablename__ = "cycle"
@@ -50,7 +50,7 @@ class Cycle(db.Model):
     created_by: Mapped[User] = relationship()
 
 
-class CycleTown(db.Model):
+class CycleTown(Model):
     """A town the cycle expects a report from (the denominator of the reporting rate)."""
 
     __tablename__ = "cycle_town"
@@ -60,7 +60,7 @@ class CycleTown(db.Model):
     added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class Reminder(db.Model):
+class Reminder(Model):
     """One 催办 of one town in one cycle. ``dedupe_key`` is set for the automatic kinds, so a
     tick that runs twice (or two ticks at once) records each of them exactly once."""
 
@@ -78,7 +78,7 @@ class Reminder(db.Model):
     dedupe_key: Mapped[str | None] = mapped_column(String(100), unique=True)
 
 
-class CycleAuditEvent(db.Model):
+class CycleAuditEvent(Model):
     """Who did what to a cycle (open, close, reopen, towns changed, reminders sent): an
     append-only log, written in the transaction of the change. (Reports keep their own
     hash-chained log; a cycle's log is a plain one.)"""

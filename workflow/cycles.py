@@ -46,9 +46,10 @@ from .cycle_models import (
     Reminder,
 )
 from .dates import from_local, to_local
-from .db import db
+from .db import db, rowcount
 from .errors import BadInput, Conflict, Forbidden, Invalid, NotFound, TooMany
 from .models import AuditEvent, OrgUnit, Report, User, utcnow
+from .outline import Outline
 from .scope import can_see_unit, roles_for, unit_filter
 from .table import (
     ADMIN,
@@ -257,7 +258,7 @@ def _date(value: Any) -> dt.date:
     raise BadInput("cycle_bad_due_date")
 
 
-def _template(template: Any) -> dict | None:
+def _template(template: Any) -> Outline | None:
     """An outline template from pasted text (headings to fill) or an outline object."""
     if template in (None, ""):
         return None
@@ -358,7 +359,7 @@ def _set_state(actor: User, cycle_id: Any, source: str, target: str, action: str
         update(Cycle).where(Cycle.id == cycle.id, Cycle.state == source)
         .values(state=target, updated_at=now, closed_at=now if target == CLOSED else None)
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         db.session.rollback()
         if source == OPEN:
             raise Conflict("cycle_closed", details={"state": target})
@@ -838,8 +839,8 @@ def _tick_cycle(cycle: Cycle, now: dt.datetime, today: dt.date, days_before: int
     if not new:
         return
     db.session.add_all(new)
-    common = dict(cycle_id=cycle.id, org_unit_id=cycle.district_id, actor_id=None, title=cycle.title,
-                  due_date=cycle.due_date.isoformat(), message=None)
+    common: dict[str, Any] = dict(cycle_id=cycle.id, org_unit_id=cycle.district_id, actor_id=None,
+                                  title=cycle.title, due_date=cycle.due_date.isoformat(), message=None)
     if sent[DUE_SOON]:
         events.emit(events.CYCLE_DUE_SOON, org_unit_ids=sent[DUE_SOON], escalate=False,
                     days_left=(cycle.due_date - today).days, **common)

@@ -6,9 +6,11 @@ WAL and a busy timeout, so that concurrent writers wait instead of failing.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData, Table, event
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -25,6 +27,26 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base class. ``db.Model`` is made at run time, which mypy cannot subclass; it
+# sees what that class is: the declarative ``Base`` with Flask-SQLAlchemy's ``Model`` mixed in.
+# Every model maps one plain table (declarative types ``__table__`` as any FROM clause).
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(_FlaskModel, Base):
+        __abstract__ = True
+        __table__: ClassVar[Table]
+else:
+    Model = db.Model
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE run through ``db.session.execute`` matched.
+
+    The session is typed to return a ``Result``; for a statement without RETURNING it is a
+    ``CursorResult``, which has the count (the cast is SQLAlchemy's advice)."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 @event.listens_for(Engine, "connect")

@@ -91,8 +91,8 @@ def _at(day: dt.date, hour: int) -> dt.datetime:
 
 def _act(username: str, report_id: int, action: str, comment: str | None = None) -> None:
     db.session.expire_all()
-    user = db.session.scalar(select(User).where(User.username == username))
-    services.perform(user, report_id, action, version=db.session.get(Report, report_id).version, comment=comment)
+    user = db.session.scalars(select(User).where(User.username == username)).one()
+    services.perform(user, report_id, action, version=db.session.get_one(Report, report_id).version, comment=comment)
 
 
 def _backdate(report_id: int, times: list[dt.datetime]) -> None:
@@ -125,10 +125,10 @@ def _last_years_cycle(district: OrgUnit, reviewer: User, year: int, today: dt.da
     cycle = cycles.open_cycle(reviewer, org_unit_id=district.id, kind="annual_plan", year=year,
                               title=f"{year}年度工作计划", due_date=due, instructions=PLAN_NOTICE.format(year=year),
                               now=_at(opened, 9))
-    qs = db.session.scalar(select(OrgUnit).where(OrgUnit.name == "青山镇"))
-    xk = db.session.scalar(select(OrgUnit).where(OrgUnit.name == "溪口镇"))
-    qs_author = db.session.scalar(select(User).where(User.username == "qs_author"))
-    xk_author = db.session.scalar(select(User).where(User.username == "xk_author"))
+    qs = db.session.scalars(select(OrgUnit).where(OrgUnit.name == "青山镇")).one()
+    xk = db.session.scalars(select(OrgUnit).where(OrgUnit.name == "溪口镇")).one()
+    qs_author = db.session.scalars(select(User).where(User.username == "qs_author")).one()
+    xk_author = db.session.scalars(select(User).where(User.username == "xk_author")).one()
     plan = services.create_report(qs_author, org_unit_id=qs.id, cycle_id=cycle.id, title=f"青山镇{year}年度工作计划",
                                   text=QINGSHAN_PLAN.replace("2027", str(year))).report.id
     for username, action in (("qs_author", "submit"), ("qs_reviewer", "approve"), ("district_reviewer", "approve")):

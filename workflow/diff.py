@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from workflow.importer import iter_sections
 
@@ -109,11 +111,11 @@ def text_ops(old: str, new: str) -> list[dict]:
     return _tidy(raw)
 
 
-def _body(section: dict | None) -> str:
+def _body(section: Mapping[str, Any] | None) -> str:
     return "\n".join(section.get("paragraphs", [])) if section else ""
 
 
-def _entry(section_id: str, old: dict | None, new: dict | None,
+def _entry(section_id: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
            old_text: str, new_text: str) -> dict:
     old_heading = old.get("heading", "") if old else ""
     new_heading = new.get("heading", "") if new else ""
@@ -197,12 +199,12 @@ def diff_outlines(old: dict, new: dict) -> list[dict]:
         entries.append(preamble)
     entries += removed_entries(-1)
     for i, section in enumerate(new_sections):
-        j = match.get(i)
-        old_section = old_sections[j] if j is not None else None
+        matched = match.get(i)
+        old_section = old_sections[matched] if matched is not None else None
         entries.append(_entry(section.get("id", ""), old_section, section,
                               _body(old_section), _body(section)))
-        if j is not None:
-            entries += removed_entries(j)
+        if matched is not None:
+            entries += removed_entries(matched)
     closing = _pseudo("closing", list(old.get("closing", [])), list(new.get("closing", [])))
     if closing:
         entries.append(closing)

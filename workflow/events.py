@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .db import db
+from .db import Model, db
 from .models import utcnow
 
 # The event kinds (CONTRACT.md, "A notification … event one of").
@@ -30,7 +30,7 @@ KINDS: tuple[str, ...] = (REPORT_SUBMITTED, REPORT_APPROVED, REPORT_RETURNED, RE
                           CYCLE_OPENED, CYCLE_DUE_SOON, CYCLE_OVERDUE, REMINDER)
 
 
-class OutboxEvent(db.Model):
+class OutboxEvent(Model):
     """One domain event, written in the same transaction as the change it records."""
 
     __tablename__ = "outbox_event"

@@ -16,7 +16,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .db import db
+from .db import Model
 from .table import CommentStatus
 
 # werkzeug's default (scrypt). Tests lower it to a cheap method to keep fixtures fast.
@@ -28,7 +28,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-class OrgUnit(db.Model):
+class OrgUnit(Model):
     """A node of the administrative tree (区/县 → 镇/乡/街道, any depth).
 
     ``path`` is the materialised path of ids ("/1/4/"): a subtree is one indexed
@@ -59,7 +59,7 @@ class OrgUnit(db.Model):
         return f"<OrgUnit {self.id} {self.name}>"
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,7 +102,7 @@ class User(db.Model):
         return f"<User {self.username}>"
 
 
-class Position(db.Model):
+class Position(Model):
     """A role held at an org unit (岗位); it scopes the user to that unit's subtree."""
 
     __tablename__ = "position"
@@ -117,7 +117,7 @@ class Position(db.Model):
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API; only its SHA-256 is stored."""
 
     __tablename__ = "api_token"
@@ -135,7 +135,7 @@ class ApiToken(db.Model):
         return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Report(db.Model):
+class Report(Model):
     """A town's report. ``version`` is the optimistic lock: every write bumps it, and
     every write is ``UPDATE … WHERE version = <the version the actor saw>``."""
 
@@ -179,7 +179,7 @@ class Report(db.Model):
         raise LookupError(f"report {self.id} has no version {self.content_number}")
 
 
-class ReportVersion(db.Model):
+class ReportVersion(Model):
     """A snapshot of a report's content. Mutable only while it is the draft
     (``frozen_at`` is None); frozen at submit, forever."""
 
@@ -202,7 +202,7 @@ class ReportVersion(db.Model):
     report: Mapped[Report] = relationship(back_populates="versions")
 
 
-class Comment(db.Model):
+class Comment(Model):
     """A comment (批注), optionally anchored to a section id (stable across versions).
 
     A reviewer's comment needs an answer from the town (``status`` open → adopted or
@@ -228,7 +228,7 @@ class Comment(db.Model):
     answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id], lazy="joined")
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One line of a report's history. ``hash`` covers the event's fields and the
     previous event's hash, so editing or deleting a line breaks the chain."""
 
@@ -273,7 +273,7 @@ class PublicationStage(StrEnum):
     FAILED = "failed"
 
 
-class Publication(db.Model):
+class Publication(Model):
     """The signed PDF of one approved version: at most one per version, whatever retries.
 
     The job layer owns the row after the approval created it: ``pdf/publications.py`` makes
@@ -306,7 +306,7 @@ class Publication(db.Model):
     district: Mapped[OrgUnit] = relationship()
 
 
-class ArchiveCounter(db.Model):
+class ArchiveCounter(Model):
     """The last archive number given per district and year (示范区〔2026〕N号)."""
 
     __tablename__ = "archive_counter"

@@ -3,13 +3,15 @@ org unit, the users' e-mail settings, and the admins' view of deliveries.
 
 Recipients are computed from the workflow table and the positions, never named:
 
-| event | to |
-|---|---|
-| report_submitted, report_approved | the roles the table makes wait on the new state (town reviewers, then district reviewers) at the report's town or above |
-| report_returned | the roles that act on a draft (the town's authors), and the submitter; the reason is in the payload |
-| report_published | the holders of the town-level roles (authors and town reviewers) of the town |
-| comment_added | a reviewer's comment: the town's authors; anyone else's: the reviewers of the report's stage |
-| cycle_opened, cycle_due_soon, cycle_overdue, reminder | the authors of the towns in ``payload["org_unit_ids"]``, and their town reviewers when ``payload["escalate"]`` |
+- report_submitted, report_approved: the roles the table makes wait on the new state (town
+  reviewers, then district reviewers) at the report's town or above;
+- report_returned: the roles that act on a draft (the town's authors), and the submitter; the
+  reason is in the payload;
+- report_published: the holders of the town-level roles (authors and town reviewers) of the town;
+- comment_added: a reviewer's comment: the town's authors; anyone else's: the reviewers of the
+  report's stage;
+- cycle_opened, cycle_due_soon, cycle_overdue, reminder: the authors of the towns in
+  ``payload["org_unit_ids"]``, and their town reviewers when ``payload["escalate"]``.
 
 The actor of an event never hears of their own action. Group channels (企业微信, 钉钉,
 webhooks) are configured per org unit; an event reaches the channels of the report's town
@@ -27,7 +29,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, func, select, upda
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import events as ev
-from .db import db
+from .db import Model, db, rowcount
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .events import OutboxEvent
 from .models import Comment, OrgUnit, Position, Report, User, utcnow
@@ -41,7 +43,7 @@ MAX_URL = 1000
 MAX_SECRET = 200
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One in-app notification of one user (written once per delivery: exactly once)."""
 
     __tablename__ = "notification"
@@ -60,7 +62,7 @@ class Notification(db.Model):
     read_at: Mapped[dt.datetime | None] = mapped_column()
 
 
-class Channel(db.Model):
+class Channel(Model):
     """A group robot (企业微信, 钉钉) or a JSON webhook of an org unit. Deleted channels are
     kept (``deleted_at``) so that their deliveries still say where they went."""
 
@@ -80,7 +82,7 @@ class Channel(db.Model):
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
 
 
-class AdminAudit(db.Model):
+class AdminAudit(Model):
     """A privileged action outside a report's own history: channels added or removed,
     deliveries retried, e-mail addresses set by an admin."""
 
@@ -247,7 +249,7 @@ def mark_all_read(actor: User) -> int:
                                                          Notification.read_at.is_(None))
                               .values(read_at=utcnow()).execution_options(synchronize_session=False))
     db.session.commit()
-    return done.rowcount
+    return rowcount(done)
 
 
 # ---------------------------------------------------------------- e-mail settings
@@ -398,9 +400,11 @@ def retry_delivery(actor: User, delivery_id: Any):
         did = int(delivery_id)
     except (TypeError, ValueError):
         raise NotFound("delivery") from None
+    if not 0 < did < 2**62:
+        raise NotFound("delivery")
     row = db.session.execute(
         select(Delivery, OrgUnit).join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
-        .join(OrgUnit, OrgUnit.id == OutboxEvent.org_unit_id).where(Delivery.id == did)).first() if 0 < did < 2**62 else None
+        .join(OrgUnit, OrgUnit.id == OutboxEvent.org_unit_id).where(Delivery.id == did)).first()
     if row is None or not can_see_unit(actor, row[1]):
         raise NotFound("delivery")
     delivery, unit = row

@@ -42,7 +42,7 @@ from typing import Any, Protocol
 from sqlalchemy import ForeignKey, Index, String, Text, func, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .db import db
+from .db import Model, db, rowcount
 from .events import OutboxEvent
 from .models import utcnow
 
@@ -57,7 +57,7 @@ TRANSACTIONAL, IDEMPOTENT, AT_MOST_ONCE = "transactional", "idempotent", "at_mos
 OUTCOME_UNKNOWN = "outcome unknown: the worker stopped while sending; not resent automatically"
 
 
-class Delivery(db.Model):
+class Delivery(Model):
     """One event for one recipient on one channel, and where its delivery stands."""
 
     __tablename__ = "delivery"
@@ -151,11 +151,11 @@ def plan_event(event_id: int) -> int | None:
     claimed = db.session.execute(
         update(OutboxEvent).where(OutboxEvent.id == event_id, OutboxEvent.dispatched_at.is_(None))
         .values(dispatched_at=utcnow()).execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         db.session.rollback()
         return None
     try:
-        event = db.session.get(OutboxEvent, event_id)
+        event = db.session.get_one(OutboxEvent, event_id)
         planned: dict[str, dict[str, Any]] = {}
         for name, subscriber in SUBSCRIBERS.items():
             for target in subscriber.targets(event):
@@ -205,7 +205,7 @@ def deliver(delivery_id: int, settings: Settings | None = None) -> str | None:
         db.session.rollback()
         log.warning("delivery %s: no subscriber %r registered", delivery_id, delivery.subscriber)
         return None
-    event = db.session.get(OutboxEvent, delivery.event_id)
+    event = db.session.get_one(OutboxEvent, delivery.event_id)
     now = utcnow()
     mode = subscriber.mode(delivery.channel)
     if mode == TRANSACTIONAL:
@@ -213,7 +213,7 @@ def deliver(delivery_id: int, settings: Settings | None = None) -> str | None:
             update(Delivery).where(*_claim_condition(delivery_id, now))
             .values(status=SENT, attempts=Delivery.attempts + 1, sent_at=now, updated_at=now, last_error=None)
             .execution_options(synchronize_session=False))
-        if won.rowcount != 1:
+        if rowcount(won) != 1:
             db.session.rollback()
             return None
         try:
@@ -229,13 +229,13 @@ def deliver(delivery_id: int, settings: Settings | None = None) -> str | None:
         update(Delivery).where(*_claim_condition(delivery_id, now))
         .values(status=SENDING, attempts=Delivery.attempts + 1, lease_until=now + settings.lease, updated_at=now)
         .execution_options(synchronize_session=False))
-    if won.rowcount != 1:
+    if rowcount(won) != 1:
         db.session.rollback()
         return None
     fence = delivery.attempts + 1
     db.session.commit()
-    delivery = db.session.get(Delivery, delivery_id, populate_existing=True)
-    event = db.session.get(OutboxEvent, delivery.event_id)
+    delivery = db.session.get_one(Delivery, delivery_id, populate_existing=True)
+    event = db.session.get_one(OutboxEvent, delivery.event_id)
     try:
         subscriber.send(delivery, event)
     except Undelivered as exc:
@@ -361,7 +361,7 @@ def expire_leases() -> tuple[int, int]:
         done = db.session.execute(
             update(Delivery).where(Delivery.id == row.id, Delivery.status == SENDING, Delivery.attempts == row.attempts)
             .values(lease_until=None, updated_at=now, **values).execution_options(synchronize_session=False))
-        if done.rowcount == 1:
+        if rowcount(done) == 1:
             requeued, failed = (requeued + 1, failed) if idempotent else (requeued, failed + 1)
     db.session.commit()
     return requeued, failed
@@ -385,4 +385,4 @@ def retry(delivery_id: int) -> bool:
     done = db.session.execute(
         update(Delivery).where(Delivery.id == delivery_id, Delivery.status == FAILED)
         .values(status=PENDING, next_attempt_at=None, updated_at=now).execution_options(synchronize_session=False))
-    return done.rowcount == 1
+    return rowcount(done) == 1

@@ -7,7 +7,7 @@ nothing. The web UI and the API are thin callers; tests call these directly.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from .content import (
     problems_for,
 )
 from .dates import YEAR_MAX, YEAR_MIN, year_in_range
-from .db import db
+from .db import db, rowcount
 from .errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFound
 from .guards import GUARDS, INPUT_GUARDS, GuardContext
 from .models import AuditEvent, Comment, OrgUnit, Publication, PublicationStatus, Report, ReportVersion, User, utcnow
@@ -276,7 +276,7 @@ def _locked_update(report: Report, seen_version: int, expected_state: str, **val
         .values(version=Report.version + 1, updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         db.session.rollback()
         raise Conflict("acted_meanwhile")
 
@@ -328,8 +328,12 @@ def perform(actor: User, report_id: Any, action: Any, *, version: Any, comment: 
 
 
 # The event each transition writes (withdraw writes none: nobody waits on it).
-_TRANSITION_EVENTS = {("submit", TOWN_REVIEW): events.REPORT_SUBMITTED, ("approve", DISTRICT_REVIEW): events.REPORT_APPROVED,
-                      ("return", DRAFT): events.REPORT_RETURNED, ("approve", PUBLISHED): events.REPORT_PUBLISHED}
+_TRANSITION_EVENTS = {
+    ("submit", TOWN_REVIEW): events.REPORT_SUBMITTED,
+    ("approve", DISTRICT_REVIEW): events.REPORT_APPROVED,
+    ("return", DRAFT): events.REPORT_RETURNED,
+    ("approve", PUBLISHED): events.REPORT_PUBLISHED,
+}
 
 
 def _emit_transition(actor: User, report: Report, t: Transition, from_state: str, current: ReportVersion,
@@ -448,6 +452,8 @@ def update_draft(actor: User, report_id: Any, *, version: Any, title: Any = None
         raise Forbidden("edit_not_author")
     draft = report.current
     title_s = clean_line(title, field="title", max_chars=MAX_TITLE_CHARS) if title is not None else draft.title
+    content: Mapping[str, Any]
+    dropped: list[str]
     if text is None and outline is None and docx is None:
         content, dropped = draft.outline, []
     else:
@@ -513,7 +519,7 @@ def answer_comment(actor: User, report_id: Any, comment_id: Any, *, status: Any,
         .values(status=status, answer=text, answered_by_id=actor.id, answered_at=utcnow(),
                 answer_version_number=report.content_number)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         db.session.rollback()
         raise Conflict("comment_answered")
     db.session.commit()

@@ -117,7 +117,8 @@ def upgrade():
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_audit_event_actor_id_user')),
-    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_audit_event_report_id_report'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'],
+                            name=op.f('fk_audit_event_report_id_report'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_event')),
     sa.UniqueConstraint('report_id', 'seq', name=op.f('uq_audit_event_report_id_seq'))
     )
@@ -156,7 +157,8 @@ def upgrade():
     sa.Column('frozen_at', sa.DateTime(), nullable=True),
     sa.Column('submitted_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_report_version_created_by_id_user')),
-    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_report_version_report_id_report'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'],
+                            name=op.f('fk_report_version_report_id_report'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['submitted_by_id'], ['user.id'], name=op.f('fk_report_version_submitted_by_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_version')),
     sa.UniqueConstraint('report_id', 'number', name=op.f('uq_report_version_report_id_number'))
@@ -183,7 +185,8 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['district_id'], ['org_unit.id'], name=op.f('fk_publication_district_id_org_unit')),
     sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_publication_report_id_report')),
-    sa.ForeignKeyConstraint(['report_version_id'], ['report_version.id'], name=op.f('fk_publication_report_version_id_report_version')),
+    sa.ForeignKeyConstraint(['report_version_id'], ['report_version.id'],
+                            name=op.f('fk_publication_report_version_id_report_version')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_publication')),
     sa.UniqueConstraint('archive_no', name=op.f('uq_publication_archive_no')),
     sa.UniqueConstraint('file_sha256', name=op.f('uq_publication_file_sha256')),

@@ -42,8 +42,10 @@ def upgrade():
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('deleted_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_notification_channel_created_by_id_user'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['org_unit_id'], ['org_unit.id'], name=op.f('fk_notification_channel_org_unit_id_org_unit')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'],
+                            name=op.f('fk_notification_channel_created_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_unit.id'],
+                            name=op.f('fk_notification_channel_org_unit_id_org_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_channel'))
     )
     with op.batch_alter_table('notification_channel', schema=None) as batch_op:
@@ -85,7 +87,8 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('sent_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['channel_id'], ['notification_channel.id'], name=op.f('fk_delivery_channel_id_notification_channel')),
+    sa.ForeignKeyConstraint(['channel_id'], ['notification_channel.id'],
+                            name=op.f('fk_delivery_channel_id_notification_channel')),
     sa.ForeignKeyConstraint(['event_id'], ['outbox_event.id'], name=op.f('fk_delivery_event_id_outbox_event')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_delivery_user_id_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery')),
@@ -109,7 +112,8 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('read_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['delivery_id'], ['delivery.id'], name=op.f('fk_notification_delivery_id_delivery')),
-    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_notification_report_id_report'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'],
+                            name=op.f('fk_notification_report_id_report'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification')),
     sa.UniqueConstraint('delivery_id', name=op.f('uq_notification_delivery_id'))

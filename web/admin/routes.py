@@ -102,7 +102,8 @@ def grant(user_id: int):
     form = GrantForm(units=_admin_units())
     if form.validate_on_submit():
         try:
-            admin.grant_position(current_user, user_id=target.id, org_unit_id=form.org_unit_id.data, role=form.role.data)
+            admin.grant_position(current_user, user_id=target.id, org_unit_id=form.org_unit_id.data,
+                                 role=form.role.data)
         except DomainError as exc:
             say_error(exc)
         else:

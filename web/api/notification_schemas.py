@@ -31,8 +31,10 @@ class NotificationSchema(ResponseSchema):
 
 
 class NotificationListSchema(ResponseSchema):
-    items = fields.List(fields.Nested(NotificationSchema), required=True, metadata={"description": "newest first, at most 100"})
-    unread = fields.Integer(required=True, metadata={"description": "how many of the caller's notifications are unread"})
+    items = fields.List(fields.Nested(NotificationSchema), required=True,
+                        metadata={"description": "newest first, at most 100"})
+    unread = fields.Integer(required=True,
+                            metadata={"description": "how many of the caller's notifications are unread"})
 
 
 class ReadAllSchema(ResponseSchema):
@@ -45,7 +47,8 @@ class ChannelRequestSchema(StrictSchema):
     url = fields.String(required=True, validate=validate.Length(min=8, max=1000),
                         metadata={"description": "the robot's webhook address, or your endpoint (http/https)"})
     secret = fields.String(allow_none=True, validate=validate.Length(max=200),
-                           metadata={"description": "钉钉: the 加签 secret; webhook: signs the body (X-Chengbao-Signature)"})
+                           metadata={"description": "钉钉: the 加签 secret; "
+                                                    "webhook: signs the body (X-Chengbao-Signature)"})
     events = fields.List(fields.String(validate=validate.OneOf(EVENT_KINDS)), allow_none=True,
                          metadata={"description": "only these events (default: all)"})
 
@@ -75,11 +78,13 @@ class DeliverySchema(ResponseSchema):
     report_id = fields.Integer(allow_none=True)
     cycle_id = fields.Integer(allow_none=True)
     org_unit = fields.String(allow_none=True)
-    channel = fields.String(required=True, metadata={"description": "inapp, email, wecom, dingtalk, webhook or publication"})
+    channel = fields.String(required=True,
+                            metadata={"description": "inapp, email, wecom, dingtalk, webhook or publication"})
     user_id = fields.Integer(allow_none=True)
     channel_id = fields.Integer(allow_none=True)
     recipient = fields.String(allow_none=True)
-    key = fields.String(required=True, metadata={"description": "the idempotency key: event × subscriber × channel × recipient"})
+    key = fields.String(required=True,
+                        metadata={"description": "the idempotency key: event × subscriber × channel × recipient"})
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
     attempts = fields.Integer(required=True)
     last_error = fields.String(allow_none=True)
@@ -88,7 +93,8 @@ class DeliverySchema(ResponseSchema):
 
 
 class DeliveryListSchema(ResponseSchema):
-    items = fields.List(fields.Nested(DeliverySchema), required=True, metadata={"description": "newest first, 100 a page"})
+    items = fields.List(fields.Nested(DeliverySchema), required=True,
+                        metadata={"description": "newest first, 100 a page"})
 
 
 class SettingsSchema(ResponseSchema):

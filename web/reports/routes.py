@@ -165,7 +165,8 @@ def report_page_context(report) -> dict:
     problems = current.problems or []
     problems_by_section: dict = {}
     for p in problems:
-        problems_by_section.setdefault(p.get("section_id") if p.get("section_id") in section_ids else None, []).append(p)
+        section_id = p.get("section_id") if p.get("section_id") in section_ids else None
+        problems_by_section.setdefault(section_id, []).append(p)
     comments = services.comments_of(report)
     comments_by_section: dict = {}
     for c in comments:

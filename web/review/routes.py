@@ -31,7 +31,8 @@ def versions(report_id: int):
     report = services.get_report(current_user, report_id)
     events = services.history(report)
     returned = {e.version_number for e in events if e.action == "return"}
-    return render_template("review/versions.html", report=report, versions=sorted(report.versions, key=lambda v: v.number),
+    return render_template("review/versions.html", report=report,
+                           versions=sorted(report.versions, key=lambda v: v.number),
                            submitters=_submitters(report), returned=returned,
                            last_returned=services.last_returned_version(events))
 
