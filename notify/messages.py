@@ -69,6 +69,11 @@ def render(event: OutboxEvent) -> Message:
 
 
 def _texts(event: OutboxEvent) -> tuple[str, str]:
+    """The notification's title and body: a report's event or a cycle's."""
+    return _report_texts(event) if event.report_id else _cycle_texts(event)
+
+
+def _report_texts(event: OutboxEvent) -> tuple[str, str]:
     p = event.payload or {}
     actor = db.session.get(User, event.actor_id) if event.actor_id else None
     name = actor.display_name if actor is not None else ""
@@ -90,6 +95,11 @@ def _texts(event: OutboxEvent) -> tuple[str, str]:
     if event.kind == ev.COMMENT_ADDED:
         return (_("New comment on “%(title)s”", title=title),
                 _("%(name)s: %(excerpt)s", name=name, excerpt=notifications.comment_excerpt(event)))
+    return _cycle_texts(event)
+
+
+def _cycle_texts(event: OutboxEvent) -> tuple[str, str]:
+    p = event.payload or {}
     cycle_title = p.get("title") or _("Reporting task %(id)s", id=event.cycle_id or "")
     due = p.get("due_date") or ""
     message = p.get("message") or ""

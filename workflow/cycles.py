@@ -698,11 +698,7 @@ def remind(actor: User, cycle_id: Any, *, org_unit_ids: Any = None, message: Any
     cycle = _get_managed(actor, cycle_id)
     if cycle.state != OPEN:
         raise Conflict("cycle_closed", details={"state": cycle.state})
-    asked: list[int] | None = None
-    if org_unit_ids is not None:
-        if not isinstance(org_unit_ids, (list, tuple, set)) or not org_unit_ids:
-            raise BadInput("cycle_bad_towns")
-        asked = list(dict.fromkeys(_int(i, "org_unit_id") for i in org_unit_ids))
+    asked = _asked_towns(org_unit_ids)
     text = clean_text(message, field="message", max_chars=MAX_MESSAGE_CHARS, required=False) \
         if message not in (None, "") else None
     _lock(cycle, now)
@@ -711,19 +707,7 @@ def remind(actor: User, cycle_id: Any, *, org_unit_ids: Any = None, message: Any
         last_manual = dict(db.session.execute(
             select(Reminder.org_unit_id, func.max(Reminder.sent_at))
             .where(Reminder.cycle_id == cycle.id, Reminder.kind == MANUAL).group_by(Reminder.org_unit_id)).all())
-        reminded, skipped, limited = [], [], []
-        for uid in (asked if asked is not None else list(rows)):
-            row = rows.get(uid)
-            if row is None:
-                skipped.append({"org_unit_id": uid, "reason": "not_expected"})
-            elif row.submitted:
-                skipped.append({"org_unit_id": uid, "reason": "submitted"})
-            elif last_manual.get(uid) is not None and now < last_manual[uid] + MANUAL_REMINDER_INTERVAL:
-                next_at = last_manual[uid] + MANUAL_REMINDER_INTERVAL
-                skipped.append({"org_unit_id": uid, "reason": "reminded_recently", "next_at": next_at})
-                limited.append(next_at)
-            else:
-                reminded.append(uid)
+        reminded, skipped, limited = _sort_towns(asked if asked is not None else list(rows), rows, last_manual, now)
         candidates = [s for s in skipped if s["reason"] != "submitted"] if asked is None else skipped
         if not reminded and limited and len(limited) == len(candidates):
             next_at = min(limited)
@@ -743,6 +727,38 @@ def remind(actor: User, cycle_id: Any, *, org_unit_ids: Any = None, message: Any
         db.session.rollback()
         raise
     return RemindResult(reminded, skipped)
+
+
+def _asked_towns(org_unit_ids: Any) -> list[int] | None:
+    """The towns a reminder names (None: every town not yet submitted)."""
+    if org_unit_ids is None:
+        return None
+    if not isinstance(org_unit_ids, (list, tuple, set)) or not org_unit_ids:
+        raise BadInput("cycle_bad_towns")
+    return list(dict.fromkeys(_int(i, "org_unit_id") for i in org_unit_ids))
+
+
+def _sort_towns(town_ids: list[int], rows: dict[int, Any], last_manual: dict[int, dt.datetime],
+                now: dt.datetime) -> tuple[list[int], list[dict[str, Any]], list[dt.datetime]]:
+    """(to remind, skipped with the reason, the times the rate-limited ones may be reminded
+    again): never a town not expected or already submitted; a town reminded by hand within the
+    hour waits."""
+    reminded: list[int] = []
+    skipped: list[dict[str, Any]] = []
+    limited: list[dt.datetime] = []
+    for uid in town_ids:
+        row = rows.get(uid)
+        if row is None:
+            skipped.append({"org_unit_id": uid, "reason": "not_expected"})
+        elif row.submitted:
+            skipped.append({"org_unit_id": uid, "reason": "submitted"})
+        elif last_manual.get(uid) is not None and now < last_manual[uid] + MANUAL_REMINDER_INTERVAL:
+            next_at = last_manual[uid] + MANUAL_REMINDER_INTERVAL
+            skipped.append({"org_unit_id": uid, "reason": "reminded_recently", "next_at": next_at})
+            limited.append(next_at)
+        else:
+            reminded.append(uid)
+    return reminded, skipped, limited
 
 
 def reminders_of(cycle: Cycle, org_unit_id: int | None = None, limit: int = 200) -> list[Reminder]:
