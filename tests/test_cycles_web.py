@@ -238,6 +238,21 @@ def test_the_expected_towns_are_edited_on_their_page(app, six):
     assert as_user(app, "qs_author").get(f"/cycles/{cycle_id}/towns").headers["Location"] == f"/cycles/{cycle_id}"
 
 
+def test_a_town_can_be_left_out_of_a_cycle_in_the_browser(app, six):
+    """A browser refuses a form while a checkbox marked ``required`` is unticked: the town
+    checklists must leave "at least one" to the server, or no town could ever be left out."""
+    with app.app_context():
+        cycle_id = open_plan_cycle().id
+    client = as_user(app, "district_reviewer")
+    for url in ("/cycles/new", f"/cycles/{cycle_id}/towns"):
+        boxes = re.findall(r'<input[^>]*type="checkbox"[^>]*name="towns"[^>]*>|<input[^>]*name="towns"[^>]*type="checkbox"[^>]*>',
+                           get_html(client, url))
+        assert len(boxes) == 6 and not any("required" in box for box in boxes), url
+    page = get_html(client, f"/cycles/{cycle_id}/towns")
+    refused = client.post(f"/cycles/{cycle_id}/towns", data={"csrf_token": csrf_from(page)})  # none ticked
+    assert refused.status_code == 400 and "请至少选择一个单位" in refused.get_data(as_text=True)
+
+
 def test_the_year_view_and_the_list(app, six):
     with app.app_context():
         plan = open_plan_cycle()
