@@ -283,12 +283,14 @@ def test_a_returned_report_is_the_first_thing_its_author_sees(app, six):
         act(returned.id, "qs_author", "submit")
         act(returned.id, "qs_reviewer", "return", "第二部分缺少资金来源")
         older_id, returned_id = older.id, returned.id
+        open_plan_cycle()  # a cycle the town has not started: a task on the to-do, below the returned report
     district = as_user(app, "qs_reviewer")
     html = get_html(district, f"/reports/{returned_id}")
     district.post(f"/reports/{returned_id}/comments", data={"body": "投资数额请核实", "csrf_token": csrf_from(html)})
     client = as_user(app, "qs_author")
     todo = get_html(client, "/")
     assert todo.index("被退回的计划") < todo.index("较早的草稿")
+    assert todo.index("被退回的计划") < todo.index("上级要求报送") < todo.index("开始填报")
     first_card = todo.split('<li class="card row-card">')[1]
     assert "被退回的计划" in first_card and "已退回" in first_card
     page = get_html(client, f"/reports/{returned_id}")
