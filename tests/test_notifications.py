@@ -314,7 +314,11 @@ def test_the_channels_page_adds_and_removes_a_channel_and_scopes_the_delete(app,
                      page="/admin/channels").status_code == 404
     removed = post_form(client, f"/admin/units/{world['qs']}/channels/{cid}/delete", {}, page="/admin/channels")
     assert removed.headers["Location"] == "/admin/channels"
-    assert "qyapi" not in get_html(client, "/admin/channels")
+    page = get_html(client, "/admin/channels")
+    assert "qyapi" not in page
+    changes = page.split("最近变更")[1]  # in words, not codes
+    assert f"添加了通道 · 企业微信群机器人 #{cid}" in changes and f"删除了通道 · 企业微信群机器人 #{cid}" in changes
+    assert "channel_added" not in changes and "channel:" not in changes
     reviewer = app.test_client()
     login(reviewer, "district_reviewer")
     assert reviewer.get("/admin/channels").status_code == 403
