@@ -30,6 +30,16 @@ class TownChecklist(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+class AtLeastOneTown(InputRequired):
+    """At least one box ticked, checked on the server only: the ``required`` flag of
+    InputRequired would be rendered on every checkbox, and a browser then refuses the form
+    until every town is ticked (no town could be left out)."""
+
+    def __init__(self, message=None):
+        super().__init__(message)
+        self.field_flags = {}
+
+
 class OpenCycleForm(FlaskForm):
     org_unit_id = SelectField(_l("District"), coerce=int, validators=[InputRequired(message=_l("Choose a district."))])
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
@@ -42,7 +52,7 @@ class OpenCycleForm(FlaskForm):
     instructions = TextAreaField(_l("Instructions to the towns (the notice)"),
                                  validators=[Optional(), Length(max=MAX_INSTRUCTIONS_CHARS)])
     towns = TownChecklist(_l("Towns expected to report"), coerce=int,
-                          validators=[InputRequired(message=_l("Choose at least one town."))])
+                          validators=[AtLeastOneTown(message=_l("Choose at least one town."))])
     template = TextAreaField(_l("Outline template (optional)"), validators=[Optional(), Length(max=MAX_TEXT_CHARS)])
     submit = SubmitField(_l("Open the cycle"))
 
@@ -57,7 +67,7 @@ class OpenCycleForm(FlaskForm):
 
 class TownsForm(FlaskForm):
     towns = TownChecklist(_l("Towns expected to report"), coerce=int,
-                          validators=[InputRequired(message=_l("Choose at least one town."))])
+                          validators=[AtLeastOneTown(message=_l("Choose at least one town."))])
     submit = SubmitField(_l("Save the towns"))
 
     def __init__(self, *args, towns=(), **kwargs):

@@ -30,5 +30,13 @@ DELIVERY_STATUSES = {
     "pending": _l("Waiting"),
     "sending": _l("Sending"),
     "sent": _l("Sent"),
-    "failed": _l("Failed"),
+    "failed": _l("Sending failed"),  # not "Failed": the PDF's word for it says "generation failed"
+}
+
+# The admins' own actions on the channels page ("Recent changes").
+ADMIN_ACTIONS = {
+    "channel_added": _l("added a channel"),
+    "channel_deleted": _l("removed a channel"),
+    "delivery_retried": _l("retried a delivery"),
+    "user_email_set": _l("set an e-mail address"),
 }

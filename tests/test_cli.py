@@ -62,6 +62,15 @@ def test_the_demo_has_an_open_cycle_due_in_a_week_and_a_closed_one_of_last_year(
         first = services.inbox(xk_author)[0]
         assert first.cycle_id == closed_cycle.id and cycles.returned_ids([first]) == {first.id}
 
+        # Nobody is told today of last year's closed cycle; this year's cycle is announced.
+        from workflow import outbox
+        from workflow.notifications import Notification
+
+        outbox.dispatch(outbox.Settings(retry_intervals=(0,)))
+        told = db.session.scalars(db.select(Notification)).all()
+        assert told and {n.cycle_id for n in told if n.cycle_id} == {open_cycle.id}
+        assert not [n.title for n in told if str(closed_cycle.year) in n.title]
+
 
 def test_org_units_import_from_csv_with_division_codes(app, tmp_path):
     runner = app.test_cli_runner()

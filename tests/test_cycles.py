@@ -46,7 +46,7 @@ def test_a_district_reviewer_opens_a_cycle_for_every_town_of_the_district(six):
     opened = events_of(events.CYCLE_OPENED, cycle.id)
     assert len(opened) == 1
     assert opened[0].payload["org_unit_ids"] == [t.id for t in cycles.expected_towns(cycle)]
-    assert opened[0].payload["message"] == "2027年度工作计划" and opened[0].actor_id == six["district_reviewer"]
+    assert opened[0].payload["message"] == "请各镇按时报送。" and opened[0].actor_id == six["district_reviewer"]
     log = cycles.audit_log(cycle)
     assert [(e.action, e.actor_id) for e in log] == [("open", six["district_reviewer"])]
 

@@ -247,6 +247,21 @@ def test_the_expected_towns_are_edited_on_their_page(app, six):
     assert as_user(app, "qs_author").get(f"/cycles/{cycle_id}/towns").headers["Location"] == f"/cycles/{cycle_id}"
 
 
+def test_a_town_can_be_left_out_of_a_cycle_in_the_browser(app, six):
+    """A browser refuses a form while a checkbox marked ``required`` is unticked: the town
+    checklists must leave "at least one" to the server, or no town could ever be left out."""
+    with app.app_context():
+        cycle_id = open_plan_cycle().id
+    client = as_user(app, "district_reviewer")
+    for url in ("/cycles/new", f"/cycles/{cycle_id}/towns"):
+        boxes = re.findall(r'<input[^>]*type="checkbox"[^>]*name="towns"[^>]*>|<input[^>]*name="towns"[^>]*type="checkbox"[^>]*>',
+                           get_html(client, url))
+        assert len(boxes) == 6 and not any("required" in box for box in boxes), url
+    page = get_html(client, f"/cycles/{cycle_id}/towns")
+    refused = client.post(f"/cycles/{cycle_id}/towns", data={"csrf_token": csrf_from(page)})  # none ticked
+    assert refused.status_code == 400 and "请至少选择一个单位" in refused.get_data(as_text=True)
+
+
 def test_the_year_view_and_the_list(app, six):
     with app.app_context():
         plan = open_plan_cycle()
@@ -277,12 +292,14 @@ def test_a_returned_report_is_the_first_thing_its_author_sees(app, six):
         act(returned.id, "qs_author", "submit")
         act(returned.id, "qs_reviewer", "return", "第二部分缺少资金来源")
         older_id, returned_id = older.id, returned.id
+        open_plan_cycle()  # a cycle the town has not started: a task on the to-do, below the returned report
     district = as_user(app, "qs_reviewer")
     html = get_html(district, f"/reports/{returned_id}")
     district.post(f"/reports/{returned_id}/comments", data={"body": "投资数额请核实", "csrf_token": csrf_from(html)})
     client = as_user(app, "qs_author")
     todo = get_html(client, "/")
     assert todo.index("被退回的计划") < todo.index("较早的草稿")
+    assert todo.index("被退回的计划") < todo.index("上级要求报送") < todo.index("开始填报")
     first_card = todo.split('<li class="card row-card">')[1]
     assert "被退回的计划" in first_card and "已退回" in first_card
     page = get_html(client, f"/reports/{returned_id}")

@@ -119,6 +119,16 @@ def test_cycle_events_reach_the_towns_authors_and_with_escalation_their_reviewer
     assert notified(events.REMINDER)["xk_reviewer"][0].title == "催办：请尽快报送《2027年度工作计划》"
 
 
+def test_a_cycle_opened_tells_the_towns_its_notice(ctx, world):
+    from tests.cycles_support import open_plan_cycle
+
+    cycle = open_plan_cycle()
+    deliver()
+    n = notified(events.CYCLE_OPENED)["qs_author"][0]
+    assert n.title == "新报送任务：2027年度工作计划"
+    assert n.body == f"截止日期：{cycle.due_date.isoformat()}。 请各镇按时报送。"  # the notice, not the title again
+
+
 def test_delivery_is_idempotent_however_often_it_runs(ctx, world):
     report = gen_report("qs")
     act(report.id, "qs_author", "submit")
@@ -306,7 +316,11 @@ def test_the_channels_page_adds_and_removes_a_channel_and_scopes_the_delete(app,
                      page="/admin/channels").status_code == 404
     removed = post_form(client, f"/admin/units/{world['qs']}/channels/{cid}/delete", {}, page="/admin/channels")
     assert removed.headers["Location"] == "/admin/channels"
-    assert "qyapi" not in get_html(client, "/admin/channels")
+    page = get_html(client, "/admin/channels")
+    assert "qyapi" not in page
+    changes = page.split("最近变更")[1]  # in words, not codes
+    assert f"添加了通道 · 企业微信群机器人 #{cid}" in changes and f"删除了通道 · 企业微信群机器人 #{cid}" in changes
+    assert "channel_added" not in changes and "channel:" not in changes
     reviewer = app.test_client()
     login(reviewer, "district_reviewer")
     assert reviewer.get("/admin/channels").status_code == 403

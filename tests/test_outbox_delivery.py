@@ -166,6 +166,8 @@ def test_an_admin_sees_a_failed_delivery_and_retries_it(jobs_app, world, receive
     login(browser, "admin")
     page = get_html(browser, "/admin/deliveries")
     assert "投递记录" in page and "已发送" in page and "青山镇" in page
+    assert "发送失败" in page and "生成失败" not in page  # the filter: a delivery failed, not a PDF
+    assert f"青山镇 #{failed[0]['channel_id']}" in page and "webhook #" not in page  # the group channel by its unit
 
 
 def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(jobs_app, world, receiver):

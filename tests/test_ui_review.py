@@ -91,6 +91,7 @@ def test_a_report_goes_up_is_returned_answered_corrected_and_approved(app, world
     assert "茶园面积请与农业部门数据核对。" in row and "待答复" in row
     assert 'name="answer"' in row
     assert "有 1 条审核意见待答复" in page
+    assert "自上次退回以来的修改" not in page  # nothing has changed yet: no "changes" to show
 
     # Submitting again is refused while the comment is open.
     assert re.search(r'disabled[^>]*>提交</button>\s*<p class="reason"[^>]*>还有 1 条审核意见未答复', page)

@@ -338,7 +338,8 @@ def open_cycle(actor: User, *, org_unit_id: Any, kind: Any, year: Any, title: An
 
 def _emit_opened(cycle: Cycle, actor: User | None, town_ids: list[int]) -> None:
     events.emit(events.CYCLE_OPENED, cycle_id=cycle.id, org_unit_id=cycle.district_id,
-                actor_id=actor.id if actor else None, org_unit_ids=town_ids, message=cycle.title,
+                actor_id=actor.id if actor else None, org_unit_ids=town_ids,
+                message=cycle.instructions[:MAX_MESSAGE_CHARS],  # the notice: what the notifications say
                 title=cycle.title, cycle_kind=cycle.kind, year=cycle.year, due_date=cycle.due_date.isoformat(),
                 instructions=cycle.instructions[:MAX_MESSAGE_CHARS])
 

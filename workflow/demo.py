@@ -120,6 +120,9 @@ def _backdate(report_id: int, times: list[dt.datetime]) -> None:
 def _last_years_cycle(district: OrgUnit, reviewer: User, year: int, today: dt.date) -> Cycle:
     """The closed cycle of last year: this year's plans, due in December. 青山镇 published on
     time, 溪口镇's plan was returned by the district and never resubmitted, the others never came."""
+    from .events import OutboxEvent
+
+    first_event = db.session.scalar(select(func.max(OutboxEvent.id))) or 0
     opened = dt.date(today.year - 1, 11, 20)
     due = dt.date(today.year - 1, 12, 20)
     cycle = cycles.open_cycle(reviewer, org_unit_id=district.id, kind="annual_plan", year=year,
@@ -147,6 +150,9 @@ def _last_years_cycle(district: OrgUnit, reviewer: User, year: int, today: dt.da
     db.session.execute(update(Cycle).where(Cycle.id == cycle.id).values(updated_at=closed))
     db.session.execute(update(CycleAuditEvent).where(CycleAuditEvent.cycle_id == cycle.id,
                                                      CycleAuditEvent.action == "close").values(created_at=closed))
+    # Last year is history: nobody is notified today of a cycle closed a year ago (its events
+    # count as taken; the worker's start-up sweep of pending publications builds its PDF).
+    db.session.execute(update(OutboxEvent).where(OutboxEvent.id > first_event).values(dispatched_at=closed))
     db.session.commit()
     return cycle
 

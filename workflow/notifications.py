@@ -369,15 +369,19 @@ class DeliveryRow:
 def deliveries_for(actor: User, *, status: str | None = None, limit: int = 100, before_id: int | None = None
                    ) -> list[DeliveryRow]:
     """The deliveries of events in the org units the actor administers, newest first (two queries)."""
+    from sqlalchemy.orm import aliased
+
     from .outbox import STATUSES, Delivery
 
     if status is not None and status not in STATUSES:
         raise BadInput("delivery_status")
-    query = (select(Delivery, OutboxEvent, OrgUnit.name, User.display_name, Channel.kind)
+    channel_unit = aliased(OrgUnit)
+    query = (select(Delivery, OutboxEvent, OrgUnit.name, User.display_name, channel_unit.name)
              .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
              .join(OrgUnit, OrgUnit.id == OutboxEvent.org_unit_id)
              .outerjoin(User, User.id == Delivery.user_id)
              .outerjoin(Channel, Channel.id == Delivery.channel_id)
+             .outerjoin(channel_unit, channel_unit.id == Channel.org_unit_id)
              .where(unit_filter(actor, {ADMIN})))
     if status:
         query = query.where(Delivery.status == status)
@@ -385,9 +389,10 @@ def deliveries_for(actor: User, *, status: str | None = None, limit: int = 100, 
         query = query.where(Delivery.id < before_id)
     rows = db.session.execute(query.order_by(Delivery.id.desc()).limit(limit)).all()
     result = []
-    for delivery, event, unit_name, user_name, channel_kind in rows:
+    for delivery, event, unit_name, user_name, channel_unit_name in rows:
+        # A group channel is named by its unit (its kind is in the channel column).
         recipient = user_name if delivery.user_id else (
-            f"{channel_kind} #{delivery.channel_id}" if delivery.channel_id else None)
+            f"{channel_unit_name} #{delivery.channel_id}" if delivery.channel_id else None)
         result.append(DeliveryRow(delivery, event, unit_name, recipient))
     return result
 

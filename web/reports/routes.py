@@ -200,8 +200,10 @@ def report_page_context(report) -> dict:
         "can_answer": can_answer,
         "can_comment": report.state != PUBLISHED,
         "indicators": extract_indicators(outline),
+        # Only when the text changed: a return opens a new version, a copy of the one returned.
         "since_return": (returned, report.content_number)
-        if returned is not None and report.content_number > returned else None,
+        if returned is not None and report.content_number > returned
+        and current.content_sha256 != services.version_of(report, returned).content_sha256 else None,
         "publication": services.publication_of(report) if report.state == PUBLISHED else None,
         "next_item": next_item,
         "comment_form": CommentForm(),
