@@ -254,8 +254,8 @@ def test_a_town_can_be_left_out_of_a_cycle_in_the_browser(app, six):
         cycle_id = open_plan_cycle().id
     client = as_user(app, "district_reviewer")
     for url in ("/cycles/new", f"/cycles/{cycle_id}/towns"):
-        boxes = re.findall(r'<input[^>]*type="checkbox"[^>]*name="towns"[^>]*>|<input[^>]*name="towns"[^>]*type="checkbox"[^>]*>',
-                           get_html(client, url))
+        boxes = re.findall(r'<input[^>]*type="checkbox"[^>]*name="towns"[^>]*>'
+                           r'|<input[^>]*name="towns"[^>]*type="checkbox"[^>]*>', get_html(client, url))
         assert len(boxes) == 6 and not any("required" in box for box in boxes), url
     page = get_html(client, f"/cycles/{cycle_id}/towns")
     refused = client.post(f"/cycles/{cycle_id}/towns", data={"csrf_token": csrf_from(page)})  # none ticked
