@@ -83,11 +83,13 @@ def bulk_actions():
     actor = api_user()
     results = bulk.perform_each(actor, body["action"], [(i["id"], i["version"]) for i in body["items"]],
                                 comment=body.get("comment"))
-    answer = BulkActionResultSchema().dump({"results": [
-        {"id": r.report_id, "status": r.status} | ({"report": serialize.summary(r.report)} if r.report else {})
-        for r in results]})
-    for item, result in zip(answer["results"], results):
-        if result.error is not None:  # the error object exactly as the single action answers it
+    answer = []
+    for result in results:  # the report summary and the error object as the single action answers them
+        item: dict = {"id": result.report_id, "status": result.status}
+        if result.report is not None:
+            item["report"] = serialize.summary(result.report)
+        if result.error is not None:
             exc = result.error
             item["error"] = error_body(exc.code, exc.reason, exc.params, exc.details)["error"]
-    return jsonify(answer)
+        answer.append(item)
+    return jsonify({"results": answer})
