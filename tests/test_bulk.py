@@ -350,3 +350,30 @@ def test_a_bad_selection_goes_back_to_the_list_with_a_message(app, world, items,
                                                       "back": "https://evil.example/reports"})
     assert r.headers["Location"] == "/reports"  # never elsewhere
     assert flash in get_html(reviewer, "/reports")
+
+
+def test_what_the_list_offers_costs_one_query_whatever_the_rows(ctx, world):
+    """Even for a town head who is also an author, with drafts (whose submit guards query) listed."""
+    from tests.querycount import count_queries
+    from workflow import admin
+
+    admin.grant_position(None, user_id=world["qs_reviewer"], org_unit_id=world["qs"], role="author")
+
+    def queries() -> int:
+        db.session.expire_all()
+        user = get_user("qs_reviewer")
+        reports = services.list_reports(user, per_page=50).items
+        _ = [(r.org_unit.path, r.state) for r in reports] + [p.org_unit.path for p in user.positions]
+        with count_queries() as statements:
+            offer = bulk.approvable(user, reports)
+        assert offer and len(offer) == len([r for r in reports if r.state == "town_review"])
+        return len(statements)
+
+    for i in range(2):
+        gen_report("qs", title=f"草稿{i}")
+        advance(gen_report("qs", title=f"待审{i}").id, "town_review")
+    few = queries()
+    for i in range(9):
+        gen_report("qs", title=f"草稿{i + 2}")
+        advance(gen_report("qs", title=f"待审{i + 2}").id, "town_review")
+    assert few == queries() == 1

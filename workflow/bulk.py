@@ -19,8 +19,8 @@ from .content import MAX_COMMENT_CHARS, blocking, clean_text
 from .db import db
 from .errors import BadInput, DomainError, TooLarge
 from .models import Comment, OrgUnit, Report, ReportVersion, User
-from .scope import report_filter
-from .table import CommentStatus
+from .scope import report_filter, roles_for
+from .table import CommentStatus, transition_for
 
 # The actions offered in bulk, and how many items one request may carry.
 BULK_ACTIONS: tuple[str, ...] = ("approve",)
@@ -98,8 +98,7 @@ def approvable(actor: User, reports: Iterable[Report]) -> dict[int, Approvable]:
     """Of the listed reports, those the actor may approve now (the workflow table and its
     guards decide, as on the report page), keyed by id. One query (none when there is
     nothing to approve), whatever the number of rows."""
-    candidates = [r for r in reports
-                  if any(o.action in BULK_ACTIONS and o.allowed for o in services.action_options(actor, r))]
+    candidates = [r for r in reports if _may_now(actor, r)]
     if not candidates:
         return {}
     ids = [r.id for r in candidates]
@@ -112,6 +111,14 @@ def approvable(actor: User, reports: Iterable[Report]) -> dict[int, Approvable]:
         .where(ReportVersion.report_id.in_(ids))).all()
     found = {rid: (len(blocking(problems or [])), comments or 0) for rid, problems, comments in rows}
     return {r.id: Approvable(r.id, r.version, *found.get(r.id, (0, 0))) for r in candidates}
+
+
+def _may_now(actor: User, report: Report) -> bool:
+    """Whether a bulk action is the actor's to take on the report now. The table is asked
+    first, so that the guards (some of which query) run only where the actor holds the role."""
+    roles = roles_for(actor, report.org_unit)
+    reachable = {a for a in BULK_ACTIONS if (t := transition_for(report.state, a)) is not None and t.role in roles}
+    return bool(reachable) and any(o.action in reachable and o.allowed for o in services.action_options(actor, report))
 
 
 def reports_by_id(actor: User, ids: Iterable[Any]) -> dict[int, Report]:
