@@ -68,7 +68,8 @@ def test_the_district_reviewer_searches_selects_the_clean_ones_and_approves_them
         plans = [advance(gen_report(town, title=f"{name}2027年度工作计划", text=PLAN.format(n=n)).id,
                          "district_review", town=town).id
                  for town, name, n in (("qs", "青山镇", 3000), ("xk", "溪口镇", 1200), ("qs", "青山镇补充", 800))]
-        other = advance(gen_report("xk", title="溪口镇2027年度茶叶计划", text=OTHER).id, "district_review", town="xk").id
+        other = advance(gen_report("xk", title="溪口镇2027年度茶叶计划", text=OTHER).id, "district_review",
+                        town="xk").id
         services.add_comment(get_user("district_reviewer"), plans[1], body="灌溉渠道的长度请核实")
         gen_report("lh", title="临湖镇2027年度工作计划", text=PLAN.format(n=9))  # another district's
 
