@@ -24,63 +24,78 @@ def _median_ms(fn, repeat: int = 7) -> float:
     return round(statistics.median(times), 2)
 
 
+EMPTY_OUTLINE: dict = {"preamble": [], "sections": [], "closing": []}
+
+
+def load_province(db, outline_for=None) -> dict:
+    """The province: 100 districts × 15 towns × 8 reports (12,000), 3 audit events each, a
+    district reviewer (of district 8, 120 reports) and a town author. ``outline_for(report_id)``
+    gives each report's content (default: empty). Bulk inserts in the current app context;
+    returns the counts and the two users' ids."""
+    from workflow.models import AuditEvent, OrgUnit, Position, Report, ReportVersion, User
+
+    districts, towns_per, reports_per = 100, 15, 8
+    user = User(username="bench", display_name="bench", password_hash="x")
+    db.session.add(user)
+    db.session.flush()
+    units, reports, versions, events, uid, rid = [], [], [], [], 1, 1
+    states = ["draft", "town_review", "district_review", "published"]
+    for d in range(districts):
+        did = uid
+        units.append({"id": did, "parent_id": None, "name": f"区{d}", "kind": "district", "path": f"/{did}/"})
+        uid += 1
+        for t in range(towns_per):
+            units.append({"id": uid, "parent_id": did, "name": f"镇{d}-{t}", "kind": "town", "path": f"/{did}/{uid}/"})
+            for k in range(reports_per):
+                title = f"镇{d}-{t} {2020 + k}年度工作计划"
+                reports.append({"id": rid, "org_unit_id": uid, "kind": "annual_plan", "year": 2020 + k,
+                                "title": title, "state": states[(rid + k) % 4],
+                                "version": 3, "content_number": 1, "created_by_id": user.id})
+                versions.append({"report_id": rid, "number": 1, "title": title,
+                                 "outline": outline_for(rid) if outline_for else EMPTY_OUTLINE,
+                                 "content_sha256": "0" * 64, "problems": [], "created_by_id": user.id})
+                for seq in (1, 2, 3):
+                    events.append({"report_id": rid, "seq": seq, "actor_id": user.id, "action": "x", "from_state": None,
+                                   "to_state": "draft", "version_number": 1, "content_sha256": "0" * 64,
+                                   "prev_hash": "0" * 64, "hash": "0" * 64})
+                rid += 1
+            uid += 1
+    for table, rows in ((OrgUnit, units), (Report, reports), (ReportVersion, versions), (AuditEvent, events)):
+        for i in range(0, len(rows), 5000):
+            db.session.execute(insert(table), rows[i:i + 5000])
+    db.session.add_all([Position(user_id=user.id, org_unit_id=1 + 16 * 7, role="district_reviewer")])
+    author = User(username="author", display_name="a", password_hash="x")
+    db.session.add(author)
+    db.session.flush()
+    db.session.add(Position(user_id=author.id, org_unit_id=3, role="author"))
+    db.session.commit()
+    return {"org_units": len(units), "reports": len(reports), "audit_events": len(events),
+            "reviewer_id": user.id, "author_id": author.id}
+
+
 def main() -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from app import create_app
     from workflow import services
     from workflow.db import db
-    from workflow.models import AuditEvent, OrgUnit, Position, Report, ReportVersion, User
+    from workflow.models import User
 
     tmp = Path(tempfile.mkdtemp(prefix="chengbao-bench-"))
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(tmp), "SECRET_KEY": "bench"})
-    districts, towns_per, reports_per = 100, 15, 8
     with app.app_context():
         db.drop_all()
         db.create_all()
         start = time.perf_counter()
-        user = User(username="bench", display_name="bench", password_hash="x")
-        db.session.add(user)
-        db.session.flush()
-        units, reports, versions, events, uid, rid = [], [], [], [], 1, 1
-        states = ["draft", "town_review", "district_review", "published"]
-        for d in range(districts):
-            did = uid
-            units.append({"id": did, "parent_id": None, "name": f"区{d}", "kind": "district", "path": f"/{did}/"})
-            uid += 1
-            for t in range(towns_per):
-                units.append({"id": uid, "parent_id": did, "name": f"镇{d}-{t}", "kind": "town",
-                              "path": f"/{did}/{uid}/"})
-                for k in range(reports_per):
-                    reports.append({"id": rid, "org_unit_id": uid, "kind": "annual_plan", "year": 2020 + k,
-                                    "title": f"镇{d}-{t} {2020 + k}年度工作计划", "state": states[(rid + k) % 4],
-                                    "version": 3, "content_number": 1, "created_by_id": user.id})
-                    versions.append({"report_id": rid, "number": 1, "title": "t",
-                                     "outline": {"preamble": [], "sections": [], "closing": []},
-                                     "content_sha256": "0" * 64, "problems": [], "created_by_id": user.id})
-                    for seq in (1, 2, 3):
-                        events.append({"report_id": rid, "seq": seq, "actor_id": user.id, "action": "x",
-                                       "from_state": None, "to_state": "draft", "version_number": 1,
-                                       "content_sha256": "0" * 64, "prev_hash": "0" * 64, "hash": "0" * 64})
-                    rid += 1
-                uid += 1
-        for table, rows in ((OrgUnit, units), (Report, reports), (ReportVersion, versions), (AuditEvent, events)):
-            for i in range(0, len(rows), 5000):
-                db.session.execute(insert(table), rows[i:i + 5000])
-        db.session.add_all([Position(user_id=user.id, org_unit_id=1 + 16 * 7, role="district_reviewer")])
-        author = User(username="author", display_name="a", password_hash="x")
-        db.session.add(author)
-        db.session.flush()
-        db.session.add(Position(user_id=author.id, org_unit_id=3, role="author"))
-        db.session.commit()
+        loaded = load_province(db)
         if url.startswith("sqlite"):
             db.session.execute(text("ANALYZE"))
         load_s = time.perf_counter() - start
-        reviewer = db.session.get(User, user.id)
-        town_author = db.session.get(User, author.id)
+        reviewer = db.session.get(User, loaded["reviewer_id"])
+        town_author = db.session.get(User, loaded["author_id"])
         figures = {
             "backend": url.split(":", 1)[0],
-            "org_units": len(units), "reports": len(reports), "audit_events": len(events),
+            "org_units": loaded["org_units"], "reports": loaded["reports"], "audit_events": loaded["audit_events"],
             "load_seconds": round(load_s, 2),
             "district_list_page1_ms": _median_ms(lambda: services.list_reports(reviewer)),
             "district_list_page5_filtered_ms": _median_ms(

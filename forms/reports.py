@@ -29,7 +29,7 @@ class ReportFilterForm(FlaskForm):
     kind = SelectField(_l("Kind"), validators=[Optional()], validate_choice=False)
     year = IntegerField(_l("Year"), validators=[Optional(), NumberRange(YEAR_MIN, YEAR_MAX)])
     org_unit_id = SelectField(_l("Town"), validators=[Optional()], validate_choice=False)
-    q = StringField(_l("Title contains"), validators=[Optional(), Length(max=100)])
+    q = StringField(_l("Search titles and text"), validators=[Optional(), Length(max=100)])
 
     def __init__(self, *args, towns=(), **kwargs):
         super().__init__(*args, **kwargs)

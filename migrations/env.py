@@ -92,6 +92,10 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    # The search index (an FTS5 table, a trigram index) is made by workflow/search.py, not
+    # by the models: autogenerate must not propose dropping it.
+    from workflow.search import include_name
+    conf_args.setdefault("include_name", include_name)
 
     connectable = get_engine()
 

@@ -205,6 +205,13 @@ MESSAGES: dict[str, LazyString] = {
     "invalid.cycle_mismatch": _l("The cycle asks for %(kind)s reports of %(year)s."),
     "too_many.reminder_too_soon": _l("Every town asked for was reminded within the hour; the next reminder is "
                                      "possible from %(next_at)s."),
+
+    # --- bulk actions and search
+    "bad_request.bulk_action_not_offered": _l("Only approval can be done for several reports at once (not "
+                                              "“%(action)s”): a return needs its own reason."),
+    "bad_request.bulk_no_items": _l("Choose at least one report."),
+    "too_large.bulk_too_many_items": _l("At most %(limit)s reports can be approved at once (%(count)s chosen)."),
+    "bad_request.bulk_bad_item": _l("The selection is not valid; reload the page and choose again."),
 }
 
 # A category's message, for a reason with no entry of its own (one added later).

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from . import audit, events
+from . import audit, events, search
 from .content import (
     MAX_COMMENT_CHARS,
     MAX_TITLE_CHARS,
@@ -72,6 +72,8 @@ class Page:
     total: int
     page: int
     per_page: int
+    # With a search query: report id → the snippet of its text around the match.
+    snippets: dict[int, search.Snippet] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -89,7 +91,9 @@ def _int_filter(value: Any, name: str) -> int | None:
 
 def list_reports(actor: User, *, state: str | None = None, year: Any = None, kind: str | None = None,
                  org_unit_id: Any = None, q: str | None = None, page: Any = 1, per_page: int = 20) -> Page:
-    """The reports in the actor's scope, newest activity first. Two queries whatever the page size."""
+    """The reports in the actor's scope, newest activity first; with ``q``, those whose title or
+    text contain its words (``workflow.search``), best match first, each with a snippet.
+    Two queries whatever the page size (three with ``q``)."""
     if state and state not in STATES:
         raise BadInput("unknown_state", state=str(state)[:40])
     if kind and kind not in KINDS:
@@ -110,16 +114,21 @@ def list_reports(actor: User, *, state: str | None = None, year: Any = None, kin
         if unit is None:
             return Page([], 0, page_i, per_page)
         conditions.append(OrgUnit.path.like(unit.path + "%"))
-    if q:
-        conditions.append(Report.title.contains(q[:100], autoescape=True))
+    found = search.match(q)
     where = and_(*conditions)
-    total = db.session.scalar(select(func.count(Report.id)).join(Report.org_unit).where(where)) or 0
+
+    def joined(query):  # the matches of ``q`` (if any) joined to the reports in scope
+        query = query.join(Report.org_unit)
+        return query.join(found.hits, found.hits.c.report_id == Report.id) if found else query
+
+    total = db.session.scalar(joined(select(func.count(Report.id))).where(where)) or 0
     items = db.session.scalars(
-        select(Report).join(Report.org_unit).where(where)
-        .order_by(Report.updated_at.desc(), Report.id.desc())
+        joined(select(Report)).where(where)
+        .order_by(*(found.order_by if found else []), Report.updated_at.desc(), Report.id.desc())
         .limit(per_page).offset((page_i - 1) * per_page)
     ).all()
-    return Page(items, total, page_i, per_page)
+    snippets = search.snippets(found.terms, [r.id for r in items]) if found else {}
+    return Page(items, total, page_i, per_page, snippets)
 
 
 def inbox(actor: User, limit: int = 50) -> list[Report]:
@@ -436,6 +445,7 @@ def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any 
     db.session.add(ReportVersion(report_id=report.id, number=1, title=title_s, outline=content,
                                  content_sha256=sha, problems=problems_for(title_s, content),
                                  created_by_id=actor.id))
+    search.index_report(report.id, title_s, content)
     audit.append(report, actor, "create", None, DRAFT, 1, sha, None)
     db.session.commit()
     return Saved(get_report(actor, report.id), dropped)
@@ -464,6 +474,7 @@ def update_draft(actor: User, report_id: Any, *, version: Any, title: Any = None
     db.session.execute(update(ReportVersion).where(ReportVersion.id == draft.id, ReportVersion.frozen_at.is_(None))
                        .values(title=title_s, outline=content, content_sha256=content_sha256(title_s, content),
                                problems=problems, updated_at=utcnow()))
+    search.index_report(report.id, title_s, content)
     db.session.commit()
     db.session.expire_all()
     return Saved(get_report(actor, report.id), dropped)

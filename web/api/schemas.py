@@ -113,7 +113,9 @@ class ReportQuerySchema(Schema):
     year = fields.Integer(validate=validate.Range(min=1, max=9999))
     kind = fields.String(validate=validate.OneOf(KINDS))
     org_unit_id = fields.Integer(validate=_ID, metadata={"description": "only reports at or below this unit"})
-    q = fields.String(validate=validate.Length(max=100), metadata={"description": "words in the title"})
+    q = fields.String(validate=validate.Length(max=100), metadata={
+        "description": "full-text search of titles and content (Chinese substrings; words separated by spaces "
+                       "must all occur): results best match first, each with a `snippet`"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(validate=validate.Range(min=1, max=100))
 
@@ -274,8 +276,14 @@ class ReportSummarySchema(ResponseSchema):
     cycle_id = fields.Integer(allow_none=True, metadata={"description": "the reporting cycle it answers, or null"})
 
 
+class ReportListItemSchema(ReportSummarySchema):
+    snippet = fields.String(metadata={"description": "with `q`: the text around the first match (plain text)"})
+    snippet_highlights = fields.List(fields.List(fields.Integer()), metadata={
+        "description": "with `q`: the matches in `snippet`, as [start, end) character offsets"})
+
+
 class ReportListSchema(ResponseSchema):
-    items = fields.List(fields.Nested(ReportSummarySchema), required=True)
+    items = fields.List(fields.Nested(ReportListItemSchema), required=True)
     total = fields.Integer(required=True)
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)

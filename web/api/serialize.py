@@ -52,10 +52,22 @@ def _summary_dict(report: Report) -> dict:
             "created_at": report.created_at, "updated_at": report.updated_at, "cycle_id": report.cycle_id}
 
 
+def summary(report: Report) -> dict:
+    """A report's summary (what a list item or a bulk result shows)."""
+    return _summary.dump(_summary_dict(report))
+
+
 def report_page(page: services.Page) -> dict:
+    """A page of the list; with a search query each item carries its snippet and the
+    ``[start, end)`` character offsets of the matches in it."""
+    def item(r: Report) -> dict:
+        snippet = page.snippets.get(r.id)
+        if snippet is None:
+            return _summary_dict(r)
+        return _summary_dict(r) | {"snippet": snippet.text, "snippet_highlights": [list(h) for h in snippet.highlights]}
+
     return schemas.ReportListSchema().dump({
-        "items": [_summary_dict(r) for r in page.items], "total": page.total, "page": page.page,
-        "per_page": page.per_page,
+        "items": [item(r) for r in page.items], "total": page.total, "page": page.page, "per_page": page.per_page,
     })
 
 

@@ -14,6 +14,7 @@ from flask_login import current_user
 from forms import labels
 from forms.reports import ActionForm, AnswerForm, CommentForm, EditReportForm, NewReportForm, ReportFilterForm
 from web.extensions import login_manager
+from web.reports import bulk as bulk_ui
 from web.templating import say, say_error
 from workflow import admin, cycles, services
 from workflow.content import blocking, count_sections
@@ -81,7 +82,8 @@ def author_towns(user) -> list:
 def inbox():
     items = services.inbox(current_user)
     return render_template("reports/inbox.html", items=items, returned=cycles.returned_ids(items),
-                           tasks=cycles.open_tasks_for_author(current_user))
+                           tasks=cycles.open_tasks_for_author(current_user),
+                           **bulk_ui.list_context(items, "reports.inbox"))
 
 
 @bp.get("/reports")
@@ -104,7 +106,11 @@ def index():
         say_error(exc)
         page = services.Page([], 0, 1, per_page)
     return render_template("reports/index.html", form=form, page=page, filters=filters,
-                           town_count=len(towns))
+                           town_count=len(towns), **bulk_ui.list_context(page.items, "reports.index"))
+
+
+# Bulk approval (checkboxes in the list and my to-do): web/reports/bulk.py.
+bp.add_url_rule("/reports/bulk-approve", "bulk_approve", bulk_ui.approve, methods=["POST"])
 
 
 # ---------------------------------------------------------------- a new report
