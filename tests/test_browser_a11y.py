@@ -125,7 +125,7 @@ def axe_violations(page) -> list[dict]:
 
 def test_axe_finds_no_serious_or_critical_violation_on_any_main_page(site, browser):
     base, ids = site
-    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "pages").mkdir(parents=True, exist_ok=True)
     counts: dict[str, dict[str, int]] = {}
     serious: list[str] = []
     for lang in ("zh", "en"):
@@ -153,6 +153,7 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_main_page(site, brows
                     if v["impact"] in BLOCKING_IMPACTS:
                         serious.append(f"{key}: {v['id']} ({v['impact']}) {v['help']} — "
                                        + "; ".join(n["target"] for n in v["nodes"][:4]))
+                page.screenshot(path=str(OUT / "pages" / f"{name}-{lang}-{width}.png"))
                 if name.startswith("report-review"):
                     page.screenshot(path=str(OUT / f"report-{lang}-{width}.png"), full_page=True)
                     page.screenshot(path=str(OUT / f"report-{lang}-{width}-first-screen.png"))

@@ -51,6 +51,11 @@ def test_offline_a_report_page_is_never_shown_from_a_cache(served, browser, lang
     assert page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)") == f"{base}/"
     page.reload()  # now controlled by the worker
     page.wait_for_function("navigator.serviceWorker.controller !== null")
+    cdp = context.new_cdp_session(page)
+    assert cdp.send("Page.getAppManifest")["errors"] == []
+    # Chrome would offer "Install" (a test's browser context is incognito, where it never does).
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == []
     assert page.evaluate("fetch('/api/v1/openapi.json').then(r => r.status)") == 200
     page.goto(f"{base}/reports/{rid}")
     page.wait_for_function("caches.keys().then(k => k.length > 0)")
