@@ -221,8 +221,14 @@ def test_the_reviewers_report_page_fits_a_thumb_on_a_390_px_phone(site, browser,
     assert ("修改 2 节" if lang == "zh" else "2 sections changed") in summary, summary
     textarea = page.locator("textarea[name=comment]").first
     assert textarea.get_attribute("enterkeyhint") and textarea.bounding_box()["height"] >= 88
-    # The page does not scroll sideways on a phone.
+    # The page does not scroll sideways on a phone, and every navigation link is whole on screen
+    # (in English they used to be cut: "Adminis", "Ve").
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    nav = page.locator("nav.nav")
+    assert nav.evaluate("n => n.scrollWidth <= n.clientWidth")
+    for link in nav.locator("a").all():
+        box = link.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (link.inner_text(), box)
     page.screenshot(path=str(OUT / f"report-thumb-{lang}.png"))
     context.close()
 
