@@ -19,6 +19,7 @@ from workflow import events as _events  # noqa: F401  (registers the outbox tabl
 from workflow import models as _models  # noqa: F401  (registers the tables on the metadata)
 from workflow import notifications as _notifications  # noqa: F401  (notifications, channels)
 from workflow import outbox as _outbox  # noqa: F401  (deliveries)
+from workflow import seen as _seen  # noqa: F401  (what each reviewer last saw)
 from workflow.db import db
 from workflow.errors import DomainError
 

@@ -27,4 +27,17 @@
       });
     });
   });
+  // The installable app: a service worker that caches the static shell only (see /sw.js). The
+  // page tells it its language, so that the offline page speaks the same one.
+  var worker = document.querySelector("meta[name=service-worker]");
+  if (worker && "serviceWorker" in navigator && window.isSecureContext) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register(worker.content).then(function () {
+        return navigator.serviceWorker.ready;
+      }).then(function (registration) {
+        var lang = document.documentElement.lang === "en" ? "en" : "zh";
+        if (registration.active) registration.active.postMessage({ lang: lang });
+      }).catch(function () { /* no worker: every page still works, online */ });
+    });
+  }
 })();

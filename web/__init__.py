@@ -14,6 +14,7 @@ BLUEPRINTS = [
     ("web.archive", None),
     ("web.notifications", None),
     ("web.cycles", None),
+    ("web.shell", None),
     ("web.api", "/api/v1"),
 ]
 
@@ -30,10 +31,11 @@ def register_blueprints(app: Flask) -> None:
 
 # Pages load only this site's own scripts, styles and images, and may not be framed (an
 # approve button inside someone else's frame is a clickjacking target). Inline style
-# attributes stay allowed for the org tree's indentation variable.
+# attributes stay allowed for the org tree's indentation variable. The service worker and the
+# manifest of the installable app come from this site too (``web/shell``).
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
                            "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-                           "frame-ancestors 'none'")
+                           "frame-ancestors 'none'; worker-src 'self'; manifest-src 'self'")
 
 
 def security_headers(response):

@@ -33,5 +33,15 @@ def local_now() -> dt.datetime:
     return dt.datetime.now(TIMEZONE)
 
 
+# Annual plans are drafted in the fourth quarter: from this month on, a new report is most
+# likely next year's plan.
+PLANNING_FROM_MONTH = 10
+
+
+def default_report_year(today: dt.date) -> int:
+    """The year a new report form proposes: next year from October on, else this year."""
+    return today.year + 1 if today.month >= PLANNING_FROM_MONTH else today.year
+
+
 def year_in_range(year: int) -> bool:
     return YEAR_MIN <= year <= YEAR_MAX

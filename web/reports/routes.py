@@ -16,10 +16,10 @@ from forms.reports import ActionForm, AnswerForm, CommentForm, EditReportForm, N
 from web.extensions import login_manager
 from web.reports import bulk as bulk_ui
 from web.templating import say, say_error
-from workflow import admin, cycles, services
+from workflow import admin, cycles, seen, services
 from workflow.content import blocking, count_sections
 from workflow.cycle_models import Cycle
-from workflow.dates import local_now
+from workflow.dates import default_report_year, local_now
 from workflow.db import db
 from workflow.errors import Conflict, DomainError, NotFound
 from workflow.importer import iter_sections, outline_to_text
@@ -131,7 +131,8 @@ def new():
     form = NewReportForm(towns=towns)
     status = 200
     if request.method == "GET":
-        form.year.data = local_now().year
+        # The default kind is the annual plan: in the fourth quarter, next year's (see the placeholder).
+        form.year.data = default_report_year(local_now().date())
         form.kind.data = "annual_plan"
     elif form.validate_on_submit():
         try:
@@ -148,7 +149,9 @@ def new():
     else:
         say_form_errors(form)
         status = 400
-    return render_template("reports/new.html", form=form), status
+    example_year = form.year.data if isinstance(form.year.data, int) else default_report_year(local_now().date())
+    return render_template("reports/new.html", form=form, example_town=towns[0].name,
+                           example_year=example_year), status
 
 
 # ---------------------------------------------------------------- the report page
@@ -163,7 +166,20 @@ def section_names(flat: list[tuple[dict, int]]) -> dict[str, str]:
     return {s.get("id"): (s.get("number", "") + s.get("heading", "")) for s, _depth in flat}
 
 
+def changed_since(returned: int | None, report) -> tuple[int, int] | None:
+    """(the version last returned, the current one) when the text differs from what was returned:
+    a draft just returned is a new version number with the very same text, nothing to show yet."""
+    if returned is None or report.content_number <= returned:
+        return None
+    returned_version = next((v for v in report.versions if v.number == returned), None)
+    if returned_version is not None and returned_version.content_sha256 == report.current.content_sha256:
+        return None
+    return returned, report.content_number
+
+
 def report_page_context(report) -> dict:
+    """Everything the report page shows. For a reviewer, ``since_seen`` compares the version last
+    opened with the current one (``workflow.seen``); the view records the visit after rendering."""
     current = report.current
     outline = current.outline or {}
     flat = flat_sections(outline)
@@ -206,10 +222,8 @@ def report_page_context(report) -> dict:
         "can_answer": can_answer,
         "can_comment": report.state != PUBLISHED,
         "indicators": extract_indicators(outline),
-        # Only when the text changed: a return opens a new version, a copy of the one returned.
-        "since_return": (returned, report.content_number)
-        if returned is not None and report.content_number > returned
-        and current.content_sha256 != services.version_of(report, returned).content_sha256 else None,
+        "since_return": changed_since(returned, report),
+        "since_seen": seen.changes_since_seen(current_user, report) if seen.is_reviewer(current_user, report) else None,
         "publication": services.publication_of(report) if report.state == PUBLISHED else None,
         "next_item": next_item,
         "comment_form": CommentForm(),
@@ -220,7 +234,11 @@ def report_page_context(report) -> dict:
 @bp.get("/reports/<int:report_id>")
 def show(report_id: int):
     report = services.get_report(current_user, report_id)
-    return render_template("reports/show.html", **report_page_context(report))
+    context = report_page_context(report)
+    html = render_template("reports/show.html", **context)
+    if context["since_seen"] is not None:
+        seen.mark_seen(current_user, report)  # after rendering: this page compared with the visit before
+    return html
 
 
 @bp.post("/reports/<int:report_id>/actions")
