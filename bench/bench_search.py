@@ -31,7 +31,7 @@ UNITS = ["亩", "个", "公里", "家", "户", "处", "万元", "人次"]
 HEADINGS = ["一、", "二、", "三、", "四、", "五、"]
 RARE = "智慧灌溉系统"  # in about 3 % of the reports
 COMMON = "乡村振兴"  # in about a third
-QUERIES = {"common_4_chars": COMMON, "rare_5_chars": "智慧灌溉", "short_2_chars": "油茶"}
+QUERIES = {"common_4_chars": COMMON, "rare_4_chars": "智慧灌溉", "short_2_chars": "油茶"}
 
 
 def outline_for(rid: int) -> dict:
