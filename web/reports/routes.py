@@ -177,6 +177,15 @@ def changed_since(returned: int | None, report) -> tuple[int, int] | None:
     return returned, report.content_number
 
 
+def by_section(items: list, section_of, section_ids: set) -> dict:
+    """``items`` grouped by their section; an item of no (or a vanished) section under None."""
+    grouped: dict = {}
+    for item in items:
+        section_id = section_of(item)
+        grouped.setdefault(section_id if section_id in section_ids else None, []).append(item)
+    return grouped
+
+
 def report_page_context(report) -> dict:
     """Everything the report page shows. For a reviewer, ``since_seen`` compares the version last
     opened with the current one (``workflow.seen``); the view records the visit after rendering."""
@@ -185,14 +194,7 @@ def report_page_context(report) -> dict:
     flat = flat_sections(outline)
     section_ids = {s.get("id") for s, _depth in flat}
     problems = current.problems or []
-    problems_by_section: dict = {}
-    for p in problems:
-        section_id = p.get("section_id") if p.get("section_id") in section_ids else None
-        problems_by_section.setdefault(section_id, []).append(p)
     comments = services.comments_of(report)
-    comments_by_section: dict = {}
-    for c in comments:
-        comments_by_section.setdefault(c.section_id if c.section_id in section_ids else None, []).append(c)
     events = services.history(report)
     returned = services.last_returned_version(events)
     roles = roles_for(current_user, report.org_unit)
@@ -202,7 +204,7 @@ def report_page_context(report) -> dict:
     cycle = db.session.get(Cycle, report.cycle_id) if report.cycle_id else None
     return {
         "cycle": cycle,
-        "cycle_days_left": (cycle.due_date - cycles.local_date(utcnow())).days if cycle else None,
+        "cycle_days_left": (cycle.due_date - cycles.local_date(utcnow())).days if cycle is not None else None,
         # A draft whose last event is a return: its reason goes to the top of the page (已退回).
         "returned_event": events[-1] if report.state == DRAFT and events and events[-1].action == "return" else None,
         "report": report,
@@ -212,9 +214,9 @@ def report_page_context(report) -> dict:
         "section_names": section_names(flat),
         "problems": problems,
         "blocking": blocking(problems),
-        "problems_by_section": problems_by_section,
+        "problems_by_section": by_section(problems, lambda p: p.get("section_id"), section_ids),
         "comments": comments,
-        "comments_by_section": comments_by_section,
+        "comments_by_section": by_section(comments, lambda c: c.section_id, section_ids),
         "open_comments": [c for c in comments if c.status == CommentStatus.OPEN],
         "events": events,
         "options": options,
