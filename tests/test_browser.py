@@ -5,27 +5,14 @@ Runs wherever chromium is installed; CI installs it and sets CHENGBAO_REQUIRE_BR
 so that a missing browser fails instead of skipping."""
 from __future__ import annotations
 
-import os
-import shutil
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
 
-from tests.helpers import CLEAN_TEXT, PASSWORD
+from tests.browser_support import browser, login, logout, require_chromium, serve, shot  # noqa: F401  (fixture)
+from tests.helpers import CLEAN_TEXT
 from tests.jobs_support import jobs_app, redis_url, run_worker  # noqa: F401  (fixtures)
 
+require_chromium()
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-
-if not CHROMIUM:
-    if os.environ.get("CHENGBAO_REQUIRE_BROWSER") == "1":
-        raise RuntimeError("chromium is required here (CHENGBAO_REQUIRE_BROWSER=1) but is not installed")
-    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
 
 @pytest.fixture
@@ -33,40 +20,8 @@ def server(jobs_app, world):
     """The app on a real socket, with a real Redis and the district's development signing key."""
     result = jobs_app.test_cli_runner().invoke(args=["dev-keys"])
     assert result.exit_code == 0, result.output
-    srv = make_server("127.0.0.1", 0, jobs_app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form:has(input[name=password]) button[type=submit]").click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()[:500]
-
-
-def _logout(page) -> None:
-    page.locator("form[action$='/logout'] button").first.click()
-    page.wait_for_load_state()
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    with serve(jobs_app) as base:
+        yield base
 
 
 def _act(page, action: str, reason: str | None = None) -> None:
@@ -87,13 +42,13 @@ def test_a_report_goes_from_paste_to_published_in_the_browser(server, browser, j
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page.on("dialog", lambda dialog: dialog.accept())
 
-    _login(page, server, "qs_author")
+    login(page, server, "qs_author")
     assert "我的待办" in page.content()
     page.goto(f"{server}/reports/new")
     page.fill("input[name=title]", "青山镇2027年度工作计划<script>alert(1)</script>")
     page.fill("input[name=year]", "2027")
     page.fill("textarea[name=text]", CLEAN_TEXT)
-    _shot(page, "01-new-report")
+    shot(page, "01-new-report")
     page.locator("form:has(textarea[name=text]) button[type=submit]").click()
     page.wait_for_load_state()
     assert "/reports/" in page.url
@@ -101,48 +56,48 @@ def test_a_report_goes_from_paste_to_published_in_the_browser(server, browser, j
     assert "发展特色产业" in page.content()
     assert page.locator("h1").first.inner_text().endswith("<script>alert(1)</script>")  # shown, not run
     assert _state_badge(page) == "draft"
-    _shot(page, "02-draft")
+    shot(page, "02-draft")
     _act(page, "submit")
     assert _state_badge(page) == "town_review"
-    _logout(page)
+    logout(page)
 
-    _login(page, server, "qs_reviewer")
+    login(page, server, "qs_reviewer")
     page.goto(report_url)
     _act(page, "approve")
     assert _state_badge(page) == "district_review"
-    _logout(page)
+    logout(page)
 
     phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
     phone.on("dialog", lambda dialog: dialog.accept())
-    _login(phone, server, "district_reviewer")
+    login(phone, server, "district_reviewer")
     phone.goto(report_url)
-    _shot(phone, "03-district-review-phone")
+    shot(phone, "03-district-review-phone")
     _act(phone, "return", reason="民生部分请补充资金来源")
     assert _state_badge(phone) == "draft"
     assert "民生部分请补充资金来源" in phone.content()
-    _logout(phone)
+    logout(phone)
 
-    _login(page, server, "qs_author")
+    login(page, server, "qs_author")
     page.goto(report_url)
     _act(page, "submit")
-    _logout(page)
-    _login(page, server, "qs_reviewer")
+    logout(page)
+    login(page, server, "qs_reviewer")
     page.goto(report_url)
     _act(page, "approve")
-    _logout(page)
+    logout(page)
 
-    _login(phone, server, "district_reviewer")
+    login(phone, server, "district_reviewer")
     phone.goto(report_url)
     _act(phone, "approve")
     assert _state_badge(phone) == "published"
     assert phone.locator(".pdf-progress progress").is_visible()  # queued: a progress bar
-    _shot(phone, "04-publishing-phone")
+    shot(phone, "04-publishing-phone")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
 
     run_worker(jobs_app)  # a real RQ worker renders, signs and archives; the page polls meanwhile
     link = phone.locator(f"a[href^='{report_url.removeprefix(server)}/pdf']").first
     link.wait_for(timeout=15_000)  # the progress bar turned into the download link without a reload
-    _shot(phone, "05-published-phone")
+    shot(phone, "05-published-phone")
     pdf = phone.request.get(server + link.get_attribute("href"))
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")

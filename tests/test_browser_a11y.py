@@ -9,21 +9,20 @@ test-artifacts/review/axe.json, the screenshots beside them."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.browser_support import ARTIFACTS, browser, login, require_chromium, serve  # noqa: F401  (fixture)
 from tests.cycles_support import add_six_towns, bring_to, open_plan_cycle
 from tests.helpers import act, gen_report, get_user
-from tests.test_browser import ARTIFACTS, _login, browser  # noqa: F401  (fixture; skips without chromium)
 from tests.test_notifications import deliver
 from workflow import seen, services
 from workflow.db import db
 from workflow.models import Report
 
+require_chromium()
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 OUT = ARTIFACTS / "review"
@@ -79,11 +78,8 @@ def site(app, world):
         services.add_comment(get_user("xk_reviewer"), draft.id, body="请把投资额写实。")
         ids["clean"] = gen_report("qs", author="qs_author2", title="青山镇2027年民生实事计划").id
         deliver()
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}", ids
-    srv.shutdown()
+    with serve(app) as base:
+        yield base, ids
 
 
 def _pages(ids: dict[str, int]) -> list[tuple[str, str | None, str]]:
@@ -142,7 +138,7 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_main_page(site, brows
                     if lang == "en":
                         _english(page, base)
                     if who:
-                        _login(page, base, who)
+                        login(page, base, who)
                     who_now = who
                 page.goto(base + path)
                 assert page.url.endswith(path), (name, page.url)
@@ -205,7 +201,7 @@ def test_the_reviewers_report_page_fits_a_thumb_on_a_390_px_phone(site, browser,
     page = context.new_page()
     if lang == "en":
         _english(page, base)
-    _login(page, base, "district_reviewer")
+    login(page, base, "district_reviewer")
     page.goto(f"{base}/reports/{ids['review']}")
     # Open the return form too: its textarea and button are controls of the page.
     page.locator("details.with-reason > summary").first.click()
@@ -250,7 +246,7 @@ def test_submit_then_approve_with_the_keyboard_alone(site, browser):
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     page = context.new_page()
     # The draft's problems panel scrolls on its own: the keyboard reaches it and scrolls it.
-    _login(page, base, "xk_author")
+    login(page, base, "xk_author")
     page.goto(f"{base}/reports/{ids['draft']}/edit")
     _tab_to(page, "aside.side")
     page.keyboard.press("PageDown")
@@ -261,7 +257,7 @@ def test_submit_then_approve_with_the_keyboard_alone(site, browser):
     assert page.evaluate("document.querySelector('aside.side').scrollTop") > 0
     context.clear_cookies()
 
-    _login(page, base, "qs_author")
+    login(page, base, "qs_author")
     page.goto(f"{base}/reports/{ids['clean']}")
     _tab_to(page, "form:has(input[name=action][value=submit]) button[type=submit]")
     with page.expect_navigation():
@@ -269,7 +265,7 @@ def test_submit_then_approve_with_the_keyboard_alone(site, browser):
     assert page.locator(".report-head .badge.state-town_review").count() == 1
     context.clear_cookies()
 
-    _login(page, base, "qs_reviewer")
+    login(page, base, "qs_reviewer")
     page.goto(f"{base}/reports/{ids['clean']}")
     _tab_to(page, "form:has(input[name=action][value=approve]) button[type=submit]")
     with page.expect_navigation():

@@ -3,29 +3,16 @@ plans that mention it, selects the clean reports in district review with one tap
 them at once, and sees which one failed and why. Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
-import os
-import shutil
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
 
+from tests.browser_support import browser, require_chromium, serve, shot  # noqa: F401  (fixture)
 from tests.helpers import PASSWORD, act, advance, gen_report, get_user
 from workflow import services
 from workflow.db import db
 from workflow.models import Report
 
+require_chromium()
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-
-if not CHROMIUM:
-    if os.environ.get("CHENGBAO_REQUIRE_BROWSER") == "1":
-        raise RuntimeError("chromium is required here (CHENGBAO_REQUIRE_BROWSER=1) but is not installed")
-    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
 PLAN = """现将计划报告如下。
 一、发展现代农业
@@ -41,26 +28,8 @@ OTHER = """现将计划报告如下。
 
 @pytest.fixture
 def server(app, world):
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"bulk-{name}.png"), full_page=True)
+    with serve(app) as base:
+        yield base
 
 
 def test_the_district_reviewer_searches_selects_the_clean_ones_and_approves_them_at_once(app, server, browser):
@@ -90,7 +59,7 @@ def test_the_district_reviewer_searches_selects_the_clean_ones_and_approves_them
     assert marks.count() == 3 and set(marks.all_inner_texts()) == {"高标准农田"}
     assert "临湖镇" not in page.locator("table.list").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    _shot(page, "search-390")
+    shot(page, "bulk-search-390")
 
     # The reports in district review: select the clean ones with one tap.
     page.goto(f"{server}/reports?state=district_review")
@@ -107,7 +76,7 @@ def test_the_district_reviewer_searches_selects_the_clean_ones_and_approves_them
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.locator(".bulk-comment summary").click()  # the common opinion is one tap away
     page.fill("#bulk-comment", "同意发布")
-    _shot(page, "selected-390")
+    shot(page, "bulk-selected-390")
 
     # Meanwhile one of them changes: returned, corrected and sent up again.
     with app.app_context():
@@ -123,7 +92,7 @@ def test_the_district_reviewer_searches_selects_the_clean_ones_and_approves_them
     failed = page.locator(".bulk-result.failed")
     assert failed.count() == 1 and "青山镇补充" in failed.inner_text() and "报告已被他人修改" in failed.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    _shot(page, "result-390")
+    shot(page, "bulk-result-390")
     with app.app_context():
         db.session.expire_all()
         assert [db.session.get(Report, rid).state for rid in (plans[0], plans[1], plans[2], other)] == [
@@ -134,4 +103,4 @@ def test_the_district_reviewer_searches_selects_the_clean_ones_and_approves_them
     desk.context.add_cookies(page.context.cookies())
     desk.goto(f"{server}/reports?q=高标准农田")
     assert desk.locator("p.snippet mark").count() == 3
-    _shot(desk, "search-1366")
+    shot(desk, "bulk-search-1366")

@@ -5,30 +5,18 @@ the matrix at desktop (1366 px) and phone (390 px) width go to test-artifacts/."
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import threading
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
+from tests.browser_support import browser, login, logout, require_chromium, serve, shot  # noqa: F401  (fixture)
 from tests.cycles_support import add_six_towns, bring_to, open_plan_cycle, today_local
-from tests.helpers import CLEAN_TEXT, PASSWORD
+from tests.helpers import CLEAN_TEXT
 from workflow.cycle_models import Cycle, Reminder
 from workflow.db import db
 
+require_chromium()
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-
-if not CHROMIUM:
-    if os.environ.get("CHENGBAO_REQUIRE_BROWSER") == "1":
-        raise RuntimeError("chromium is required here (CHENGBAO_REQUIRE_BROWSER=1) but is not installed")
-    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
 
 @pytest.fixture
@@ -40,40 +28,8 @@ def six(app, world):
 
 @pytest.fixture
 def server(app, six):
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form:has(input[name=password]) button[type=submit]").click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()[:500]
-
-
-def _logout(page) -> None:
-    page.locator("form[action$='/logout'] button").first.click()
-    page.wait_for_load_state()
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    with serve(app) as base:
+        yield base
 
 
 def _status_of(page, town: str) -> str:
@@ -86,7 +42,7 @@ def test_a_cycle_is_opened_started_by_a_town_and_reminded_in_the_browser(app, se
     page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page.on("dialog", lambda dialog: dialog.accept())
 
-    _login(page, server, "district_reviewer")
+    login(page, server, "district_reviewer")
     page.locator("nav.nav a", has_text="报送任务").click()
     page.wait_for_load_state()
     page.locator("a.btn", has_text="发布报送任务").first.click()
@@ -97,19 +53,19 @@ def test_a_cycle_is_opened_started_by_a_town_and_reminded_in_the_browser(app, se
     page.fill("textarea[name=instructions]", "请各镇于截止日期前报送年度工作计划。")
     page.fill("textarea[name=template]", "一、主要目标\n二、重点任务\n三、保障措施")
     assert page.locator("input[name=towns]:checked").count() == 6  # every town of the district, by default
-    _shot(page, "cycles-00-open-form-1366")
+    shot(page, "cycles-00-open-form-1366")
     page.locator("form.cycle-form button[type=submit]").click()
     page.wait_for_load_state()
     assert "报送任务已发布" in page.content()
     cycle_url = page.url
     assert page.locator("table.matrix tbody tr").count() == 6
     assert all(_status_of(page, town) == "not_started" for town in ("青山镇", "柳湾街道"))
-    _logout(page)
+    logout(page)
 
-    _login(page, server, "qs_author")
+    login(page, server, "qs_author")
     task = page.locator(".task-card", has_text="2027年度工作计划")
     assert "剩 7 天" in task.inner_text()
-    _shot(page, "cycles-00-author-todo-1366")
+    shot(page, "cycles-00-author-todo-1366")
     task.locator("a.btn", has_text="开始填报").click()
     page.wait_for_load_state()
     assert page.input_value("input[name=title]") == "青山镇2027年度工作计划"
@@ -120,9 +76,9 @@ def test_a_cycle_is_opened_started_by_a_town_and_reminded_in_the_browser(app, se
     assert "/reports/" in page.url and "2027年度工作计划" in page.locator(".report-cycle").inner_text()
     page.locator("form:has(input[name=action][value=submit]) button[type=submit]").click()
     page.wait_for_load_state()
-    _logout(page)
+    logout(page)
 
-    _login(page, server, "district_reviewer")
+    login(page, server, "district_reviewer")
     page.goto(cycle_url)
     assert _status_of(page, "青山镇") == "town_review"
     page.locator("details.remind-all > summary").click()
@@ -137,7 +93,7 @@ def test_a_cycle_is_opened_started_by_a_town_and_reminded_in_the_browser(app, se
     assert six["qs"] not in reminded and len(reminded) == 5
     row = page.locator("table.matrix tbody tr", has_text="溪口镇").first
     assert "—" not in row.locator("td[data-label='最近催办']").inner_text()
-    _shot(page, "cycles-01-matrix-after-reminding-1366")
+    shot(page, "cycles-01-matrix-after-reminding-1366")
 
 
 def test_the_matrix_reads_at_desktop_and_phone_width(app, server, browser, six):
@@ -150,30 +106,30 @@ def test_the_matrix_reads_at_desktop_and_phone_width(app, server, browser, six):
         db.session.get(Cycle, cycle_id).due_date = today_local() - dt.timedelta(days=1)  # now past due
         db.session.commit()
     desktop = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    _login(desktop, server, "district_reviewer")
+    login(desktop, server, "district_reviewer")
     desktop.goto(f"{server}/cycles/{cycle_id}")
     overdue = desktop.locator("table.matrix tbody tr.overdue")
     assert overdue.count() == 3
     color = overdue.first.locator("td").first.evaluate("e => getComputedStyle(e).backgroundColor")
     assert color == "rgb(253, 236, 234)"  # the overdue rows are red
-    _shot(desktop, "cycles-02-matrix-1366")
+    shot(desktop, "cycles-02-matrix-1366")
     desktop.goto(f"{server}/cycles/year?year=2027")
-    _shot(desktop, "cycles-03-year-view-1366")
+    shot(desktop, "cycles-03-year-view-1366")
 
     phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
-    _login(phone, server, "district_reviewer")
+    login(phone, server, "district_reviewer")
     phone.goto(f"{server}/cycles/{cycle_id}")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
     button = phone.locator("table.matrix tbody tr", has_text="南塘镇").locator("button", has_text="催办")
     assert button.bounding_box()["height"] >= 36
-    _shot(phone, "cycles-04-matrix-390")
-    _logout(phone)
-    _login(phone, server, "xk_author")
+    shot(phone, "cycles-04-matrix-390")
+    logout(phone)
+    login(phone, server, "xk_author")
     phone.goto(f"{server}/")
     assert phone.locator(".returned-badge").first.is_visible()
-    _shot(phone, "cycles-05-author-todo-390")
+    shot(phone, "cycles-05-author-todo-390")
     phone.locator("a.row-link").first.click()
     phone.wait_for_load_state()
     assert phone.locator(".returned-card").is_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
-    _shot(phone, "cycles-06-returned-report-390")
+    shot(phone, "cycles-06-returned-report-390")

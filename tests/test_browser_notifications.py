@@ -3,16 +3,14 @@ width: the unread count on every page, opening a notification lands on its repor
 lowers the count. Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
+from tests.browser_support import browser, login, require_chromium, serve, shot  # noqa: F401  (fixture)
 from tests.helpers import act, gen_report, get_user
-from tests.test_browser import ARTIFACTS, _login, browser  # noqa: F401  (fixture; skips without chromium)
 from tests.test_notifications import deliver
 from workflow import services
 
+require_chromium()
 pytestmark = pytest.mark.browser
 
 
@@ -26,18 +24,15 @@ def served(app, world):
         act(second, "qs_author2", "submit")
         services.add_comment(get_user("qs_reviewer"), second, body="请补充民生实事的资金来源。")
         deliver()
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}", first
-    srv.shutdown()
+    with serve(app) as base:
+        yield base, first
 
 
 @pytest.mark.parametrize("width", [390, 1280])
 def test_the_bell_and_the_list_at_phone_and_desktop_width(served, browser, width):
     base, returned_id = served
     page = browser.new_page(viewport={"width": width, "height": 844 if width == 390 else 900})
-    _login(page, base, "qs_author")
+    login(page, base, "qs_author")
     bell = page.locator("a.bell")
     assert bell.is_visible() and page.locator(".bell-count").inner_text() == "2"
     box = bell.bounding_box()
@@ -50,8 +45,7 @@ def test_the_bell_and_the_list_at_phone_and_desktop_width(served, browser, width
     assert page.get_by_text("《青山镇2027年度工作计划》被退回").is_visible()
     assert page.get_by_text("第二部分“发展乡村旅游”缺少2026年完成情况", exact=False).is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"notifications-{width}.png"), full_page=True)
+    shot(page, f"notifications-{width}")
 
     page.get_by_text("《青山镇2027年度工作计划》被退回").click()
     page.wait_for_load_state()
@@ -61,5 +55,5 @@ def test_the_bell_and_the_list_at_phone_and_desktop_width(served, browser, width
     page.get_by_role("button", name="全部标为已读").click()
     page.wait_for_load_state()
     assert page.locator(".bell-count").count() == 0 and page.locator("li.notification.unread").count() == 0
-    page.screenshot(path=str(ARTIFACTS / f"notifications-read-{width}.png"), full_page=True)
+    shot(page, f"notifications-read-{width}")
     page.close()

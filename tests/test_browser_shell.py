@@ -3,14 +3,12 @@ static shell and nothing else, and when the network is down a report page is nev
 a cache: the offline page answers instead, and the API fails rather than answering stale."""
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
+from tests.browser_support import ARTIFACTS, browser, login, require_chromium, serve  # noqa: F401  (fixture)
 from tests.helpers import act, gen_report
-from tests.test_browser import ARTIFACTS, _login, browser  # noqa: F401  (fixture; skips without chromium)
 
+require_chromium()
 pytestmark = pytest.mark.browser
 
 CACHED_URLS = """async () => {
@@ -31,10 +29,8 @@ def served(app, world):
     with app.app_context():
         rid = gen_report("qs").id
         act(rid, "qs_author", "submit")
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_port}", rid
-    srv.shutdown()
+    with serve(app) as base:
+        yield base, rid
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -46,7 +42,7 @@ def test_offline_a_report_page_is_never_shown_from_a_cache(served, browser, lang
         page.goto(f"{base}/login")
         page.locator("form.lang button[value=en]").click()
         page.wait_for_load_state()
-    _login(page, base, "qs_reviewer")
+    login(page, base, "qs_reviewer")
     page.goto(f"{base}/reports/{rid}")
     assert page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)") == f"{base}/"
     page.reload()  # now controlled by the worker
