@@ -5,7 +5,7 @@ subtree); this layer only refuses non-admins outright and shows what the service
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from forms.admin import GrantForm, RevokeForm, UnitForm, UserForm
 from web.extensions import login_manager
 from web.reports.routes import say_form_errors
 from web.templating import say, say_error
+from web.views import see_other
 from workflow import admin
 from workflow.errors import DomainError, NotFound
 from workflow.models import User
@@ -33,9 +34,6 @@ def _admin_units() -> list:
     """The units where the current user may add units or grant positions."""
     return admin.manageable_units(current_user)
 
-
-def _see_other(endpoint: str, **values):
-    return redirect(url_for(endpoint, **values), code=303)
 
 
 @bp.get("/")
@@ -58,7 +56,7 @@ def add_unit():
             say(_("Unit %(name)s added.", name=unit.name))
     else:
         say_form_errors(form)
-    return _see_other("admin.index")
+    return see_other("admin.index")
 
 
 @bp.get("/users")
@@ -77,7 +75,7 @@ def create_user():
             say_error(exc)
         else:
             say(_("User %(name)s created. Now grant a position.", name=user.username))
-            return _see_other("admin.user", user_id=user.id)
+            return see_other("admin.user", user_id=user.id)
     else:
         say_form_errors(form)
     return render_template("admin/users.html", users=admin.users_in_scope(current_user), form=form), 400
@@ -110,7 +108,7 @@ def grant(user_id: int):
             say(_("Position granted."))
     else:
         say_form_errors(form)
-    return _see_other("admin.user", user_id=target.id)
+    return see_other("admin.user", user_id=target.id)
 
 
 @bp.post("/users/<int:user_id>/positions/<int:position_id>/revoke")
@@ -126,4 +124,4 @@ def revoke(user_id: int, position_id: int):
             say_error(exc)
         else:
             say(_("Position revoked."))
-    return _see_other("admin.user", user_id=target.id)
+    return see_other("admin.user", user_id=target.id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -23,9 +23,9 @@ from forms.cycles import (
     TownsForm,
     YearForm,
 )
-from web.extensions import login_manager
 from web.messages import MESSAGES, render
 from web.templating import say, say_error
+from web.views import require_login, see_other
 from workflow import cycles, services
 from workflow.dates import TIMEZONE
 from workflow.errors import DomainError, NotFound, TooMany
@@ -47,15 +47,8 @@ def _setup(state) -> None:
     app.add_template_filter(lambda rate: f"{(rate or 0) * 100:.1f}%", "percent")
 
 
-@bp.before_request
-def require_login():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
+bp.before_request(require_login)
 
-
-def see_other(endpoint: str, **values):
-    return redirect(url_for(endpoint, **values), code=303)
 
 
 def say_domain(exc: DomainError) -> None:

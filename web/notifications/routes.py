@@ -14,9 +14,9 @@ from flask_login import current_user
 from forms import notification_labels as labels
 from forms.notifications import ButtonForm, ChannelForm, SettingsForm, UserEmailForm
 from web.auth.routes import safe_next
-from web.extensions import login_manager
 from web.messages import render as render_error
 from web.templating import say
+from web.views import require_login, see_other
 from workflow import admin, notifications
 from workflow.errors import DomainError, NotFound
 from workflow.outbox import STATUSES
@@ -26,11 +26,7 @@ from workflow.table import ADMIN
 bp = Blueprint("notifications", __name__)
 
 
-@bp.before_request
-def require_login():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
+bp.before_request(require_login)
 
 
 @bp.app_context_processor
@@ -43,9 +39,6 @@ def bell():
 
     return {"unread_notifications": unread_notifications, "notification_labels": labels}
 
-
-def _see_other(endpoint: str, **values):
-    return redirect(url_for(endpoint, **values), code=303)
 
 
 def _say_error(exc: DomainError) -> None:
@@ -88,7 +81,7 @@ def read_all():
     count = notifications.mark_all_read(current_user)
     if count:
         say(_("Marked %(num)d notifications read.", num=count))
-    return _see_other(".index")
+    return see_other(".index")
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -102,7 +95,7 @@ def settings():
             _say_error(exc)
         else:
             say(_("Settings saved."))
-            return _see_other(".settings")
+            return see_other(".settings")
     email_enabled = bool(current_app.config.get("SMTP_HOST"))
     return render_template("notifications/settings.html", form=form, email_enabled=email_enabled)
 
@@ -136,7 +129,7 @@ def add_channel():
             _say_error(exc)
         else:
             say(_("Channel added."))
-            return _see_other(".channels")
+            return see_other(".channels")
     else:
         from web.reports.routes import say_form_errors
 
@@ -152,7 +145,7 @@ def delete_channel(unit_id: int, channel_id: int):
         abort(400)
     notifications.delete_channel(current_user, unit_id, channel_id)  # NotFound → 404
     say(_("Channel removed."))
-    return _see_other(".channels")
+    return see_other(".channels")
 
 
 # ---------------------------------------------------------------- admins: deliveries
@@ -185,7 +178,7 @@ def retry_delivery(delivery_id: int):
 
         request_dispatch()
         say(_("The delivery will be tried again."))
-    return _see_other(".deliveries", status=request.args.get("status") or None)
+    return see_other(".deliveries", status=request.args.get("status") or None)
 
 
 # ---------------------------------------------------------------- admins: a user's e-mail

@@ -6,16 +6,16 @@ message (a 404 stays a 404: out of scope answers like missing).
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from forms import labels
 from forms.reports import ActionForm, AnswerForm, CommentForm, EditReportForm, NewReportForm, ReportFilterForm
-from web.extensions import login_manager
 from web.reports import bulk as bulk_ui
 from web.templating import say, say_error
+from web.views import require_login, see_other
 from workflow import admin, cycles, seen, services
 from workflow.content import blocking, count_sections
 from workflow.cycle_models import Cycle
@@ -34,15 +34,8 @@ bp = Blueprint("reports", __name__)
 DROPPED_SHOWN, DROPPED_CHARS = 8, 40
 
 
-@bp.before_request
-def require_login():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
+bp.before_request(require_login)
 
-
-def see_other(endpoint: str, **values):
-    return redirect(url_for(endpoint, **values), code=303)
 
 
 def say_form_errors(form) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from web.extensions import login_manager
 from web.reports.routes import flat_sections, section_names
+from web.views import require_login
 from workflow import services
 from workflow.diff import diff_outlines, diff_stats, text_ops
 from workflow.errors import BadInput
@@ -14,11 +14,7 @@ from workflow.errors import BadInput
 bp = Blueprint("review", __name__)
 
 
-@bp.before_request
-def require_login():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
+bp.before_request(require_login)
 
 
 def _submitters(report) -> dict[int, str]:
