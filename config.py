@@ -64,6 +64,10 @@ class Config:
         self.SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes", "on")
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "chengbao@localhost")
         self.NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT") or 10)
+        # Robots and webhooks at loopback, private or link-local addresses are refused unless
+        # this is set (an intranet deployment whose OA system listens on 10.x, for example).
+        self.NOTIFY_ALLOW_INTERNAL_URLS = os.environ.get("NOTIFY_ALLOW_INTERNAL_URLS", "").lower() in (
+            "1", "true", "yes", "on")
         # Automatic reminders (催办) of reporting cycles: this many days before the due date,
         # and an escalation to the town reviewers this many days after an unanswered reminder.
         self.CYCLE_REMIND_DAYS_BEFORE = int(os.environ.get("CYCLE_REMIND_DAYS_BEFORE", 3))

@@ -49,7 +49,8 @@ def main() -> dict:
 
     redis_server = EmbeddedRedis(tmp / "redis", persist=False).start()
     env = dict(os.environ, CHENGBAO_INSTANCE=str(tmp), DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}",
-               REDIS_URL=redis_server.url, SECRET_KEY="bench", PYTHONUNBUFFERED="1")
+               REDIS_URL=redis_server.url, SECRET_KEY="bench", PYTHONUNBUFFERED="1",
+               NOTIFY_ALLOW_INTERNAL_URLS="1")  # the receiver listens on loopback
     saved = dict(os.environ)
     os.environ.update(env)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)

@@ -22,6 +22,7 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
+from workflow.notifications import is_internal_address
 from workflow.outbox import Undelivered
 
 
@@ -77,9 +78,11 @@ def send_email(config: Mapping[str, Any], *, to: str, subject: str, body: str, m
 
 
 def post_json(url: str, payload: Any, *, timeout: float = 10, headers: Mapping[str, str] | None = None,
-              data: bytes | None = None) -> bytes:
+              data: bytes | None = None, allow_internal: bool = False) -> bytes:
     """POST ``payload`` as JSON; the answer's body. Connection failures and error answers
-    raise ``Undelivered``; a connection lost while waiting for the answer propagates."""
+    raise ``Undelivered``; a connection lost while waiting for the answer propagates.
+    Unless ``allow_internal``, nothing is sent to a peer at an internal address (checked on the
+    connected socket, so a name that resolves inward is caught too): ``Permanent``."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Permanent(f"not an http(s) URL: {url[:80]}")
@@ -93,6 +96,10 @@ def post_json(url: str, payload: Any, *, timeout: float = 10, headers: Mapping[s
             connection.connect()
         except OSError as exc:
             raise Undelivered(f"cannot connect to {parts.hostname}: {exc}") from exc
+        peer = connection.sock.getpeername()[0] if connection.sock is not None else ""
+        if not allow_internal and peer and is_internal_address(peer):
+            raise Permanent(f"{parts.hostname} is an internal address ({peer}); "
+                            "set NOTIFY_ALLOW_INTERNAL_URLS to allow it")
         connection.request("POST", path, body=data, headers={
             "Content-Type": "application/json; charset=utf-8", "User-Agent": "Chengbao", **(headers or {})})
         response = connection.getresponse()
@@ -152,15 +159,17 @@ def dingtalk_url(url: str, secret: str | None, timestamp_ms: int | None = None) 
     return f"{url}{'&' if '?' in url else '?'}timestamp={ts}&sign={dingtalk_sign(secret, ts)}"
 
 
-def post_wecom(url: str, message: dict[str, Any], *, timeout: float = 10) -> None:
-    _robot_answer(post_json(url, message, timeout=timeout))
+def post_wecom(url: str, message: dict[str, Any], *, timeout: float = 10, allow_internal: bool = False) -> None:
+    _robot_answer(post_json(url, message, timeout=timeout, allow_internal=allow_internal))
 
 
-def post_dingtalk(url: str, secret: str | None, message: dict[str, Any], *, timeout: float = 10) -> None:
-    _robot_answer(post_json(dingtalk_url(url, secret), message, timeout=timeout))
+def post_dingtalk(url: str, secret: str | None, message: dict[str, Any], *, timeout: float = 10,
+                  allow_internal: bool = False) -> None:
+    _robot_answer(post_json(dingtalk_url(url, secret), message, timeout=timeout, allow_internal=allow_internal))
 
 
-def post_webhook(url: str, secret: str | None, payload: dict[str, Any], *, key: str, timeout: float = 10) -> None:
+def post_webhook(url: str, secret: str | None, payload: dict[str, Any], *, key: str, timeout: float = 10,
+                 allow_internal: bool = False) -> None:
     """A plain JSON webhook: the notification JSON plus ``org_unit_id``. The delivery's key is
     in ``X-Chengbao-Delivery`` (a receiver can ignore a repeat after an admin's retry); with
     a secret, ``X-Chengbao-Signature`` is ``sha256=`` HMAC-SHA256(secret, body) in hex."""
@@ -168,4 +177,4 @@ def post_webhook(url: str, secret: str | None, payload: dict[str, Any], *, key: 
     body = json.dumps(payload, ensure_ascii=False).encode()
     if secret:
         headers["X-Chengbao-Signature"] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    post_json(url, payload, timeout=timeout, headers=headers, data=body)
+    post_json(url, payload, timeout=timeout, headers=headers, data=body, allow_internal=allow_internal)

@@ -76,17 +76,18 @@ class Notifications:
         with force_locale(messages.LOCALE):
             open_label = _("Open in Chengbao")
         url = message.absolute_url()
+        inward = bool(config.get("NOTIFY_ALLOW_INTERNAL_URLS"))
         if channel.kind == "wecom":
             senders.post_wecom(channel.url, senders.wecom_message(message.title, message.body, url, open_label),
-                               timeout=timeout)
+                               timeout=timeout, allow_internal=inward)
         elif channel.kind == "dingtalk":
             senders.post_dingtalk(channel.url, channel.secret,
                                   senders.dingtalk_message(message.title, message.body, url, open_label),
-                                  timeout=timeout)
+                                  timeout=timeout, allow_internal=inward)
         else:
             senders.post_webhook(channel.url, channel.secret,
                                  {**message.as_json(event), "org_unit_id": channel.org_unit_id},
-                                 key=delivery.key, timeout=timeout)
+                                 key=delivery.key, timeout=timeout, allow_internal=inward)
 
 
 class Publication:

@@ -55,6 +55,8 @@ def app(tmp_path):
         "SQLALCHEMY_DATABASE_URI": DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "SERVER_NAME": None,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        # The tests' SMTP server, robots and webhooks listen on loopback.
+        "NOTIFY_ALLOW_INTERNAL_URLS": True,
     }
     application = create_app(config)
     if DATABASE_URL:

@@ -85,6 +85,7 @@ def worker_env(app, **extra: str) -> dict[str, str]:
         "REDIS_URL": app.config["REDIS_URL"],
         "SECRET_KEY": app.config["SECRET_KEY"],
         "PYTHONUNBUFFERED": "1",
+        "NOTIFY_ALLOW_INTERNAL_URLS": "1",  # the tests' receivers listen on loopback
     })
     env.update(extra)
     return env

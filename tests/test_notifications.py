@@ -324,3 +324,19 @@ def test_the_channels_page_adds_and_removes_a_channel_and_scopes_the_delete(app,
     reviewer = app.test_client()
     login(reviewer, "district_reviewer")
     assert reviewer.get("/admin/channels").status_code == 403
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.1.2.3/hook",
+                                 "http://169.254.169.254/latest/meta-data", "http://[::1]/hook"])
+def test_a_channel_at_an_internal_address_is_refused_unless_the_server_allows_it(app, client, world, url):
+    app.config["NOTIFY_ALLOW_INTERNAL_URLS"] = False
+    api = Api(client, "admin")
+    r = api.post(f"/org-units/{world['qs']}/channels", json={"kind": "webhook", "url": url})
+    assert r.status_code == 422 and r.get_json()["error"]["reason"] == "channel_url_internal"
+    with app.app_context():
+        assert db.session.scalar(select(Channel).where(Channel.url == url)) is None
+    public = api.post(f"/org-units/{world['qs']}/channels",
+                      json={"kind": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"})
+    assert public.status_code == 201
+    app.config["NOTIFY_ALLOW_INTERNAL_URLS"] = True  # an intranet deployment
+    assert api.post(f"/org-units/{world['qs']}/channels", json={"kind": "webhook", "url": url}).status_code == 201

@@ -254,3 +254,15 @@ def test_redis_down_at_commit_then_the_sweeper_delivers(app, world, redis_url, r
     run_worker(app)
     assert [p.body["event"] for p in receiver.posts] == ["report_submitted", "report_approved"]
     get_redis(app).flushdb()
+
+
+def test_nothing_is_posted_to_an_internal_address_unless_allowed(receiver):
+    """Checked on the connected socket: a name that resolves to loopback is caught as well."""
+    from notify import senders
+
+    for url in (receiver.url("/hook"), receiver.url("/hook").replace("127.0.0.1", "localhost")):
+        with pytest.raises(senders.Permanent, match="internal address"):
+            senders.post_webhook(url, None, {"event": "reminder"}, key="k", timeout=5)
+    assert receiver.posts == []
+    senders.post_webhook(receiver.url("/hook"), None, {"event": "reminder"}, key="k", timeout=5, allow_internal=True)
+    assert len(receiver.posts) == 1

@@ -175,6 +175,8 @@ MESSAGES: dict[str, LazyString] = {
     "bad_request.email_notifications": _l("email_notifications must be true or false."),
     "bad_request.channel_kind": _l("The channel kind must be wecom, dingtalk or webhook."),
     "bad_request.channel_url": _l("The channel URL must be an http:// or https:// address."),
+    "invalid.channel_url_internal": _l("The channel URL points at an internal address (localhost, a private "
+                                       "or link-local network); this server is set to refuse those."),
     "bad_request.channel_secret": _l("The secret is at most 200 characters, without spaces."),
     "bad_request.channel_events": _l("Unknown event kind in events."),
     "bad_request.delivery_status": _l("Unknown delivery status."),

@@ -20,17 +20,19 @@ and of its district (a cycle event: of the towns concerned and of the cycle's di
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import events as ev
 from .db import Model, db, rowcount
-from .errors import BadInput, Conflict, Forbidden, NotFound
+from .errors import BadInput, Conflict, Forbidden, Invalid, NotFound
 from .events import OutboxEvent
 from .models import Comment, OrgUnit, Position, Report, User, utcnow
 from .publishing import district_of
@@ -317,13 +319,37 @@ def admin_channels(actor: User) -> list[Channel]:
         .order_by(OrgUnit.path, Channel.id)))
 
 
+def is_internal_address(address: str) -> bool:
+    """True for a loopback, private, link-local (cloud metadata), reserved, multicast or
+    unspecified IP address: where a robot or webhook must not point unless allowed."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast
+            or ip.is_unspecified)
+
+
+def _names_internal_host(url: str) -> bool:
+    """The URL names an internal address outright (``localhost`` or an internal IP literal).
+    Names that resolve inward are caught when sending, on the connected socket."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return is_internal_address(host)
+    except ValueError:  # a name, not an address
+        return False
+
+
 def add_channel(actor: User, org_unit_id: Any, *, kind: Any, url: Any, secret: Any = None,
-                events: Any = None) -> Channel:
+                events: Any = None, allow_internal: bool = False) -> Channel:
+    """A group robot or webhook for an org unit (its admins). Internal addresses are refused
+    unless the deployment allows them (``NOTIFY_ALLOW_INTERNAL_URLS``)."""
     unit = _admin_unit(actor, org_unit_id)
     if kind not in CHANNEL_KINDS:
         raise BadInput("channel_kind")
     if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url.strip()) or len(url.strip()) > MAX_URL:
         raise BadInput("channel_url")
+    if not allow_internal and _names_internal_host(url.strip()):
+        raise Invalid("channel_url_internal")
     if secret in ("", None):
         secret = None
     elif not isinstance(secret, str) or len(secret) > MAX_SECRET or any(ch.isspace() for ch in secret):

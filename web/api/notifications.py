@@ -2,7 +2,7 @@
 ``api`` blueprint. Scope and audit are ``workflow.notifications``'s."""
 from __future__ import annotations
 
-from flask import jsonify
+from flask import current_app, jsonify
 
 from workflow import notifications
 
@@ -193,7 +193,8 @@ def add_channel(org_unit_id: int):
         404: {$ref: '#/components/responses/NotFound'}
     """
     body = json_body(ns.ChannelRequestSchema())
-    channel = notifications.add_channel(api_user(), org_unit_id, **body)
+    channel = notifications.add_channel(api_user(), org_unit_id, **body,
+                                        allow_internal=current_app.config["NOTIFY_ALLOW_INTERNAL_URLS"])
     return jsonify(_channel_dict(channel)), 201
 
 

@@ -122,7 +122,8 @@ def add_channel():
     if form.validate_on_submit():
         try:
             notifications.add_channel(current_user, form.org_unit_id.data, kind=form.kind.data, url=form.url.data,
-                                      secret=form.secret.data or None)
+                                      secret=form.secret.data or None,
+                                      allow_internal=current_app.config["NOTIFY_ALLOW_INTERNAL_URLS"])
         except NotFound:
             abort(404)
         except DomainError as exc:
