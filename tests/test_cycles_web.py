@@ -10,7 +10,7 @@ import re
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from tests.conftest import csrf_from
 from tests.cycles_support import EXTRA_TOWNS, add_six_towns, add_town, bring_to, open_plan_cycle, today_local
@@ -25,6 +25,7 @@ from tests.helpers import (
     get_html,
     login,
 )
+from tests.querycount import count_queries
 from workflow.cycle_models import Cycle, Reminder
 from workflow.db import db
 from workflow.models import Report
@@ -416,18 +417,9 @@ def test_bad_cycle_bodies_are_refused_with_the_right_status(app, client, six, bo
 def _queries(app, client, path: str) -> int:
     with app.app_context():
         engine = db.engine
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("PRAGMA", "SAVEPOINT", "RELEASE")):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
+    with count_queries(engine) as statements:  # no app context around the request
         response = client.get(path)
-        assert response.status_code == 200, (path, response.status_code)
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+    assert response.status_code == 200, (path, response.status_code)
     return len(statements)
 
 
