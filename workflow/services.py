@@ -411,7 +411,7 @@ class Saved:
     dropped_lines: list[str]
 
 
-def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any = None, title: Any,
+def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any = None, title: Any = None,
                   text: Any = None, outline: Any = None, docx: bytes | None = None, cycle_id: Any = None) -> Saved:
     """A new draft for a town, by an author of that town. With ``cycle_id`` the report joins
     that cycle: kind and year come from it, and its template is the content unless text,

@@ -270,15 +270,13 @@ def _through_wrappers(node: etree._Element, tag: str) -> Iterator[etree._Element
 
 
 def _text_boxes(node: etree._Element) -> Iterator[etree._Element]:
-    """The outermost ``w:txbxContent`` under ``node``, one branch of each alternate content."""
-    for child in node:
-        if child.tag == w("txbxContent"):
-            yield child
-        elif child.tag == _ALTERNATE:
-            branch = _chosen(child)
-            if branch is not None:
-                yield from _text_boxes(branch)
-        elif isinstance(child.tag, str):
+    """The outermost ``w:txbxContent`` in ``node``, one branch of each alternate content."""
+    if node.tag == w("txbxContent"):
+        yield node
+        return
+    inside = _chosen(node) if node.tag == _ALTERNATE else node
+    for child in inside if inside is not None else ():
+        if isinstance(child.tag, str):
             yield from _text_boxes(child)
 
 
