@@ -48,6 +48,11 @@ class _Field:
     hidden: bool = False
 
 
+_P, _TBL, _SDT, _R, _T = w("p"), w("tbl"), w("sdt"), w("r"), w("t")
+_PPR, _RPR, _SDT_CONTENT = w("pPr"), w("rPr"), w("sdtContent")
+_FLD_CHAR, _INSTR_TEXT, _TXBX = w("fldChar"), w("instrText"), w("txbxContent")
+# Run content that may hold text boxes (drawings, VML shapes, embedded objects).
+_SHAPES = frozenset({w("drawing"), w("pict"), w("object"), f"{{{MC}}}AlternateContent"})
 _REMOVED = frozenset({w("del"), w("moveFrom")})
 # Containers whose children are read as if they stood in their place.
 _INLINE_WRAPPERS = frozenset({w("hyperlink"), w("ins"), w("moveTo"), w("smartTag"), w("customXml"),
@@ -91,11 +96,11 @@ class BodyReader:
     def blocks(self, container: etree._Element, *, top: bool = False) -> Iterator[Block]:
         for child in container:
             tag = child.tag
-            if tag == w("p"):
+            if tag == _P:
                 yield from self._paragraph(child, top=top)
-            elif tag == w("tbl"):
+            elif tag == _TBL:
                 yield from self._table(child)
-            elif tag == w("sdt"):
+            elif tag == _SDT:
                 content = _content(child)
                 if content is not None:
                     yield from self.blocks(content, top=top)
@@ -108,13 +113,13 @@ class BodyReader:
 
     def _paragraph(self, p: etree._Element, *, top: bool) -> Iterator[Block]:
         self._budget.spend(0)
-        ppr = p.find(w("pPr"))
+        ppr = p.find(_PPR)
         style = val(ppr, "pStyle") or self._styles.default
         pieces: list[str] = []
         boxes: list[etree._Element] = []
         self._inline(p, pieces, boxes)
         text = self._joined + "".join(pieces)
-        mark = ppr.find(w("rPr")) if ppr is not None else None
+        mark = ppr.find(_RPR) if ppr is not None else None
         if mark is not None and any(mark.find(tag) is not None for tag in _REMOVED):
             self._joined = text  # Word joins this paragraph to the next one
         else:
@@ -167,12 +172,12 @@ class BodyReader:
     def _inline(self, node: etree._Element, pieces: list[str], boxes: list[etree._Element]) -> None:
         for child in node:
             tag = child.tag
-            if tag == w("r"):
+            if tag == _R:
                 self._run(child, pieces, boxes)
             elif tag in _INLINE_WRAPPERS:
                 self._inline(child, pieces, boxes)
-            elif tag == w("sdt"):
-                content = child.find(w("sdtContent"))
+            elif tag == _SDT:
+                content = child.find(_SDT_CONTENT)
                 if content is not None:
                     self._inline(content, pieces, boxes)
             elif tag == _ALTERNATE:
@@ -183,22 +188,22 @@ class BodyReader:
                 pieces.append("".join(t.text or "" for t in child.iter(f"{{{M}}}t")))
 
     def _run(self, r: etree._Element, pieces: list[str], boxes: list[etree._Element]) -> None:
-        hidden = is_on(r.find(w("rPr")), "vanish")
+        hidden = is_on(r.find(_RPR), "vanish")
         for child in r:
             tag = child.tag
-            if tag == w("fldChar"):
+            if tag == _FLD_CHAR:
                 self._field_char(child.get(w("fldCharType")))
-            elif tag == w("instrText"):
+            elif tag == _INSTR_TEXT:
                 if self._fields:
                     self._fields[-1].code.append(child.text or "")
             elif not self._showing() or hidden:
                 continue
-            elif tag == w("t"):
+            elif tag == _T:
                 pieces.append(child.text or "")
             elif tag in _BREAKS:
                 if child.get(w("type")) not in ("page", "column"):
                     pieces.append(_BREAKS[tag])
-            else:
+            elif tag in _SHAPES:
                 boxes.extend(_text_boxes(child))
 
     def _field_char(self, kind: str | None) -> None:
@@ -271,7 +276,7 @@ def _through_wrappers(node: etree._Element, tag: str) -> Iterator[etree._Element
 
 def _text_boxes(node: etree._Element) -> Iterator[etree._Element]:
     """The outermost ``w:txbxContent`` in ``node``, one branch of each alternate content."""
-    if node.tag == w("txbxContent"):
+    if node.tag == _TXBX:
         yield node
         return
     inside = _chosen(node) if node.tag == _ALTERNATE else node

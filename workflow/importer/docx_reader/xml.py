@@ -1,6 +1,8 @@
 """WordprocessingML names and the small helpers every reader module uses."""
 from __future__ import annotations
 
+from functools import cache
+
 from lxml import etree
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -8,6 +10,7 @@ MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 M = "http://schemas.openxmlformats.org/officeDocument/2006/math"
 
 
+@cache
 def w(tag: str) -> str:
     """The qualified name of a WordprocessingML element or attribute: ``w("p")``."""
     return f"{{{W}}}{tag}"
