@@ -39,7 +39,7 @@ FORMATS = [
     ("decimalZero", "%1.", 9, ["09.", "10.", "11."]),
     ("chineseCounting", "%1、", 9, ["九、", "十、", "十一、"]),
     ("chineseCountingThousand", "%1、", 19, ["十九、", "二十、", "二十一、"]),
-    ("japaneseCounting", "第%1条", 1, ["第一条", "第二条", "第三条"]),
+    ("japaneseCounting", "第%1条", 1, ["第一条 ", "第二条 ", "第三条 "]),
     ("ideographTraditional", "%1、", 9, ["壬、", "癸、", "甲、"]),
     ("ideographDigital", "%1、", 9, ["九、", "一〇、", "一一、"]),
     ("chineseLegalSimplified", "%1、", 1, ["壹、", "贰、", "叁、"]),
@@ -47,7 +47,7 @@ FORMATS = [
     ("lowerRoman", "(%1)", 8, ["(viii)", "(ix)", "(x)"]),
     ("upperLetter", "%1.", 25, ["Y.", "Z.", "AA."]),
     ("lowerLetter", "%1)", 1, ["a)", "b)", "c)"]),
-    ("decimalEnclosedCircle", "%1", 19, ["⑲", "⑳", "21"]),
+    ("decimalEnclosedCircle", "%1", 19, ["⑲", "⑳", "21 "]),
     ("decimalEnclosedParen", "%1", 1, ["⑴", "⑵", "⑶"]),
     ("decimalEnclosedFullstop", "%1", 1, ["⒈", "⒉", "⒊"]),
     ("ideographEnclosedCircle", "%1", 1, ["㈠", "㈡", "㈢"]),
@@ -57,10 +57,19 @@ FORMATS = [
 
 @pytest.mark.parametrize("fmt, template, start, labels", FORMATS, ids=[f[0] for f in FORMATS])
 def test_each_number_format_is_rendered_as_word_shows_it(fmt, template, start, labels):
+    # Word's tab after the number is a space where a word or plain number would run into the text.
     numbering = abstract(1, level(0, fmt, template, start=start)) + num(7, 1)
     body = "".join(p(r(f"第{i}项"), num=(7, 0)) for i in range(3))
 
     assert text_of(body, numbering=numbering).split("\n") == [f"{label}第{i}项" for i, label in enumerate(labels)]
+
+
+@pytest.mark.parametrize("suffix, expected", [("", "第一章 总则"), ('<w:suff w:val="space"/>', "第一章 总则"),
+                                              ('<w:suff w:val="nothing"/>', "第一章总则")])
+def test_the_separator_after_a_number_follows_its_suffix(suffix, expected):
+    numbering = abstract(1, level(0, "chineseCounting", "第%1章", extra=suffix)) + num(1, 1)
+
+    assert text_of(p(r("总则"), num=(1, 0)), numbering=numbering) == expected
 
 
 TWO_LEVELS = (abstract(1, level(0, "chineseCounting", "%1、"), level(1, "chineseCounting", "（%2）"))
@@ -102,7 +111,7 @@ def test_restart_rules_legal_numbering_and_overridden_levels():
 
     # Sections never restart (lvlRestart 0) and the legal level shows every number in digits.
     assert text_of(body, numbering=numbering).split("\n") == [
-        "第一章总则", "第一节目标", "1.1.1细则", "第二章任务", "第二节项目", "2.2.1措施", "C.附录"]
+        "第一章 总则", "第一节 目标", "1.1.1 细则", "第二章 任务", "第二节 项目", "2.2.1 措施", "C.附录"]
 
 
 def test_numbering_comes_from_styles_through_based_on_and_a_level_linked_to_a_style():

@@ -99,6 +99,7 @@ class _Level:
     restart: int | None = None  # w:lvlRestart: 0 never; n: after level n (1-based) is used
     legal: bool = False
     style: str | None = None  # w:pStyle: the paragraph style this level belongs to
+    separated: bool = True  # w:suff tab (the default) or space, not nothing
 
 
 def _level(node: etree._Element, base: _Level | None = None) -> _Level:
@@ -111,6 +112,7 @@ def _level(node: etree._Element, base: _Level | None = None) -> _Level:
         restart=int(restart) if restart and restart.isdigit() else base.restart,
         legal=is_on(node, "isLgl") or base.legal,
         style=val(node, "pStyle", base.style),
+        separated=(val(node, "suff") or ("tab" if base.separated else "nothing")) != "nothing",
     )
 
 
@@ -195,8 +197,9 @@ class ListNumbers:
         level = num.levels[ilvl]
         if level.fmt == "bullet":
             return ""
-        return re.sub(r"%([1-9])", lambda match: self._render(num, counters, int(match.group(1)) - 1, level.legal),
-                      level.text)
+        label = re.sub(r"%([1-9])", lambda match: self._render(num, counters, int(match.group(1)) - 1, level.legal),
+                       level.text)
+        return label + " " if level.separated and _needs_space(label) else label
 
     @staticmethod
     def _render(num: _Num, counters: dict[int, int], lvl: int, legal: bool) -> str:
@@ -206,6 +209,17 @@ class ListNumbers:
         if legal and level.fmt not in ("none", "bullet"):
             return str(value)
         return format_number(level.fmt, value)
+
+
+def _needs_space(label: str) -> bool:
+    """Does the tab or space Word puts after ``label`` matter to a reader of the text?
+
+    After punctuation (``一、`` ``1.`` ``（一）``) or an enclosed numeral (``①`` ``⑴``) it does
+    not, and the label is written as typists write it, ``一、总体要求``; after a word or a
+    plain number (``第一章`` ``1.1`` ``A``) it keeps the label apart: ``第一章 总则``.
+    """
+    last = label[-1:] if label else ""
+    return (last.isascii() and last.isalnum()) or "\u4e00" <= last <= "\u9fff"
 
 
 def _ilvl(node: etree._Element) -> int:
