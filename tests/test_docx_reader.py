@@ -157,8 +157,11 @@ def test_content_controls_are_kept_and_a_table_of_contents_is_not():
              f'<w:sdtContent>{p(r("块级控件里的段落。"))}</w:sdtContent></w:sdt>')
     inline = p(r("填报单位："), '<w:sdt><w:sdtPr/><w:sdtContent><w:r><w:t>青山镇</w:t></w:r></w:sdtContent></w:sdt>',
                r("。"))
+    prompt = p(r("联系人："), '<w:sdt><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent><w:r>'
+                             '<w:t>单击或点击此处输入文字。</w:t></w:r></w:sdtContent></w:sdt>')
 
-    assert text_of(toc + block + inline).split("\n") == ["块级控件里的段落。", "填报单位：青山镇。"]
+    assert text_of(toc + block + inline + prompt).split("\n") == [
+        "块级控件里的段落。", "填报单位：青山镇。", "联系人："]
 
 
 def _text_box(text: str) -> str:
@@ -317,3 +320,14 @@ def test_other_formats_are_named(data, extension):
     with pytest.raises(ContentError) as error:
         import_docx(data)
     assert (error.value.reason, error.value.params) == ("docx_other_format", {"format": extension})
+
+
+def test_a_zip_without_a_document_part_is_unreadable():
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+    with pytest.raises(ContentError) as error:
+        import_docx(buffer.getvalue())
+    assert error.value.reason == "docx_unreadable"

@@ -90,8 +90,12 @@ class Package:
         if info is None:
             return None
         _check_part(info)
-        with self._archive.open(info) as stream:
-            return _parse_counted(stream, self.budget)
+        try:
+            with self._archive.open(info) as stream:
+                return _parse_counted(stream, self.budget)
+        except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, OSError, EOFError) as exc:
+            # damaged, encrypted or compressed with a method zipfile does not know
+            raise ContentError("docx_unreadable") from exc
 
 
 def open_package(data: bytes, budget: Budget | None = None) -> Package:
@@ -131,6 +135,6 @@ def _parse_counted(stream: IO[bytes], budget: Budget) -> etree._Element:
             budget.spend(sum(1 for _ in parser.read_events()))
         root = parser.close()
         budget.spend(sum(1 for _ in parser.read_events()))
-    except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, NotImplementedError, OSError, EOFError) as exc:
+    except etree.XMLSyntaxError as exc:
         raise ContentError("docx_unreadable") from exc
     return root

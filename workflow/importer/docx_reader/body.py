@@ -5,7 +5,7 @@ What Word displays is what is read, in reading order:
 - tracked changes as if accepted: ``w:ins`` and ``w:moveTo`` kept, ``w:del`` and ``w:moveFrom``
   gone (a deleted paragraph mark joins the paragraph to the next one), deleted table rows gone;
 - content controls (``w:sdt``, around blocks, rows, cells or runs) kept, except a table of
-  contents, which would repeat every heading;
+  contents, which would repeat every heading, and a control still showing its prompt;
 - text boxes (``w:txbxContent`` in a drawing or a VML shape) after the paragraph they are
   anchored in, once: ``mc:AlternateContent`` holds the same box twice (the drawing and a VML
   fallback) and only its first choice is read;
@@ -72,11 +72,16 @@ def _chosen(alternate: etree._Element) -> etree._Element | None:
 
 
 def _content(sdt: etree._Element) -> etree._Element | None:
-    """The content of a content control; None for a table of contents."""
-    gallery = sdt.find(f"{w('sdtPr')}/{w('docPartObj')}/{w('docPartGallery')}")
-    if gallery is not None and "contents" in (gallery.get(w("val")) or "").lower():
-        return None
-    return sdt.find(w("sdtContent"))
+    """The content of a content control; None for a table of contents, and for a control
+    still showing its prompt ("单击或点击此处输入文字。"), which is empty."""
+    props = sdt.find(w("sdtPr"))
+    if props is not None:
+        gallery = props.find(f"{w('docPartObj')}/{w('docPartGallery')}")
+        if gallery is not None and "contents" in (gallery.get(w("val")) or "").lower():
+            return None
+        if is_on(props, "showingPlcHdr"):
+            return None
+    return sdt.find(_SDT_CONTENT)
 
 
 class BodyReader:
@@ -177,7 +182,7 @@ class BodyReader:
             elif tag in _INLINE_WRAPPERS:
                 self._inline(child, pieces, boxes)
             elif tag == _SDT:
-                content = child.find(_SDT_CONTENT)
+                content = _content(child)
                 if content is not None:
                     self._inline(content, pieces, boxes)
             elif tag == _ALTERNATE:
