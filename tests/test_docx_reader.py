@@ -39,6 +39,7 @@ FORMATS = [
     ("decimalZero", "%1.", 9, ["09.", "10.", "11."]),
     ("chineseCounting", "%1、", 9, ["九、", "十、", "十一、"]),
     ("chineseCountingThousand", "%1、", 19, ["十九、", "二十、", "二十一、"]),
+    ("chineseCounting", "%1、", 99, ["九十九、", "一百、", "一百零一、"]),
     ("japaneseCounting", "第%1条", 1, ["第一条 ", "第二条 ", "第三条 "]),
     ("ideographTraditional", "%1、", 9, ["壬、", "癸、", "甲、"]),
     ("ideographDigital", "%1、", 9, ["九、", "一〇、", "一一、"]),

@@ -131,9 +131,13 @@ def test_the_api_takes_a_typed_title_and_replaces_a_drafts_content_with_a_file(a
     stale = client.put(f"{API}/reports/{report['id']}", headers=headers, content_type="multipart/form-data",
                        data={"version": str(report["version"]), "file": (io.BytesIO(WORD_FILE), "新.docx")})
     assert stale.status_code == 409
-    missing = client.put(f"{API}/reports/{report['id']}", headers=headers, content_type="multipart/form-data",
-                         data={"version": str(updated["version"])})
-    assert missing.status_code == 400 and error_of(missing)["params"] == {"names": ["file"]}
+    for data in ({"version": str(updated["version"])}, {"version": str(updated["version"]), "file": "正文"}):
+        missing = client.put(f"{API}/reports/{report['id']}", headers=headers, content_type="multipart/form-data",
+                             data=data)
+        assert missing.status_code == 400 and error_of(missing)["params"] == {"names": ["file"]}
+    empty = client.put(f"{API}/reports/{report['id']}", headers=headers, content_type="multipart/form-data",
+                       data={"version": str(updated["version"]), "file": (io.BytesIO(b""), "空.docx")})
+    assert empty.status_code == 400 and error_of(empty)["reason"] == "empty_file"
 
 
 def test_a_file_without_a_title_style_needs_a_typed_title(app, client, world):

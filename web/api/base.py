@@ -136,9 +136,9 @@ def is_multipart() -> bool:
 def docx_upload(schema: Schema) -> dict:
     """A multipart/form-data request: its form fields (strings, NUL removed) and its
     ``file`` through ``schema``; the file's bytes as ``docx`` (BadInput when empty)."""
-    form = {k: v.replace("\x00", "") for k, v in request.form.items()}
+    form: dict[str, Any] = {k: v.replace("\x00", "") for k, v in request.form.items() if k != "file"}
     refuse_truncated_stream()
-    if "file" in request.files:
+    if "file" in request.files:  # a "file" that is a text field, not a file, is no file
         form["file"] = request.files["file"]
     body = _load(schema, form)
     data = body.pop("file").read()

@@ -50,6 +50,22 @@ def _enclosed(first: int, last: int) -> Callable[[int], str]:
     return lambda n: chr(first + n - 1) if 1 <= n <= last - first + 1 else str(n)
 
 
+def _counting(n: int) -> str:
+    """Chinese counting as Word writes it: 十一, 二十, 一百零一, 一千零一十 (digits from 10,000)."""
+    if not 0 < n < 10_000:
+        return str(n)
+    if n < 100:
+        return chinese_numeral(n)
+    out, gap = "", False
+    for digit, unit in zip(f"{n:04d}", ("千", "百", "十", ""), strict=True):
+        if digit == "0":
+            gap = bool(out)
+            continue
+        out += ("零" if gap else "") + "〇一二三四五六七八九"[int(digit)] + unit
+        gap = False
+    return out
+
+
 _LEGAL = str.maketrans("一二三四五六七八九十百千", "壹贰叁肆伍陆柒捌玖拾佰仟")
 _TRADITIONAL = "甲乙丙丁戊己庚辛壬癸"
 _ZODIAC = "子丑寅卯辰巳午未申酉戌亥"
@@ -70,15 +86,15 @@ _FORMATS: dict[str, Callable[[int], str]] = {
     "lowerRoman": lambda n: _roman(n).lower(),
     "upperLetter": _letter,
     "lowerLetter": lambda n: _letter(n).lower(),
-    "chineseCounting": chinese_numeral,
-    "chineseCountingThousand": chinese_numeral,
-    "japaneseCounting": chinese_numeral,
-    "taiwaneseCounting": chinese_numeral,
-    "taiwaneseCountingThousand": chinese_numeral,
+    "chineseCounting": _counting,
+    "chineseCountingThousand": _counting,
+    "japaneseCounting": _counting,
+    "taiwaneseCounting": _counting,
+    "taiwaneseCountingThousand": _counting,
     "ideographDigital": lambda n: str(n).translate(_IDEOGRAPH_DIGITS),
     "japaneseDigitalTenThousand": lambda n: str(n).translate(_IDEOGRAPH_DIGITS),
     "taiwaneseDigital": lambda n: str(n).translate(_IDEOGRAPH_DIGITS),
-    "chineseLegalSimplified": lambda n: chinese_numeral(n).translate(_LEGAL),
+    "chineseLegalSimplified": lambda n: _counting(n).translate(_LEGAL),
     "ideographTraditional": lambda n: _TRADITIONAL[(n - 1) % 10] if n > 0 else str(n),
     "ideographZodiac": lambda n: _ZODIAC[(n - 1) % 12] if n > 0 else str(n),
 }
