@@ -197,3 +197,21 @@ def test_the_openapi_document_offers_json_and_multipart_for_reports(client):
         assert ref == schema.removesuffix("Schema")
         properties = doc["components"]["schemas"][ref]["properties"]
         assert properties["file"]["format"] == "binary" and "file" in doc["components"]["schemas"][ref]["required"]
+
+
+def test_saving_the_unchanged_text_keeps_the_headings_a_word_file_gave_by_style(app, client, world):
+    from workflow.importer import outline_to_text
+
+    headers = _api_headers(client)
+    data = build_docx(p(r("总体要求"), style="1") + p(r("坚持稳中求进。")) + p(r("保障措施"), style="1")
+                      + p(r("加强领导。")), styles=STYLES)
+    report = _upload_api(client, headers, world, data, title="无编号标题").get_json()
+    assert [s["heading"] for s in report["outline"]["sections"]] == ["总体要求", "保障措施"]
+
+    # The edit page shows the outline as text; a save that changed only the title keeps it.
+    response = client.put(f"{API}/reports/{report['id']}", headers=headers,
+                          json={"version": report["version"], "title": "新标题",
+                                "text": outline_to_text(report["outline"]) + "\n"})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["title"] == "新标题"
+    assert response.get_json()["outline"] == report["outline"]

@@ -7,7 +7,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import BadInput, TooLarge
-from .importer import ImportedDocx, import_docx_document, import_text_with_report, validate_outline
+from .importer import (
+    ImportedDocx,
+    import_docx_document,
+    import_text_with_report,
+    normalise,
+    outline_to_text,
+    validate_outline,
+)
 from .importer import clean_text as hygiene
 from .outline import Outline, Section
 
@@ -91,6 +98,13 @@ def outline_from(*, text: Any = None, outline: Any = None, docx: bytes | None = 
     with the lines the importer dropped (web-page residue) for the user to see."""
     imported = content_from(text=text, outline=outline, docx=docx, previous=previous)
     return imported.outline, imported.dropped
+
+
+def is_unchanged_text(text: Any, outline: Mapping[str, Any]) -> bool:
+    """Is ``text`` the outline's own text (as the edit page shows it), untouched? Saving it
+    then keeps the outline as it is: the structure a .docx gave by heading styles, which the
+    text does not carry, is not lost by a save that changed only the title."""
+    return isinstance(text, str) and normalise(text) == normalise(outline_to_text(outline))  # type: ignore[arg-type]
 
 
 def content_from(*, text: Any = None, outline: Any = None, docx: bytes | None = None,

@@ -23,6 +23,7 @@ from .content import (
     clean_text,
     content_from,
     content_sha256,
+    is_unchanged_text,
     outline_from,
     problems_for,
 )
@@ -475,7 +476,7 @@ def update_draft(actor: User, report_id: Any, *, version: Any, title: Any = None
     title_s = clean_line(title, field="title", max_chars=MAX_TITLE_CHARS) if title is not None else draft.title
     content: Mapping[str, Any]
     dropped: list[str]
-    if text is None and outline is None and docx is None:
+    if (text is None or is_unchanged_text(text, draft.outline)) and outline is None and docx is None:
         content, dropped = draft.outline, []
     else:
         content, dropped = outline_from(text=text, outline=outline, docx=docx, previous=draft.outline)
