@@ -131,6 +131,17 @@ def test_numbering_comes_from_styles_through_based_on_and_a_level_linked_to_a_st
         "一、总体要求", "1.小项", "二、主要任务", "不编号", "三、保障措施"]
 
 
+def test_a_list_defined_by_a_list_style_is_followed_to_its_definition():
+    definition = abstract(1, level(0, "upperRoman", "%1."))
+    numbering = (definition.replace("<w:lvl ", '<w:styleLink w:val="MyList"/><w:lvl ', 1)
+                 + '<w:abstractNum w:abstractNumId="2"><w:numStyleLink w:val="MyList"/></w:abstractNum>'
+                 + num(3, 1) + num(4, 2))
+    styles = style("MyList", "My List", kind="numbering", props='<w:numPr><w:numId w:val="3"/></w:numPr>')
+    body = p(r("Goals"), num=(4, 0)) + p(r("Tasks"), num=(4, 0))
+
+    assert text_of(body, numbering=numbering, styles=styles).split("\n") == ["I.Goals", "II.Tasks"]
+
+
 # --- what Word shows ----------------------------------------------------------------------------
 
 
