@@ -20,6 +20,7 @@ STYLES = (
     + style("Heading3", "Heading 3", based_on="a")
     + style("a3", "Title", based_on="a")
     + style("MyChapter", "我的章标题", based_on="1")
+    + style("TOCHeading", "TOC Heading", based_on="1")
 )
 
 
@@ -249,7 +250,7 @@ def test_a_cells_paragraphs_and_nested_tables_stay_on_its_row():
 
 def test_heading_styles_and_outline_levels_are_headings_without_numbers():
     body = (p(r("青山镇2026年"), style="a3") + p(r("工作计划"), style="a3")
-            + p(r("为做好全年工作，制定本计划。"))
+            + p(r("为做好全年工作，制定本计划。")) + p(r("目录"), style="TOCHeading")
             + p(r("总体要求"), style="1") + p(r("坚持稳中求进。"))
             + p(r("发展目标"), style="2") + p(r("地区生产总值增长6%。"))
             + p(r("具体指标"), style="Heading3") + p(r("详见下表。"))
@@ -259,7 +260,7 @@ def test_heading_styles_and_outline_levels_are_headings_without_numbers():
     imported = import_docx_document(build_docx(body, styles=STYLES))
 
     assert imported.title == "青山镇2026年工作计划"
-    assert imported.outline["preamble"] == ["为做好全年工作，制定本计划。"]
+    assert imported.outline["preamble"] == ["为做好全年工作，制定本计划。", "目录"]
     assert outline_shape(imported.outline["sections"]) == [
         ("总体要求", ["坚持稳中求进。"], [
             ("发展目标", ["地区生产总值增长6%。"], [("具体指标", ["详见下表。"], [])])]),

@@ -29,6 +29,9 @@ class _Style:
     ppr: etree._Element | None
 
 
+_NO_STYLE = _Style(None, "", None)
+
+
 class Styles:
     """The paragraph styles of a document, with lookups that follow ``w:basedOn``."""
 
@@ -64,7 +67,10 @@ class Styles:
         return style.ppr.find(w("numPr")) if style is not None and style.ppr is not None else None
 
     def heading_level(self, style_id: str | None) -> int | None:
-        """1–9 for a heading style (by name or id, or an outline level), through basedOn."""
+        """1–9 for a heading style (by name or id, or an outline level), through basedOn.
+        Not for the heading of a table of contents ("TOC Heading", based on heading 1)."""
+        if self._styles.get(style_id or "", _NO_STYLE).name.lower().startswith("toc"):
+            return None
         seen: set[str] = set()
         while style_id and style_id in self._styles and style_id not in seen and len(seen) < _MAX_DEPTH:
             seen.add(style_id)
