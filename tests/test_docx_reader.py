@@ -210,6 +210,10 @@ def test_fields_show_their_result_not_their_code_and_hidden_text_comments_footno
 
     assert text_of(body).split("\n") == ["截至2026年1月5日，完成98%。", "可见文字。"]
 
+    # A damaged field (begun, never separated) hides nothing beyond its paragraph.
+    broken = p(r("前文"), '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText>PAGE</w:instrText></w:r>')
+    assert text_of(broken + p(r("后文。"))).split("\n") == ["前文", "后文。"]
+
 
 # --- tables ---------------------------------------------------------------------------------------
 

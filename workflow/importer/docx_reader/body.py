@@ -123,6 +123,7 @@ class BodyReader:
         pieces: list[str] = []
         boxes: list[etree._Element] = []
         self._inline(p, pieces, boxes)
+        self._close_broken_fields()
         text = self._joined + "".join(pieces)
         mark = ppr.find(_RPR) if ppr is not None else None
         if mark is not None and any(mark.find(tag) is not None for tag in _REMOVED):
@@ -219,6 +220,12 @@ class BodyReader:
             current.showing_result = True
             current.hidden = "".join(current.code).strip().upper().startswith("TOC")
         elif kind == "end" and self._fields:
+            self._fields.pop()
+
+    def _close_broken_fields(self) -> None:
+        """A field code does not run past its paragraph (a result may: a table of contents):
+        a field left without its ``separate`` is damaged and must not hide the rest."""
+        while self._fields and not self._fields[-1].showing_result:
             self._fields.pop()
 
     def _showing(self) -> bool:
