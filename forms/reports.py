@@ -1,11 +1,12 @@
 """Reports: the list filters, a new report, editing a draft, actions and comments."""
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
 from forms import labels
 from workflow.content import MAX_COMMENT_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS
@@ -13,6 +14,18 @@ from workflow.dates import YEAR_MAX, YEAR_MIN
 from workflow.table import KINDS, STATES, CommentStatus
 
 DOCX_ONLY = FileAllowed(["docx"], message=_l("Choose a Word .docx file."))
+# Files clerks often have instead of a .docx: named in the message, with how to convert them.
+OTHER_FORMATS = frozenset({"doc", "wps", "et", "pdf", "rtf", "odt", "wpt", "dot", "docm", "dotx"})
+
+
+def other_format(form, field) -> None:
+    """A .doc/.wps/.pdf… upload: say which format it is and how to save it as .docx."""
+    name = getattr(field.data, "filename", "") or ""
+    extension = name.rpartition(".")[2].lower() if "." in name else ""
+    if extension in OTHER_FORMATS:
+        raise StopValidation(gettext(
+            "This is a %(format)s file, not a .docx. Open it in Word or WPS, use “Save As” to save it as "
+            ".docx, and upload that file.", format="." + extension))
 
 
 def _kind_choices():
@@ -42,15 +55,18 @@ class ReportFilterForm(FlaskForm):
 class ReportContentForm(FlaskForm):
     """The content of a report: pasted text or a .docx (one of the two)."""
 
-    title = StringField(_l("Title"), validators=[DataRequired(message=_l("Enter a title.")),
-                                                  Length(max=MAX_TITLE_CHARS)])
+    # Optional with a .docx: its paragraphs in Word's Title style are the title then.
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=MAX_TITLE_CHARS)])
     text = TextAreaField(_l("Text"), validators=[Optional(), Length(max=MAX_TEXT_CHARS)])
-    docx = FileField(_l("Or upload a Word file (.docx)"), validators=[Optional(), DOCX_ONLY])
+    docx = FileField(_l("Or upload a Word file (.docx)"), validators=[Optional(), other_format, DOCX_ONLY])
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         if ok and not self.has_docx() and not (self.text.data or "").strip():
             self.text.errors = list(self.text.errors) + [_l("Paste the text of the report or choose a .docx file.")]
+            ok = False
+        if ok and not self.has_docx() and not (self.title.data or "").strip():
+            self.title.errors = list(self.title.errors) + [_l("Enter a title.")]
             ok = False
         return ok
 
@@ -74,6 +90,8 @@ class NewReportForm(ReportContentForm):
 
 
 class EditReportForm(ReportContentForm):
+    title = StringField(_l("Title"), validators=[DataRequired(message=_l("Enter a title.")),
+                                                  Length(max=MAX_TITLE_CHARS)])
     version = HiddenField(validators=[DataRequired()])
     submit = SubmitField(_l("Save draft"))
 

@@ -369,7 +369,8 @@ def test_word_automatic_chinese_numbering_becomes_headings():
     buffer = io.BytesIO()
     document.save(buffer)
 
-    assert docx_to_text(buffer.getvalue()) == "报告如下。\n一、总体要求\n正文。\n二、主要任务\n表格左\n表格右"
+    # A table is one line per row, cells joined by a TAB, with an empty line before and after.
+    assert docx_to_text(buffer.getvalue()) == "报告如下。\n一、总体要求\n正文。\n二、主要任务\n\n表格左\t表格右\n"
     outline = import_docx(buffer.getvalue())
     assert headings(outline["sections"]) == ["一、总体要求", "二、主要任务"]
 

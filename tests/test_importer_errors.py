@@ -59,7 +59,7 @@ def test_every_reason_the_importer_raises_has_a_message():
     from pathlib import Path
 
     package = Path(__file__).resolve().parents[1] / "workflow" / "importer"
-    reasons = {m for path in package.glob("*.py")
+    reasons = {m for path in package.rglob("*.py")
                for m in re.findall(r'ContentError\(\s*"(\w+)"', path.read_text(encoding="utf-8"))}
 
     assert len(reasons) >= 15

@@ -119,6 +119,15 @@ MESSAGES: dict[str, LazyString] = {
     "bad_request.outline_bad_id": _l("Malformed content: %(path)s must be 1 to %(limit)s characters long."),
     "bad_request.outline_duplicate_id": _l(
         "Malformed content: %(path)s “%(id)s” is the id of another section too."),
+    # ---- docx
+    "bad_request.docx_too_complex": _l(
+        "This .docx file is too large or too complex to read (more than %(limit)s XML elements, or "
+        "compressed beyond what a document needs). Save it again in Word or WPS, or split it."),
+    "bad_request.docx_other_format": _l(
+        "This is a %(format)s file, not a .docx. Open it in Word or WPS, use “Save As” to save it as "
+        ".docx, and upload that file."),
+    "bad_request.docx_no_title": _l(
+        "Enter a title: this .docx has no paragraph in Word's Title style to take it from."),
 
     # --- pdf: publication, archive, verification
     # The signed PDF of a report (pdf/service.py) and its retry.

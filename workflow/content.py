@@ -7,8 +7,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import BadInput, TooLarge
+from .importer import (
+    ImportedDocx,
+    import_docx_document,
+    import_text_with_report,
+    normalise,
+    outline_to_text,
+    validate_outline,
+)
 from .importer import clean_text as hygiene
-from .importer import import_docx_with_report, import_text_with_report, validate_outline
 from .outline import Outline, Section
 
 MAX_TITLE_CHARS = 200
@@ -89,15 +96,31 @@ def outline_from(*, text: Any = None, outline: Any = None, docx: bytes | None = 
                   previous: Mapping[str, Any] | None = None) -> tuple[Outline, list[str]]:
     """Turn what the user gave (pasted text, a .docx, or an outline) into a validated outline,
     with the lines the importer dropped (web-page residue) for the user to see."""
+    imported = content_from(text=text, outline=outline, docx=docx, previous=previous)
+    return imported.outline, imported.dropped
+
+
+def is_unchanged_text(text: Any, outline: Mapping[str, Any]) -> bool:
+    """Is ``text`` the outline's own text (as the edit page shows it), untouched? Saving it
+    then keeps the outline as it is: the structure a .docx gave by heading styles, which the
+    text does not carry, is not lost by a save that changed only the title."""
+    return isinstance(text, str) and normalise(text) == normalise(outline_to_text(outline))  # type: ignore[arg-type]
+
+
+def content_from(*, text: Any = None, outline: Any = None, docx: bytes | None = None,
+                 previous: Mapping[str, Any] | None = None) -> ImportedDocx:
+    """:func:`outline_from`, with the title a .docx gives in Word's Title style (else None)."""
     given = [x is not None for x in (text, outline, docx)]
     if sum(given) != 1:
         raise BadInput("content_source")
+    title = None
     # The importer's refusals are BadInput errors with reasons of their own: they pass through.
     if text is not None:
         cleaned = clean_text(text, field="text", max_chars=MAX_TEXT_CHARS)
         result, dropped = import_text_with_report(cleaned, previous=previous)
     elif docx is not None:
-        result, dropped = import_docx_with_report(docx, previous=previous)
+        imported = import_docx_document(docx, previous=previous)
+        result, dropped, title = imported.outline, imported.dropped, imported.title
     else:
         if not isinstance(outline, dict):
             raise BadInput("outline_not_object", path="outline")
@@ -108,4 +131,4 @@ def outline_from(*, text: Any = None, outline: Any = None, docx: bytes | None = 
         raise TooLarge("content_too_long")
     if not result.get("sections") and not result.get("preamble"):
         raise BadInput("content_empty")
-    return result, dropped
+    return ImportedDocx(result, dropped, title)

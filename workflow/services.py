@@ -21,7 +21,9 @@ from .content import (
     MAX_TITLE_CHARS,
     clean_line,
     clean_text,
+    content_from,
     content_sha256,
+    is_unchanged_text,
     outline_from,
     problems_for,
 )
@@ -410,7 +412,7 @@ class Saved:
     dropped_lines: list[str]
 
 
-def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any = None, title: Any,
+def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any = None, title: Any = None,
                   text: Any = None, outline: Any = None, docx: bytes | None = None, cycle_id: Any = None) -> Saved:
     """A new draft for a town, by an author of that town. With ``cycle_id`` the report joins
     that cycle: kind and year come from it, and its template is the content unless text,
@@ -431,8 +433,9 @@ def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any 
         raise Invalid("not_a_town")
     if AUTHOR not in roles_for(actor, unit):
         raise Forbidden("create_not_author")
-    title_s = clean_line(title, field="title", max_chars=MAX_TITLE_CHARS)
-    content, dropped = outline_from(text=text, outline=outline, docx=docx)
+    imported = content_from(text=text, outline=outline, docx=docx)
+    content, dropped = imported.outline, imported.dropped
+    title_s = _new_title(title, imported.title, from_docx=docx is not None)
     report = Report(org_unit_id=unit.id, kind=kind_s, year=year_i, title=title_s, state=DRAFT, version=1,
                     content_number=1, created_by_id=actor.id, cycle_id=cycle.id if cycle else None)
     db.session.add(report)
@@ -451,6 +454,15 @@ def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any 
     return Saved(get_report(actor, report.id), dropped)
 
 
+def _new_title(title: Any, docx_title: str | None, *, from_docx: bool) -> str:
+    """The title given, else (for a .docx) its paragraphs in Word's Title style."""
+    if from_docx and (title is None or (isinstance(title, str) and not title.strip())):
+        if docx_title is None:
+            raise BadInput("docx_no_title")
+        title = docx_title[:MAX_TITLE_CHARS]
+    return clean_line(title, field="title", max_chars=MAX_TITLE_CHARS)
+
+
 def update_draft(actor: User, report_id: Any, *, version: Any, title: Any = None, text: Any = None,
                  outline: Any = None, docx: bytes | None = None) -> Saved:
     """Save the working draft (a new lock version; section ids kept from the previous content)."""
@@ -464,7 +476,7 @@ def update_draft(actor: User, report_id: Any, *, version: Any, title: Any = None
     title_s = clean_line(title, field="title", max_chars=MAX_TITLE_CHARS) if title is not None else draft.title
     content: Mapping[str, Any]
     dropped: list[str]
-    if text is None and outline is None and docx is None:
+    if (text is None or is_unchanged_text(text, draft.outline)) and outline is None and docx is None:
         content, dropped = draft.outline, []
     else:
         content, dropped = outline_from(text=text, outline=outline, docx=docx, previous=draft.outline)

@@ -129,6 +129,24 @@ def json_body(schema: Schema) -> dict:
     return _load(schema, data)
 
 
+def is_multipart() -> bool:
+    return request.mimetype == "multipart/form-data"
+
+
+def docx_upload(schema: Schema) -> dict:
+    """A multipart/form-data request: its form fields (strings, NUL removed) and its
+    ``file`` through ``schema``; the file's bytes as ``docx`` (BadInput when empty)."""
+    form: dict[str, Any] = {k: v.replace("\x00", "") for k, v in request.form.items() if k != "file"}
+    refuse_truncated_stream()
+    if "file" in request.files:  # a "file" that is a text field, not a file, is no file
+        form["file"] = request.files["file"]
+    body = _load(schema, form)
+    data = body.pop("file").read()
+    if not data:
+        raise BadInput("empty_file")
+    return {**body, "docx": data}
+
+
 def refuse_truncated_stream() -> None:
     """A streamed (chunked) body has no Content-Length to check up front, and Werkzeug
     quietly stops reading it at MAX_CONTENT_LENGTH: refuse it as too large rather than

@@ -18,7 +18,7 @@ from workflow import admin, services
 from workflow.errors import BadInput
 
 from . import auth, schemas, serialize
-from .base import api_user, bp, json_body, query_args, refuse_truncated_stream
+from .base import api_user, bp, docx_upload, is_multipart, json_body, query_args, refuse_truncated_stream
 
 log = logging.getLogger(__name__)
 
@@ -143,17 +143,23 @@ def list_reports():
 
 @bp.post("/reports")
 def create_report():
-    """Create a draft from pasted text (or an outline).
+    """Create a draft from pasted text, an outline or a .docx.
     ---
     post:
       tags: [reports]
       summary: Create a report
-      description: Only an author of the (town-level) org unit may create its reports.
+      description: >
+        Only an author of the (town-level) org unit may create its reports. Send JSON, or
+        multipart/form-data with the .docx as `file` and the other fields as form fields (as
+        the web form does); without a `title`, the .docx's paragraphs in Word's Title style are
+        the title.
       requestBody:
         required: true
         content:
           application/json:
             schema: CreateReportSchema
+          multipart/form-data:
+            schema: CreateReportUploadSchema
       responses:
         201:
           description: the new draft
@@ -169,7 +175,10 @@ def create_report():
         413: {$ref: '#/components/responses/TooLarge'}
         422: {$ref: '#/components/responses/Invalid'}
     """
-    body = json_body(schemas.CreateReportSchema())
+    if is_multipart():
+        body = docx_upload(schemas.CreateReportUploadSchema())
+    else:
+        body = json_body(schemas.CreateReportSchema())
     saved = services.create_report(api_user(), **body)
     response = jsonify(serialize.report(api_user(), saved.report, dropped_lines=saved.dropped_lines))
     response.headers["Location"] = url_for("api.get_report", report_id=saved.report.id, _external=True)
@@ -205,12 +214,15 @@ def update_report(report_id: int):
       description: >
         Send the `version` you loaded; a stale one answers 409 and changes nothing. Give `text`
         or `outline` to replace the content (section ids are kept where the sections match),
-        `title` to rename, or both.
+        `title` to rename, or both. Or send multipart/form-data with a .docx as `file` (and
+        `version`, optionally `title`, as form fields) to replace the content with the file's.
       requestBody:
         required: true
         content:
           application/json:
             schema: UpdateReportSchema
+          multipart/form-data:
+            schema: UpdateReportUploadSchema
       responses:
         200:
           description: the report with a new version
@@ -224,7 +236,10 @@ def update_report(report_id: int):
         409: {$ref: '#/components/responses/Conflict'}
         413: {$ref: '#/components/responses/TooLarge'}
     """
-    body = json_body(schemas.UpdateReportSchema())
+    if is_multipart():
+        body = docx_upload(schemas.UpdateReportUploadSchema())
+    else:
+        body = json_body(schemas.UpdateReportSchema())
     saved = services.update_draft(api_user(), report_id, **body)
     return jsonify(serialize.report(api_user(), saved.report, dropped_lines=saved.dropped_lines))
 

@@ -87,6 +87,43 @@ class UpdateReportSchema(StrictSchema):
             raise ValidationError("give text or outline, not both", "_schema")
 
 
+# ---- docx: the same requests as multipart/form-data, with a .docx as the content
+class _DocxFile(fields.Raw):
+    """The uploaded file (a werkzeug ``FileStorage``), described as binary in OpenAPI."""
+
+
+_DOCX_FILE = {"type": "string", "format": "binary",
+              "description": "the Word file (.docx), imported as the web form imports it"}
+
+
+class CreateReportUploadSchema(StrictSchema):
+    """``POST /reports`` as multipart/form-data: the fields as form fields, the content a .docx."""
+
+    org_unit_id = fields.Integer(required=True, validate=_ID)
+    kind = fields.String(validate=validate.OneOf(KINDS), metadata={"description": "required without cycle_id"})
+    year = fields.Integer(metadata={"description": f"{YEAR_MIN}–{YEAR_MAX}; required without cycle_id"})
+    title = fields.String(metadata={"description": "at most 200 characters; when absent or blank, the "
+                                                   "paragraphs of the .docx in Word's Title style"})
+    cycle_id = fields.Integer(validate=_ID, metadata={"description": "the reporting cycle the report answers"})
+    file = _DocxFile(required=True, metadata=_DOCX_FILE)
+
+    @validates_schema
+    def _kind_and_year(self, data, **kwargs):
+        missing = {k: ["Missing data for required field."] for k in ("kind", "year")
+                   if "cycle_id" not in data and k not in data}
+        if missing:
+            raise ValidationError(missing)
+
+
+class UpdateReportUploadSchema(StrictSchema):
+    """``PUT /reports/{id}`` as multipart/form-data: the .docx replaces the content."""
+
+    version = fields.Integer(required=True, validate=_ID,
+                             metadata={"description": "the report version the client saw (optimistic lock)"})
+    title = fields.String(metadata={"description": "a new title (the title is kept when absent)"})
+    file = _DocxFile(required=True, metadata=_DOCX_FILE)
+
+
 class ActionRequestSchema(StrictSchema):
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
     version = fields.Integer(required=True, strict=True, validate=_ID)
@@ -369,6 +406,7 @@ COMPONENTS: tuple[type[Schema], ...] = (
     ErrorSchema, TokenRequestSchema, TokenSchema, MeSchema, OrgUnitTreeSchema, OrgUnitNodeSchema, OutlineSchema,
     SectionSchema, ProblemSchema, HistoryEntrySchema, CommentSchema, PdfSchema, IndicatorSchema,
     ReportSummarySchema, ReportListSchema, ReportSchema, CreateReportSchema, UpdateReportSchema,
+    CreateReportUploadSchema, UpdateReportUploadSchema,
     ActionRequestSchema, CommentRequestSchema, AnswerRequestSchema, VersionSchema, VersionListSchema,
     DiffSchema, VerifyResultSchema,
 )

@@ -7,7 +7,8 @@ One job per module:
 - :mod:`.parsing`: lines → numbered headings and paragraphs (preamble, closing, web-page
   residue), and the outline back to text;
 - :mod:`.ids`: section ids that stay stable across versions (three matching passes);
-- :mod:`.docx_reader`: the text of a .docx, Word's automatic list numbers included;
+- :mod:`.docx_reader`: a .docx read as Word shows it (list numbers, tables, heading styles,
+  the title), within bounds;
 - :mod:`.validation`: outlines sent by clients, checked and normalised.
 
 Errors are :class:`ContentError`, a :class:`workflow.errors.BadInput` with a reason and params.
@@ -18,11 +19,12 @@ lines)``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from workflow.outline import Outline, Section, empty_outline, iter_sections
 
-from .docx_reader import docx_to_text
+from .docx_reader import DocxText, docx_to_text, read_docx
 from .errors import ContentError
 from .hygiene import clean_text, lines_of, normalise
 from .ids import assign_ids
@@ -33,6 +35,7 @@ from .validation import validate_outline
 __all__ = [
     "STYLES",
     "ContentError",
+    "ImportedDocx",
     "Outline",
     "Section",
     "chinese_numeral",
@@ -41,6 +44,7 @@ __all__ = [
     "docx_to_text",
     "empty_outline",
     "import_docx",
+    "import_docx_document",
     "import_docx_with_report",
     "import_text",
     "import_text_with_report",
@@ -72,9 +76,45 @@ def import_text(text: str, previous: Mapping[str, Any] | None = None) -> Outline
     return import_text_with_report(text, previous)[0]
 
 
+@dataclass
+class ImportedDocx:
+    """A .docx imported: the outline, the residue lines dropped, and the Title-style title."""
+
+    outline: Outline
+    dropped: list[str]
+    title: str | None
+
+
+def import_docx_document(data: bytes, previous: Mapping[str, Any] | None = None) -> ImportedDocx:
+    """Import a .docx: its lines through the text parser, with the heading levels of Word's
+    heading styles and outline levels as hints (so headings without numbers are headings)."""
+    document = read_docx(data)
+    lines, levels = _docx_lines(document)
+    outline, dropped = parse_lines(lines, levels)
+    assign_ids(outline["sections"], previous)
+    return ImportedDocx(outline, dropped, _one_line(document.title))
+
+
+def _docx_lines(document: DocxText) -> tuple[list[str], dict[int, int]]:
+    """The cleaned lines of a document and ``{line index: heading level}``."""
+    lines: list[str] = []
+    levels: dict[int, int] = {}
+    for block in document.blocks:
+        block_lines = lines_of(block.text)
+        if block.heading and block_lines:
+            levels[len(lines)] = block.heading
+        lines.extend(block_lines)
+    return lines, levels
+
+
+def _one_line(text: str | None) -> str | None:
+    return " ".join(clean_text(text).split()) or None if text else None
+
+
 def import_docx_with_report(data: bytes, previous: Mapping[str, Any] | None = None) -> tuple[Outline, list[str]]:
     """Import a .docx; return ``(outline, dropped_lines)`` like :func:`import_text_with_report`."""
-    return import_text_with_report(docx_to_text(data), previous)
+    imported = import_docx_document(data, previous)
+    return imported.outline, imported.dropped
 
 
 def import_docx(data: bytes, previous: Mapping[str, Any] | None = None) -> Outline:

@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from workflow.outline import Outline, Section
 
@@ -229,10 +230,27 @@ def _new_section(heading: _Heading, level: int) -> Section:
     return section
 
 
+# Headings a .docx marks by style or outline level (Word's 标题 1 / Heading 1 …), numbered or
+# not: "level1" … "level9", above the numbered styles and ordered among themselves.
+_RANK = {**CANONICAL_RANK, **{f"level{n}": n - 10 for n in range(1, 10)}}
+
+
+def _with_level(heading: _Heading | None, line: str, level: int | None) -> _Heading | None:
+    """A line its document marks as a heading of ``level`` (see ``parse_lines``): a heading
+    of style ``level<n>``, keeping its number if it has one."""
+    if not level:
+        return heading
+    if heading is None:
+        return _Heading(f"level{level}", "", line, None)
+    return replace(heading, style=f"level{level}")
+
+
 def _is_lower_style(open_style: str, new_style: str, first_seen: dict[str, int]) -> bool:
-    """Is ``open_style`` below ``new_style`` in the usual order *and* in appearance order?"""
-    return (CANONICAL_RANK[open_style] > CANONICAL_RANK[new_style]
-            and first_seen[open_style] > first_seen[new_style])
+    """Is ``open_style`` below ``new_style`` in the usual order *and* in appearance order?
+    (Word's heading levels are absolute: between two of them only the level counts.)"""
+    absolute = open_style.startswith("level") and new_style.startswith("level")
+    return (_RANK[open_style] > _RANK[new_style]
+            and (absolute or first_seen[open_style] > first_seen[new_style]))
 
 
 class _Tree:
@@ -265,9 +283,15 @@ class _Tree:
             self._open.pop()
 
 
-def parse_lines(lines: list[str]) -> tuple[Outline, list[str]]:
-    """Build the outline (ids not yet assigned) from cleaned lines; return it and the drops."""
-    headings = [_match_heading(line) for line in lines]
+def parse_lines(lines: list[str], levels: Mapping[int, int] | None = None) -> tuple[Outline, list[str]]:
+    """Build the outline (ids not yet assigned) from cleaned lines; return it and the drops.
+
+    ``levels`` maps line indexes to heading levels (1–9) a .docx gives by style (Word's
+    标题 1 / Heading 1, outline levels): such a line is a heading, numbered or not, and its
+    level, not its numbering style, places it in the tree.
+    """
+    levels = levels or {}
+    headings = [_with_level(_match_heading(line), line, levels.get(i)) for i, line in enumerate(lines)]
     at = [i for i, heading in enumerate(headings) if heading]
     end = _closing_start(lines, at[-1] if at else -1)
     first = min(at[0] if at else end, end)
