@@ -55,12 +55,19 @@ class LoginThrottle:
     def __init__(self, app: Flask) -> None:
         self.extension = Limiter(client_address, storage_uri=storage_uri(app), strategy="moving-window")
         self.extension.init_app(app)
-        self.prefix = app.config["LOGIN_THROTTLE_PREFIX"]
-        self.per_address: list[RateLimitItem] = parse_many(app.config["LOGIN_LIMIT_PER_ADDRESS"])
-        self.per_account: list[RateLimitItem] = parse_many(app.config["LOGIN_LIMIT_PER_ACCOUNT"])
+        self.config = app.config  # the limits are read on each use: a test may change them
+
+    @property
+    def prefix(self) -> str:
+        return self.config["LOGIN_THROTTLE_PREFIX"]
+
+    @property
+    def per_account(self) -> list[RateLimitItem]:
+        return parse_many(self.config["LOGIN_LIMIT_PER_ACCOUNT"])
 
     def _limits(self, address: str, username: str) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
-        return ([(item, (self.prefix, "address", address)) for item in self.per_address]
+        per_address = parse_many(self.config["LOGIN_LIMIT_PER_ADDRESS"])
+        return ([(item, (self.prefix, "address", address)) for item in per_address]
                 + [(item, (self.prefix, "account", username)) for item in self.per_account])
 
     def wait(self, address: str, username: str) -> int:
