@@ -53,7 +53,10 @@ class LoginThrottle:
     """The two limits of one app and the storage they count in."""
 
     def __init__(self, app: Flask) -> None:
-        self.extension = Limiter(client_address, storage_uri=storage_uri(app), strategy="moving-window")
+        uri = storage_uri(app)
+        # A Redis that does not answer must not hold a login up for long (see the module docstring).
+        options = {} if uri == "memory://" else {"socket_connect_timeout": 2, "socket_timeout": 2}
+        self.extension = Limiter(client_address, storage_uri=uri, storage_options=options, strategy="moving-window")
         self.extension.init_app(app)
         self.config = app.config  # the limits are read on each use: a test may change them
 
@@ -78,7 +81,7 @@ class LoginThrottle:
             for item, keys in self._limits(address, username):
                 if not strategy.test(item, *keys):
                     reset_at = strategy.get_window_stats(item, *keys).reset_time
-                    longest = max(longest, reset_at - time.time())
+                    longest = max(longest, reset_at - time.time(), 0.001)  # over the limit: wait
         except Exception:  # any storage failure: unthrottled (the lockout still holds)
             log.warning("login throttle storage unavailable; not throttling", exc_info=True)
             return 0
