@@ -15,7 +15,6 @@ from web.templating import say, say_error
 from web.throttle import guarded_login, retry_after_header
 from web.views import see_other
 from workflow import accounts
-from workflow.accounts import log_out
 from workflow.errors import DomainError, TooMany
 from workflow.passwords import MIN_LENGTH
 
@@ -67,7 +66,7 @@ def login():
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
-        log_out(current_user)  # the cookie, replayed, no longer opens a session
+        accounts.log_out(current_user)  # the cookie, replayed, no longer opens a session
         logout_user()
         say(_l("You have logged out."), "info")
     return redirect(url_for("auth.login"))
