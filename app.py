@@ -40,15 +40,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_id: str):
+        """The session's user while its generation is current (``User.get_id``: "id:epoch"; a
+        logout, a password change elsewhere or a deactivation raised it) and the user active."""
         from workflow.models import User
 
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        user_id, _, epoch = session_id.partition(":")
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() and epoch.isdigit() else None
+        if user is None or not user.active or user.session_epoch != int(epoch):
+            return None
+        return user
 
     from web import register_blueprints
 
     register_blueprints(app)
+    from web import throttle
+
+    throttle.init_app(app)
+    _trust_proxies(app)
     _register_cli(app)
     import pdf
 
@@ -57,6 +66,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     notify.init_app(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind ``FORWARDED_PROXIES`` reverse proxies, take the client's address, scheme and host
+    from their X-Forwarded-* headers (login throttling counts per client address)."""
+    hops = app.config["FORWARDED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def cli_message(exc: DomainError) -> str:

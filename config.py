@@ -28,6 +28,10 @@ def _secret_key(instance: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in ("1", "true", "yes", "on")
+
+
 class Config:
     """Read once at start-up; tests pass overrides to ``create_app``."""
 
@@ -55,6 +59,20 @@ class Config:
         self.LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
+        # Production behind TLS: cookies only over HTTPS, HSTS, https:// in generated URLs, and
+        # the client address and scheme that FORWARDED_PROXIES reverse proxies report.
+        self.SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE")
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS") or 0)
+        self.PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+        self.FORWARDED_PROXIES = int(os.environ.get("FORWARDED_PROXIES") or 0)
+        # Logins: failed attempts allowed per client address and per username (Flask-Limiter's
+        # notation, counted in Redis), and the lockout of a name after repeated failures.
+        self.LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per minute")
+        self.LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per minute")
+        self.LOGIN_LOCKOUT_FAILURES = int(os.environ.get("LOGIN_LOCKOUT_FAILURES") or 20)
+        self.LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES") or 15)
+        self.LOGIN_THROTTLE_PREFIX = "chengbao-login"
         self.WTF_CSRF_TIME_LIMIT = None  # a clerk may keep a draft open all afternoon
         # Notifications by e-mail (off while SMTP_HOST is unset) and to group channels.
         self.SMTP_HOST = os.environ.get("SMTP_HOST")

@@ -174,7 +174,7 @@ def main() -> dict:
         user_id, token = tokens[username]
         page = app.test_client()
         with page.session_transaction() as session:
-            session["_user_id"] = str(user_id)
+            session["_user_id"] = f"{user_id}:0"  # User.get_id: id and session generation
             session["_fresh"] = True
         api = app.test_client()
         api.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"

@@ -48,7 +48,7 @@ def _world(app):
 
     district = admin.add_org_unit(None, name="示范区", kind="district")
     town = admin.add_org_unit(None, name="青山镇", kind="town", parent_id=district.id)
-    user = admin.create_user(None, username="bench", display_name="bench", password="bench-password")
+    user = admin.create_user(None, username="bench", display_name="bench", password="typeset-timing-1")
     ensure_dev_keys(app)
     return district, town, user
 

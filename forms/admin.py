@@ -31,7 +31,7 @@ class UserForm(FlaskForm):
     display_name = StringField(_l("Display name"), validators=[DataRequired(message=_l("Enter a name.")),
                                                                 Length(max=100)])
     password = PasswordField(_l("Initial password"), validators=[
-        DataRequired(message=_l("Enter a password.")), Length(min=8, max=200, message=_l("At least 8 characters."))])
+        DataRequired(message=_l("Enter a password.")), Length(max=200)])
     submit = SubmitField(_l("Create user"))
 
 
@@ -48,3 +48,15 @@ class GrantForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     submit = SubmitField(_l("Revoke"))
+
+
+class PasswordResetForm(FlaskForm):
+    """An admin sets a user's password (the rules are the domain's: ``workflow.passwords``)."""
+
+    new_password = PasswordField(_l("New password"), validators=[
+        DataRequired(message=_l("Enter a new password.")), Length(max=200)])
+    submit = SubmitField(_l("Set password"))
+
+
+class AccountActionForm(FlaskForm):
+    """Deactivate, reactivate, lift a lockout: a button and its CSRF token."""

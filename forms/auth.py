@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -24,3 +24,16 @@ class LogoutForm(FlaskForm):
 
 class LocaleForm(FlaskForm):
     locale = HiddenField(validators=[DataRequired()])
+
+
+class PasswordChangeForm(FlaskForm):
+    """The user's own password change: the current one, then the new one twice."""
+
+    current_password = PasswordField(_l("Current password"), validators=[
+        DataRequired(message=_l("Enter your current password.")), Length(max=200)])
+    new_password = PasswordField(_l("New password"), validators=[
+        DataRequired(message=_l("Enter a new password.")), Length(max=200)])
+    confirm = PasswordField(_l("New password again"), validators=[
+        DataRequired(message=_l("Enter the new password again.")),
+        EqualTo("new_password", message=_l("The two new passwords differ."))])
+    submit = SubmitField(_l("Change password"))

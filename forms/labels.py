@@ -157,3 +157,23 @@ SKIP_REASONS = {
 
 # The badge of a draft the reviewers sent back.
 RETURNED_BADGE = _l("Sent back")
+
+
+# ---------------------------------------------------------------- accounts (workflow.credentials)
+
+# What came of a login attempt (LoginEvent.outcome), on the admin's user page.
+LOGIN_OUTCOMES = {
+    "success": _l("Logged in"),
+    "token": _l("API token issued"),
+    "failure": _l("Wrong username or password"),
+    "refused": _l("Refused: locked"),
+    "lockout": _l("Locked after too many failures"),
+    "unlock": _l("Lockout lifted by an admin"),
+}
+
+# Where it happened (LoginEvent.channel).
+LOGIN_CHANNELS = {
+    "web": _l("Login page"),
+    "api": _l("API"),
+    "admin": _l("Administration"),
+}

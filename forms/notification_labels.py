@@ -39,4 +39,9 @@ ADMIN_ACTIONS = {
     "channel_deleted": _l("removed a channel"),
     "delivery_retried": _l("retried a delivery"),
     "user_email_set": _l("set an e-mail address"),
+    # ---- accounts
+    "password_reset": _l("set a user's password"),
+    "user_deactivated": _l("deactivated a user"),
+    "user_reactivated": _l("reactivated a user"),
+    "user_unlocked": _l("lifted a login lockout"),
 }

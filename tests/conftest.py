@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,8 @@ def app(tmp_path):
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         # The tests' SMTP server, robots and webhooks listen on loopback.
         "NOTIFY_ALLOW_INTERNAL_URLS": True,
+        # Login throttling counts in REDIS_URL's Redis when the suite has one: each test its own counts.
+        "LOGIN_THROTTLE_PREFIX": f"chengbao-login-test-{secrets.token_hex(8)}",
     }
     application = create_app(config)
     if DATABASE_URL:

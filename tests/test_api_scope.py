@@ -67,7 +67,7 @@ def test_a_browser_session_is_not_an_api_credential(client, world, published, me
     """The session cookie of a logged-in browser does not authenticate the API (which is why
     the API needs no CSRF token): without a bearer token the answer is 401, not a CSRF error."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(world["qs_author"])
+        session["_user_id"] = f"{world['qs_author']}:0"  # User.get_id: id and session generation
         session["_fresh"] = True
     r = _call(client, method, path.format(**published), body)
     assert r.status_code == 401 and error_of(r)["code"] == "unauthorized"

@@ -77,6 +77,7 @@ def site(app, world):
         ids["draft"] = draft.id
         services.add_comment(get_user("xk_reviewer"), draft.id, body="请把投资额写实。")
         ids["clean"] = gen_report("qs", author="qs_author2", title="青山镇2027年民生实事计划").id
+        ids["qs_author"] = world["qs_author"]
         deliver()
     with serve(app) as base:
         yield base, ids
@@ -101,6 +102,8 @@ def _pages(ids: dict[str, int]) -> list[tuple[str, str | None, str]]:
         ("edit", "xk_author", f"/reports/{ids['draft']}/edit"),
         ("admin", "admin", "/admin/"),
         ("admin-users", "admin", "/admin/users"),
+        ("admin-user", "admin", f"/admin/users/{ids['qs_author']}"),
+        ("password", "xk_author", "/password"),
     ]
 
 

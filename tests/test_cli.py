@@ -100,7 +100,7 @@ def test_create_user_with_a_position(app, world):
         assert user.check_password("long-enough-pw") and user.password_hash != "long-enough-pw"
         assert [(p.role, p.org_unit_id) for p in user.positions] == [("author", world["qs"])]
     short = runner.invoke(args=["create-user", "x_clerk", "--password", "short"])
-    assert short.exit_code != 0 and "8" in short.output
+    assert short.exit_code != 0 and "at least 10 characters" in short.output
     wrong_unit = runner.invoke(args=["create-user", "d_author", "--password", "long-enough-pw",
                                      "--role", "author", "--unit", str(world["district"])])
     assert wrong_unit.exit_code != 0  # an author sits at a town, not a district

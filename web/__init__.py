@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 
-from flask import Flask
+from flask import Flask, current_app
 
 # (package, url prefix), in registration order.
 BLUEPRINTS = [
@@ -44,4 +44,7 @@ def security_headers(response):
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Frame-Options", "DENY")
+    hsts = current_app.config.get("HSTS_SECONDS") or 0
+    if hsts > 0:  # production behind TLS only: browsers then refuse plain HTTP for that long
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
     return response

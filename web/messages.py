@@ -223,6 +223,28 @@ MESSAGES: dict[str, LazyString] = {
     "bad_request.bulk_no_items": _l("Choose at least one report."),
     "too_large.bulk_too_many_items": _l("At most %(limit)s reports can be approved at once (%(count)s chosen)."),
     "bad_request.bulk_bad_item": _l("The selection is not valid; reload the page and choose again."),
+
+    # ---- accounts: logins, passwords, sessions
+    "too_many.login_attempts": _l("Too many failed logins from this address or for this username. Try again at "
+                                  "%(at)s (in %(retry_after)s seconds)."),
+    "too_many.account_locked": _l("Too many failed logins: this username is locked for %(minutes)s minutes, until "
+                                  "%(at)s. An administrator can lift the lockout."),
+    "bad_request.password_too_long": _l("The password may have at most %(max)s characters."),
+    "bad_request.password_contains_username": _l("The password must not contain the username."),
+    "bad_request.password_too_common": _l("This password is one of the most commonly used ones; choose another."),
+    "bad_request.current_password_wrong": _l("The current password is wrong."),
+    "bad_request.password_unchanged": _l("The new password is the same as the current one."),
+    "bad_request.active_not_boolean": _l("active must be true or false."),
+    "forbidden.own_account": _l("Not on your own account: change your own password on the Password page."),
+}
+
+# ---- accounts: parameters that are codes, shown by their label (a role, never "author").
+PARAM_LABELS: dict[str, dict[str, dict[str, LazyString]]] = {
+    "bad_request.role_not_at_unit": {"role": labels.ROLES, "kind": labels.ORG_KINDS},
+    "conflict.action_not_possible": {"action": labels.ACTIONS, "state": labels.STATES},
+    "bad_request.unknown_kind": {"expected": labels.KINDS},
+    "invalid.cycle_mismatch": {"kind": labels.KINDS},
+    "bad_request.bulk_action_not_offered": {"action": labels.ACTIONS},
 }
 
 # A category's message, for a reason with no entry of its own (one added later).
@@ -261,7 +283,17 @@ def render_key(code: str, reason: str, params: dict[str, Any] | None = None) -> 
     A list parameter is written as a list in that language; a parameter that is itself an
     error (``{"code", "reason", "params"}``, e.g. the error of one CSV line) is rendered too."""
     template = MESSAGES.get(f"{code}.{reason}") or FALLBACK.get(code) or FALLBACK["bad_request"]
-    return _fill(str(template), {k: _param_text(v) for k, v in (params or {}).items()})
+    named = PARAM_LABELS.get(f"{code}.{reason}", {})
+    return _fill(str(template), {k: _param_text(_labelled(v, named.get(k))) for k, v in (params or {}).items()})
+
+
+def _labelled(value: Any, mapping: dict[str, LazyString] | None) -> Any:
+    """A code (or a list of codes) as its label in the reader's language; others unchanged."""
+    if mapping is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [labels.label(mapping, item) if isinstance(item, str) else item for item in value]
+    return labels.label(mapping, value) if isinstance(value, str) else value
 
 
 # ---------------------------------------------------------------- content problems

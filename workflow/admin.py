@@ -13,12 +13,12 @@ from .content import clean_line
 from .db import db
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .models import OrgUnit, Position, User
+from .passwords import check_new_password
 from .scope import can_see_unit, is_admin_for, positions, unit_filter
 from .table import ADMIN, ORG_KINDS, ROLE_UNIT_KINDS, ROLES
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 DIVISION_RE = re.compile(r"^\d{12}$")
-MIN_PASSWORD = 8
 
 
 def visible_units(actor: User) -> list[OrgUnit]:
@@ -91,8 +91,7 @@ def import_org_units_csv(data: str) -> tuple[int, int]:
 def create_user(actor: User | None, *, username: Any, display_name: Any, password: Any) -> User:
     if not isinstance(username, str) or not USERNAME_RE.match(username):
         raise BadInput("username_format")
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise BadInput("password_too_short", min=MIN_PASSWORD)
+    check_new_password(password, username=username)
     if actor is not None and not is_admin(actor):
         raise Forbidden("admins_only")
     if db.session.scalar(select(User.id).where(User.username == username)):

@@ -71,6 +71,9 @@ class User(Model):
     # Notifications: in-app ones always; e-mail ones when the user has an address and wants them.
     email: Mapped[str | None] = mapped_column(String(254))
     email_notifications: Mapped[bool] = mapped_column(default=True)
+    # The generation of the user's sessions and tokens: each browser session carries the value it
+    # was opened with (in ``get_id``), and raising it ends every session opened before.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     positions: Mapped[list[Position]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -96,7 +99,8 @@ class User(Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session stores: the id and the session generation (see ``session_epoch``)."""
+        return f"{self.id}:{self.session_epoch}"
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
@@ -133,6 +137,23 @@ class ApiToken(Model):
     @staticmethod
     def digest(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class LoginEvent(Model):
+    """One attempt at a front door (the login page or ``POST /api/v1/tokens``) and what came of it,
+    and the lockouts and their lifting. ``username`` is the name as typed (an unknown one too), so
+    that a lockout falls on a name whether or not it exists."""
+
+    __tablename__ = "login_event"
+    __table_args__ = (Index("ix_login_event_username_id", "username", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(8))  # web, api, admin
+    outcome: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Report(Model):

@@ -1,4 +1,4 @@
-"""Administration (admins only): the org tree, users and their positions.
+"""Administration (admins only): the org tree, users, their positions and accounts.
 
 The scope of each change is checked by ``workflow.admin`` (an admin acts inside their own
 subtree); this layer only refuses non-admins outright and shows what the services allow.
@@ -9,12 +9,13 @@ from flask import Blueprint, abort, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forms.admin import GrantForm, RevokeForm, UnitForm, UserForm
+from forms.admin import AccountActionForm, GrantForm, PasswordResetForm, RevokeForm, UnitForm, UserForm
 from web.extensions import login_manager
 from web.reports.routes import say_form_errors
 from web.templating import say, say_error
+from web.throttle import client_address, lockout_policy, throttle
 from web.views import see_other
-from workflow import admin
+from workflow import accounts, admin, credentials
 from workflow.errors import DomainError, NotFound
 from workflow.models import User
 
@@ -88,10 +89,68 @@ def _user_in_scope(user_id: int) -> User:
 @bp.get("/users/<int:user_id>")
 def user(user_id: int):
     target = _user_in_scope(user_id)
+    return _user_page(target)
+
+
+def _user_page(target: User, *, reset_form: PasswordResetForm | None = None, status: int = 200):
     units = _admin_units()
     unit_ids = {u.id for u in units}
     return render_template("admin/user.html", target=target, grant_form=GrantForm(units=units),
-                           revoke_form=RevokeForm(), manageable=unit_ids)
+                           revoke_form=RevokeForm(), manageable=unit_ids,
+                           reset_form=reset_form or PasswordResetForm(), action_form=AccountActionForm(),
+                           locked_until=credentials.locked_until(target.username, lockout_policy()),
+                           login_events=credentials.recent_events(target)), status
+
+
+@bp.post("/users/<int:user_id>/password")
+def reset_password(user_id: int):
+    """Set the user's password: every session and token of theirs ends."""
+    target = _user_in_scope(user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(current_user, target.id, new=form.new_password.data)
+        except DomainError as exc:
+            say_error(exc)
+            return _user_page(target, reset_form=form, status=400)
+        say(_("Password set. Every session and API token of %(name)s has ended.", name=target.username))
+    else:
+        say_form_errors(form)
+    return see_other("admin.user", user_id=target.id)
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def deactivate(user_id: int):
+    return _set_active(user_id, False)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+def reactivate(user_id: int):
+    return _set_active(user_id, True)
+
+
+def _set_active(user_id: int, active: bool):
+    target = _user_in_scope(user_id)
+    if AccountActionForm().validate_on_submit():
+        try:
+            accounts.set_active(current_user, target.id, active=active)
+        except DomainError as exc:
+            say_error(exc)
+        else:
+            say(_("%(name)s can log in again.", name=target.username) if active else
+                _("%(name)s is deactivated: every session and API token has ended.", name=target.username))
+    return see_other("admin.user", user_id=target.id)
+
+
+@bp.post("/users/<int:user_id>/unlock")
+def unlock(user_id: int):
+    """Lift the lockout after too many failed logins."""
+    target = _user_in_scope(user_id)
+    if AccountActionForm().validate_on_submit():
+        accounts.unlock(current_user, target.id, address=client_address())
+        throttle().forget(target.username)
+        say(_("The lockout of %(name)s is lifted.", name=target.username))
+    return see_other("admin.user", user_id=target.id)
 
 
 @bp.post("/users/<int:user_id>/positions")

@@ -13,7 +13,7 @@ import secrets
 from flask import current_app, request
 from sqlalchemy import delete, select
 
-from workflow.credentials import check_credentials
+from web.throttle import guarded_login
 from workflow.db import db
 from workflow.models import ApiToken, User, utcnow
 
@@ -22,8 +22,9 @@ _MAX_TOKEN_CHARS = 200
 
 def issue_token(username: str, password: str) -> tuple[str, dt.datetime] | None:
     """A new token for valid credentials of an active user, else None (the caller answers 401
-    with one message for an unknown user, a wrong password and an inactive account)."""
-    user = check_credentials(username, password)
+    with one message for an unknown user, a wrong password and an inactive account). Throttled
+    and locked out like the login page (``web.throttle``): TooMany then."""
+    user = guarded_login(username, password, channel="api")
     if user is None:
         return None
     now = utcnow()
@@ -61,6 +62,11 @@ def user_for_token(token: str | None) -> User | None:
     if api_token.expires_at <= utcnow() or not user.active:
         return None
     return user
+
+
+def token_digest(token: str | None) -> str | None:
+    """What the database keeps of a token (to keep it when the others are ended)."""
+    return ApiToken.digest(token) if token else None
 
 
 def revoke_token(token: str) -> None:

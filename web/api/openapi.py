@@ -29,6 +29,7 @@ ERROR_RESPONSES = {
     "Conflict": "a stale version, or a state that does not allow this",
     "TooLarge": "the body or a text exceeds the limits",
     "Invalid": "invalid: a return without a reason, a submit with blocking problems (`error.problems`)",
+    "TooMany": "too many attempts: `Retry-After` (seconds) and `params.retry_after` say when to try again",
 }
 
 DESCRIPTION = """\

@@ -13,9 +13,10 @@ import logging
 from flask import current_app, jsonify, request, send_file, url_for
 
 from pdf import service as pdf_service
-from web.errors import error_response
+from web.errors import domain_error_response, error_response
+from web.throttle import retry_after_header
 from workflow import admin, services
-from workflow.errors import BadInput
+from workflow.errors import BadInput, TooMany
 
 from . import auth, schemas, serialize
 from .base import api_user, bp, docx_upload, is_multipart, json_body, query_args, refuse_truncated_stream
@@ -36,7 +37,11 @@ def create_token():
       description: >
         The token is shown once; send it as `Authorization: Bearer <token>`. It expires after
         API_TOKEN_HOURS hours. Wrong username, wrong password and a disabled account all answer
-        the same 401.
+        the same 401. Failed attempts are limited per client address and per username
+        (LOGIN_LIMIT_PER_ADDRESS, LOGIN_LIMIT_PER_ACCOUNT): over a limit the answer is 429
+        `login_attempts`; after LOGIN_LOCKOUT_FAILURES failures the username is locked for
+        LOGIN_LOCKOUT_MINUTES minutes, 429 `account_locked`. Both carry `Retry-After` and, in
+        `params`, `retry_after` (seconds) and `retry_at` or `until` (UTC).
       security: []
       requestBody:
         required: true
@@ -52,9 +57,14 @@ def create_token():
         400: {$ref: '#/components/responses/BadRequest'}
         401: {$ref: '#/components/responses/Unauthorized'}
         413: {$ref: '#/components/responses/TooLarge'}
+        429: {$ref: '#/components/responses/TooMany'}
     """
     body = json_body(schemas.TokenRequestSchema())
-    issued = auth.issue_token(body["username"], body["password"])
+    try:
+        issued = auth.issue_token(body["username"], body["password"])
+    except TooMany as exc:
+        response, status = domain_error_response(exc)
+        return retry_after_header(response, exc), status
     if issued is None:
         return error_response(401, "unauthorized", "credentials")
     token, expires_at = issued

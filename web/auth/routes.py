@@ -1,17 +1,22 @@
-"""Signing in and out, the language switch; registers the UI's template helpers."""
+"""Signing in and out, one's own password, the language switch; registers the UI's template helpers."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from forms.auth import LocaleForm, LoginForm, LogoutForm
+from forms.auth import LocaleForm, LoginForm, LogoutForm, PasswordChangeForm
 from web import templating
 from web.extensions import login_manager
-from web.templating import say
-from workflow.credentials import check_credentials
+from web.messages import render
+from web.templating import say, say_error
+from web.throttle import guarded_login, retry_after_header
+from web.views import see_other
+from workflow import accounts
+from workflow.errors import DomainError, TooMany
+from workflow.passwords import MIN_LENGTH
 
 bp = Blueprint("auth", __name__)
 
@@ -41,7 +46,12 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = check_credentials(form.username.data, form.password.data)
+        try:
+            user = guarded_login(form.username.data, form.password.data, channel="web")
+        except TooMany as exc:  # throttled, or the name is locked: the page says until when
+            say(render(exc), "error")
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            return retry_after_header(response, exc)
         if user is not None:
             login_user(user)
             say(_l("Welcome, %(name)s.", name=user.display_name))
@@ -56,9 +66,29 @@ def login():
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
+        accounts.log_out(current_user)  # the cookie, replayed, no longer opens a session
         logout_user()
         say(_l("You have logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """The user's own password change: every other session and token ends, this one stays."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            accounts.change_password(user, current=form.current_password.data, new=form.new_password.data)
+        except DomainError as exc:
+            say_error(exc)
+            return render_template("auth/password.html", form=form, min_length=MIN_LENGTH), 400
+        login_user(user, fresh=True)  # this session takes the new generation
+        say(_l("Password changed. Every other session and API token of yours has ended."))
+        return see_other("reports.inbox")
+    status = 400 if form.errors else 200
+    return render_template("auth/password.html", form=form, min_length=MIN_LENGTH), status
 
 
 @bp.post("/locale")
