@@ -56,7 +56,22 @@ def _no_throttle(app) -> None:
 # ---------------------------------------------------------------- throttling
 
 
+def _account_limit(app) -> None:
+    """A per-name limit below the lockout (the default sits above it), so the throttle answers first."""
+    app.config.update(LOGIN_LIMIT_PER_ACCOUNT="10 per minute")
+
+
+def test_with_the_default_limits_twenty_wrong_passwords_meet_the_lockout_not_the_throttle(app, client, world):
+    answers = [login(client, "qs_author", WRONG) for _ in range(20)]
+    assert [r.status_code for r in answers] == [200] * 19 + [429]
+    assert "锁定" in html_of(answers[-1])  # the twentieth says it is locked, and until when
+    r = login(client, "qs_author", PASSWORD)
+    assert r.status_code == 429 and "锁定" in html_of(r) and 14 * 60 <= int(r.headers["Retry-After"]) <= 15 * 60
+    assert "lockout" in _events(app, "qs_author")
+
+
 def test_the_eleventh_wrong_password_for_a_name_answers_429_on_the_page_with_when_to_retry(app, client, world):
+    _account_limit(app)
     answers = [login(client, "qs_author", WRONG).status_code for _ in range(11)]
     assert answers == [200] * 10 + [429]
     r = login(client, "qs_author", PASSWORD)  # even the right password waits
@@ -69,6 +84,7 @@ def test_the_eleventh_wrong_password_for_a_name_answers_429_on_the_page_with_whe
 
 
 def test_the_api_throttles_the_same_name_with_retry_after_and_retry_at(app, client, world):
+    _account_limit(app)
     for _ in range(10):
         r = client.post(f"{API}/tokens", json={"username": "qs_author", "password": WRONG})
         assert r.status_code == 401
@@ -83,6 +99,7 @@ def test_the_api_throttles_the_same_name_with_retry_after_and_retry_at(app, clie
 
 
 def test_the_web_and_the_api_count_together_and_another_name_is_not_throttled(app, client, world):
+    _account_limit(app)
     for _ in range(5):
         login(client, "qs_author", WRONG)
     for _ in range(5):
