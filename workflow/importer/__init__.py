@@ -4,6 +4,7 @@ One job per module:
 
 - :mod:`.hygiene`: the text hygiene every entry point applies (``clean_text``, ``normalise``);
 - :mod:`.numbering`: heading numbers, their styles and the values of Chinese numerals;
+- :mod:`.repair`: page numbers dropped and lines broken by a PDF copy rejoined;
 - :mod:`.parsing`: lines → numbered headings and paragraphs (preamble, closing, web-page
   residue), and the outline back to text;
 - :mod:`.ids`: section ids that stay stable across versions (three matching passes);
@@ -13,11 +14,12 @@ One job per module:
 Errors are :class:`ContentError`, a :class:`workflow.errors.BadInput` with a reason and params.
 
 Round trip: ``normalise(outline_to_text(import_text(t))) == normalise(t without the dropped
-lines)``.
+lines)`` — when nothing needed repair.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from workflow.outline import Outline, Section, empty_outline, iter_sections
@@ -27,12 +29,14 @@ from .errors import ContentError
 from .hygiene import clean_text, lines_of, normalise
 from .ids import assign_ids
 from .numbering import STYLES, chinese_numeral, chinese_numeral_value, number_value, numbering_style
-from .parsing import outline_to_text, parse_lines
+from .parsing import is_heading_alone, loose_numbers, outline_to_text, parse_lines, starts_block
+from .repair import repair_lines
 from .validation import validate_outline
 
 __all__ = [
     "STYLES",
     "ContentError",
+    "Imported",
     "Outline",
     "Section",
     "chinese_numeral",
@@ -41,8 +45,10 @@ __all__ = [
     "docx_to_text",
     "empty_outline",
     "import_docx",
+    "import_docx_with_repairs",
     "import_docx_with_report",
     "import_text",
+    "import_text_with_repairs",
     "import_text_with_report",
     "iter_sections",
     "normalise",
@@ -53,18 +59,43 @@ __all__ = [
 ]
 
 
-def import_text_with_report(text: str, previous: Mapping[str, Any] | None = None) -> tuple[Outline, list[str]]:
-    """Import pasted text; return ``(outline, dropped_lines)``.
+@dataclass
+class Imported:
+    """What an import gives: the outline, the lines left out (web-page residue, then page
+    numbers and footers) and what paste repair did (``joined_lines``: lines broken
+    mid-sentence rejoined; ``loose_numbers``: headings numbered ``一,`` ``一，`` ``一.`` read as
+    ``一、``), so that the UI can tell the user."""
+
+    outline: Outline
+    dropped: list[str]
+    repairs: dict[str, int] = field(default_factory=dict)
+
+
+def import_text_with_repairs(text: str, previous: Mapping[str, Any] | None = None) -> Imported:
+    """Import pasted text, repairing what a PDF copy breaks (see :mod:`.repair`).
 
     ``previous`` is an earlier outline of the same report: its section ids are carried over
-    (see :mod:`.ids`). ``dropped_lines`` are the web-page residue lines left out (stripped, in
-    order), so that the UI can tell the user what was not imported.
+    (see :mod:`.ids`).
     """
     if not isinstance(text, str):
         raise ContentError("text_not_string")
-    outline, dropped = parse_lines(lines_of(text))
+    repaired = repair_lines(lines_of(text), starts_block, is_heading_alone)
+    outline, dropped = parse_lines(repaired.lines)
     assign_ids(outline["sections"], previous)
-    return outline, dropped
+    repairs = {"joined_lines": repaired.joined,
+               "loose_numbers": loose_numbers(outline["sections"])}
+    return Imported(outline, dropped + repaired.page_marks,
+                    {key: n for key, n in repairs.items() if n})
+
+
+def import_text_with_report(text: str, previous: Mapping[str, Any] | None = None) -> tuple[Outline, list[str]]:
+    """Import pasted text; return ``(outline, dropped_lines)``.
+
+    ``dropped_lines`` are the web-page residue lines, page numbers and footers left out
+    (stripped), so that the UI can tell the user what was not imported.
+    """
+    imported = import_text_with_repairs(text, previous)
+    return imported.outline, imported.dropped
 
 
 def import_text(text: str, previous: Mapping[str, Any] | None = None) -> Outline:
@@ -72,9 +103,15 @@ def import_text(text: str, previous: Mapping[str, Any] | None = None) -> Outline
     return import_text_with_report(text, previous)[0]
 
 
+def import_docx_with_repairs(data: bytes, previous: Mapping[str, Any] | None = None) -> Imported:
+    """Import a .docx like :func:`import_text_with_repairs`."""
+    return import_text_with_repairs(docx_to_text(data), previous)
+
+
 def import_docx_with_report(data: bytes, previous: Mapping[str, Any] | None = None) -> tuple[Outline, list[str]]:
     """Import a .docx; return ``(outline, dropped_lines)`` like :func:`import_text_with_report`."""
-    return import_text_with_report(docx_to_text(data), previous)
+    imported = import_docx_with_repairs(data, previous)
+    return imported.outline, imported.dropped
 
 
 def import_docx(data: bytes, previous: Mapping[str, Any] | None = None) -> Outline:

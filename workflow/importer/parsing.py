@@ -27,7 +27,10 @@ Preamble, closing, web residue
     separately. The closing is only the clearly closing lines at the very end: a date line
     (``2026年1月5日``, ``二〇二六年一月五日``, ``2026-01-05``, or a draft's ``20xx年x月x日``) and
     issuing-body lines (``青山镇人民政府``, ``中共青山镇委员会``); anything else after the last
-    heading belongs to the last section.
+    heading belongs to the last section. The closing's date may write the zero of the year
+    ○, O or Ｏ (二○二四年). Annexes (附件) — a list "附件：1. …" before the sign-off and the
+    annexes' bodies after it — are the outline's ``annex`` (see ``_split_annex``); they are
+    written back after the closing.
 
 Round trip
     ``normalise(outline_to_text(outline)) == normalise(text without the dropped lines)`` for
@@ -42,9 +45,9 @@ from dataclasses import dataclass
 
 from workflow.outline import Outline, Section
 
-from .numbering import CANONICAL_RANK, CN_NUMERALS, DIGITS
+from .numbering import CANONICAL_RANK, CN_NUMERALS, DIGITS, ENCLOSED
 
-__all__ = ["outline_to_text", "parse_lines"]
+__all__ = ["is_heading_alone", "loose_numbers", "outline_to_text", "parse_lines", "starts_block"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -53,13 +56,24 @@ __all__ = ["outline_to_text", "parse_lines"]
 
 # Heading prefixes at the start of a line, with the guards that keep ordinary sentences out:
 # "1.5亿元" (digit after the separator), "一、二级公路" (一、二级 is "first and second class"),
-# "一、二、三产业" (an enumeration of numerals).
+# "一、二、三产业" (an enumeration of numerals), "一、二季度" and "一、二月份" (a numeral then a
+# time or quantity word: "the first and second quarters").
+_NOT_AFTER_CN = (rf"(?![{CN_NUMERALS}]+(?:[、,，.．级类等档产批期号]|季度|月|年|个|次|名|项))")
+_ENCLOSED_RES = tuple((style, re.compile(rf"([{chars}])\s*")) for style, chars in ENCLOSED.items())
 _HEADING_RES = (
-    ("paren_cn", re.compile(rf"[(（]([{CN_NUMERALS}]{{1,4}})[)）]\s*")),
+    ("division", re.compile(rf"第\s*(?:[{CN_NUMERALS}]{{1,4}}|[{DIGITS}]{{1,2}})\s*(篇|部分|章|节)"
+                            rf"(?![{CN_NUMERALS}{DIGITS}])\s*")),
+    ("paren_cn", re.compile(rf"[(（]([{CN_NUMERALS}]{{1,4}})[)）]、?\s*")),
     ("paren_arabic", re.compile(rf"[(（]([{DIGITS}]{{1,2}})[)）]\s*")),
-    ("cn", re.compile(rf"([{CN_NUMERALS}]{{1,4}})、(?![{CN_NUMERALS}]+[、级类等档])\s*")),
+    ("cn", re.compile(rf"([{CN_NUMERALS}]{{1,4}})[、．.,，]{_NOT_AFTER_CN}\s*")),
     ("arabic", re.compile(rf"([{DIGITS}]{{1,2}})[.．、](?![{DIGITS}])\s*")),
+    ("half_paren", re.compile(rf"([{DIGITS}]{{1,2}})[)）](?![{DIGITS}])\s*")),
+    *_ENCLOSED_RES,
 )
+_DIVISION_STYLES = {"篇": "pian", "部分": "part", "章": "chapter", "节": "jie"}
+# A heading is a short line, or a short lead sentence followed by text on the same line; a
+# longer numbered sentence is a paragraph that happens to start with a numeral.
+MAX_HEADING_CHARS = 50
 
 
 @dataclass
@@ -76,9 +90,14 @@ def _match_heading(line: str) -> _Heading | None:
         match = pattern.match(line)
         if not match:
             continue
-        if style == "arabic" and int(unicodedata.normalize("NFKC", match.group(1))) == 0:
+        if style == "division":
+            style = _DIVISION_STYLES[match.group(1)]
+        elif style in ("arabic", "half_paren") and \
+                int(unicodedata.normalize("NFKC", match.group(1))) == 0:
             return None
         heading, rest = _split_run_in(line[match.end():])
+        if len(heading) > MAX_HEADING_CHARS:
+            return None
         return _Heading(style, match.group(0), heading, rest)
     return None
 
@@ -103,7 +122,8 @@ def _split_run_in(text: str) -> tuple[str, str | None]:
             depth += 1
         elif ch in _CLOSERS:
             depth = max(0, depth - 1)
-        elif ch in _RUN_IN_SEPARATORS and depth == 0 and not in_ascii_quote:
+        elif (ch in _RUN_IN_SEPARATORS or _is_cjk_full_stop(text, i)) \
+                and depth == 0 and not in_ascii_quote:
             if _is_clock_colon(text, i):
                 continue
             end = _end_of_separator(text, i + 1)
@@ -117,6 +137,17 @@ def _is_clock_colon(text: str, i: int) -> bool:
     """Is ``text[i]`` the colon of a clock time such as 9:30?"""
     return (text[i] == ":" and 0 < i < len(text) - 1 and text[i - 1].isdigit()
             and text[i + 1].isdigit())
+
+
+def _is_cjk_full_stop(text: str, i: int) -> bool:
+    """Is ``text[i]`` a half-width ``.`` used as a full stop between Chinese characters
+    (``项目建设提速增效.全年…``)? ``1.5`` and ``PM2.5`` are not."""
+    return (text[i] == "." and 0 < i < len(text) - 1 and _is_cjk(text[i - 1])
+            and _is_cjk(text[i + 1]))
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
 
 def _end_of_separator(text: str, end: int) -> int:
@@ -180,7 +211,8 @@ def _split_residue(head: list[str]) -> tuple[list[str], list[str]]:
 # Dates may still hold placeholders in a draft ("20xx年x月x日"): still a sign-off line.
 _DATE_RES = tuple(re.compile(p) for p in (
     r"[0-9０-９xXｘＸ×]{4}\s*年\s*[0-9０-９xXｘＸ×]{1,2}\s*月\s*[0-9０-９xXｘＸ×]{1,2}\s*日",
-    r"[〇零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日",
+    # The zero of a year is written 〇, or in haste ○ (a circle), O/Ｏ (a letter) or 零.
+    r"[〇○OＯ零一二三四五六七八九]{4}\s*年\s*[一二三四五六七八九十]{1,2}\s*月\s*[一二三四五六七八九十]{1,3}\s*日",
     r"[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}",
 ))
 _ISSUER_RE = re.compile(
@@ -207,6 +239,60 @@ def _closing_start(lines: list[str], last_heading: int) -> int:
            and _is_closing_line(lines[end - 1])):
         end -= 1
     return end
+
+
+# Annexes (附件): a list of them after the body ("附件：1. …", "2. …"), usually just before the
+# sign-off, and their bodies after the sign-off, each opened by a line "附件1" or "附件".
+_ANNEX_LIST_RE = re.compile(r"附\s*件\s*[:：]")
+_ANNEX_MARK_RE = re.compile(rf"附\s*件\s*(?:[{DIGITS}]{{1,2}}|[一二三四五六七八九十]{{1,3}})?\s*[:：]?")
+_ANNEX_ITEM_RE = re.compile(rf"[{DIGITS}]{{1,2}}\s*[.．、]\s*\S")
+
+
+def _split_annex(lines: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Split ``lines`` into (body, sign-off lines that follow an annex list, annex).
+
+    The annex starts at a line "附件1"/"附件" right after a sign-off line, or at a list
+    "附件：1. …" (with its "2. …" lines) that only sign-off lines or annex bodies follow — a
+    "附件：" inside the body is text.
+    """
+    for i in range(1, len(lines)):
+        if _ANNEX_MARK_RE.fullmatch(lines[i]) and _is_closing_line(lines[i - 1]):
+            return lines[:i], [], lines[i:]
+        if _ANNEX_LIST_RE.match(lines[i]):
+            end = i + 1
+            while (end < len(lines) and _ANNEX_ITEM_RE.match(lines[end])
+                   and not _ANNEX_MARK_RE.fullmatch(lines[end])):
+                end += 1
+            sign = end
+            while (sign < len(lines) and sign - end < _MAX_CLOSING_LINES
+                   and _is_closing_line(lines[sign])):
+                sign += 1
+            if sign == len(lines) or _ANNEX_MARK_RE.fullmatch(lines[sign]):
+                return lines[:i], lines[end:sign], lines[i:end] + lines[sign:]
+    return lines, [], []
+
+
+def starts_block(line: str) -> bool:
+    """Does ``line`` open a heading, a sign-off line or an annex (for paste repair)?"""
+    return (_match_heading(line) is not None or _is_closing_line(line)
+            or bool(_ANNEX_LIST_RE.match(line) or _ANNEX_MARK_RE.fullmatch(line)))
+
+
+def is_heading_alone(line: str) -> bool:
+    """Is ``line`` a heading with no text after it on the line (for paste repair)?"""
+    heading = _match_heading(line)
+    return heading is not None and heading.run_in is None
+
+
+_LOOSE_NUMBER_RE = re.compile(r".*[,，.]\s*")
+
+
+def loose_numbers(sections: list[Section]) -> int:
+    """How many heading numbers use a comma or a half-width full stop (``一,`` ``一，``
+    ``一.``) where ``一、`` is meant: read as headings, told to the author."""
+    return sum(1 for section in sections if _LOOSE_NUMBER_RE.fullmatch(section["number"])
+               and section["number"][0] in CN_NUMERALS) + sum(
+        loose_numbers(section["children"]) for section in sections)
 
 
 # ---------------------------------------------------------------------------------------
@@ -267,9 +353,10 @@ class _Tree:
 
 def parse_lines(lines: list[str]) -> tuple[Outline, list[str]]:
     """Build the outline (ids not yet assigned) from cleaned lines; return it and the drops."""
+    lines, closing, annex = _split_annex(lines)
     headings = [_match_heading(line) for line in lines]
     at = [i for i, heading in enumerate(headings) if heading]
-    end = _closing_start(lines, at[-1] if at else -1)
+    end = len(lines) if closing else _closing_start(lines, at[-1] if at else -1)
     first = min(at[0] if at else end, end)
     preamble, dropped = _split_residue(lines[:first])
 
@@ -279,7 +366,11 @@ def parse_lines(lines: list[str]) -> tuple[Outline, list[str]]:
             tree.add_paragraph(line)
         else:
             tree.add_heading(heading)
-    return {"preamble": preamble, "sections": tree.sections, "closing": lines[end:]}, dropped
+    outline: Outline = {"preamble": preamble, "sections": tree.sections,
+                        "closing": closing or lines[end:]}
+    if annex:
+        outline["annex"] = annex
+    return outline, dropped
 
 
 def outline_to_text(outline: Outline) -> str:
@@ -299,4 +390,5 @@ def outline_to_text(outline: Outline) -> str:
 
     walk(outline.get("sections", []))
     lines.extend(outline.get("closing", []))
+    lines.extend(outline.get("annex", []))
     return "\n".join(lines)
