@@ -261,6 +261,10 @@ class IndicatorSchema(ResponseSchema):
     number = fields.Float(allow_none=True, required=True)
     unit = fields.String(required=True)
     context = fields.String(required=True)
+    low = fields.Float(allow_none=True, metadata={"description": "a range's lower end (3 in 3-5亿元); "
+                                                                 "the number itself otherwise"})
+    high = fields.Float(allow_none=True, metadata={"description": "a range's upper end; the number otherwise"})
+    approx = fields.Boolean(metadata={"description": "an approximation: 百余个, 5000多人, 近300户, 约5万元"})
 
 
 class ReportSummarySchema(ResponseSchema):
