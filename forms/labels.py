@@ -106,6 +106,7 @@ DIFF_STATUSES = {
 PSEUDO_SECTIONS = {
     "preamble": _l("Preamble"),
     "closing": _l("Closing"),
+    "annex": _l("Annexes"),  # ---- textparse
 }
 
 

@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import BadInput, TooLarge
+from .importer import Imported, import_docx_with_repairs, import_text_with_repairs, validate_outline
 from .importer import clean_text as hygiene
-from .importer import import_docx_with_report, import_text_with_report, validate_outline
 from .outline import Outline, Section
 
 MAX_TITLE_CHARS = 200
@@ -88,24 +88,32 @@ def blocking(problems: list[dict]) -> list[dict]:
 def outline_from(*, text: Any = None, outline: Any = None, docx: bytes | None = None,
                   previous: Mapping[str, Any] | None = None) -> tuple[Outline, list[str]]:
     """Turn what the user gave (pasted text, a .docx, or an outline) into a validated outline,
-    with the lines the importer dropped (web-page residue) for the user to see."""
+    with the lines the importer dropped (web-page residue, page numbers) for the user to see."""
+    imported = imported_from(text=text, outline=outline, docx=docx, previous=previous)
+    return imported.outline, imported.dropped
+
+
+def imported_from(*, text: Any = None, outline: Any = None, docx: bytes | None = None,
+                  previous: Mapping[str, Any] | None = None) -> Imported:
+    """Like :func:`outline_from`, with what paste repair did (``Imported.repairs``)."""
     given = [x is not None for x in (text, outline, docx)]
     if sum(given) != 1:
         raise BadInput("content_source")
     # The importer's refusals are BadInput errors with reasons of their own: they pass through.
     if text is not None:
         cleaned = clean_text(text, field="text", max_chars=MAX_TEXT_CHARS)
-        result, dropped = import_text_with_report(cleaned, previous=previous)
+        imported = import_text_with_repairs(cleaned, previous=previous)
     elif docx is not None:
-        result, dropped = import_docx_with_report(docx, previous=previous)
+        imported = import_docx_with_repairs(docx, previous=previous)
     else:
         if not isinstance(outline, dict):
             raise BadInput("outline_not_object", path="outline")
-        result, dropped = validate_outline(outline), []
+        imported = Imported(validate_outline(outline), [])
+    result = imported.outline
     if count_sections(result.get("sections", [])) > MAX_SECTIONS:
         raise TooLarge("too_many_sections", limit=MAX_SECTIONS)
     if len(str(result)) > MAX_TEXT_CHARS * 2:
         raise TooLarge("content_too_long")
     if not result.get("sections") and not result.get("preamble"):
         raise BadInput("content_empty")
-    return result, dropped
+    return imported

@@ -22,7 +22,7 @@ and dates (``2025年``: 年/月/日 are not units), digits glued to Latin letter
 ``5G``), a bare ``一`` (``一个项目一个项目抓`` is not a count), a bare 百/千 (``千家万户``)
 unless an "about" word goes with it (``百余个``, ``近千亩``), ordinals (``第三个``), and Chinese numerals inside
 quotation marks, which are slogans (``“三个示范”``, ``“两项提升”``).
-Preamble and closing indicators have ``section_id``/``section_number`` None.
+Preamble, closing and annex indicators have ``section_id``/``section_number`` None.
 
 The scan is linear in the length of the text: the quotation depth is followed along the text
 once (:class:`QuoteTracker`), never recounted from the start for each figure.
@@ -157,6 +157,6 @@ def extract_indicators(outline: dict) -> list[dict]:
         number = section.get("number", "").strip() or None
         for text in [section.get("heading", "")] + list(section.get("paragraphs", [])):
             result.extend(_indicators_in(text, section.get("id"), number))
-    for text in outline.get("closing", []):
+    for text in [*outline.get("closing", []), *outline.get("annex", [])]:
         result.extend(_indicators_in(text, None, None))
     return result

@@ -87,6 +87,19 @@ class UpdateReportSchema(StrictSchema):
             raise ValidationError("give text or outline, not both", "_schema")
 
 
+class CheckRequestSchema(StrictSchema):
+    title = fields.String(metadata={"description": "the report title, checked too when given"})
+    text = fields.String(metadata={"description": "pasted plain text, imported as on save; give text or outline"})
+    outline = OutlineField(metadata={"description": "an outline instead of text"})
+    report_id = fields.Integer(strict=True, validate=_ID, metadata={
+        "description": "optional: a report you can see; section ids then follow its current content"})
+
+    @validates_schema
+    def _text_or_outline(self, data, **kwargs):
+        if ("text" in data) == ("outline" in data):
+            raise ValidationError("give exactly one of text or outline", "_schema")
+
+
 class ActionRequestSchema(StrictSchema):
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
     version = fields.Integer(required=True, strict=True, validate=_ID)
@@ -208,6 +221,8 @@ class OutlineSchema(ResponseSchema):
     preamble = fields.List(fields.String(), required=True)
     sections = fields.List(fields.Nested(SectionSchema), required=True)
     closing = fields.List(fields.String(), required=True)
+    annex = fields.List(fields.String(), metadata={
+        "description": "optional: the annexes (附件) — the list 附件：1. … and their text after the sign-off"})
 
 
 class ProblemSchema(ResponseSchema):
@@ -267,6 +282,11 @@ class IndicatorSchema(ResponseSchema):
     approx = fields.Boolean(metadata={"description": "an approximation: 百余个, 5000多人, 近300户, 约5万元"})
 
 
+class CheckResultSchema(ResponseSchema):
+    problems = fields.List(fields.Nested(ProblemSchema), required=True)
+    sections = fields.Integer(required=True, metadata={"description": "how many sections were recognised"})
+
+
 class ReportSummarySchema(ResponseSchema):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
@@ -306,6 +326,10 @@ class ReportSchema(ReportSummarySchema):
                              metadata={"description": "quantitative statements found in the text"})
     dropped_lines = fields.List(fields.String(), metadata={
         "description": "on create and update: pasted lines the importer left out (e.g. page residue)"})
+    repairs = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "on create and update: what paste repair did — `joined_lines` (lines broken "
+                       "mid-sentence by a PDF copy, rejoined), `loose_numbers` (headings numbered "
+                       "一, 一， 一. read as 一、); absent when nothing was repaired, absent keys are 0"})
 
 
 class VersionSchema(ResponseSchema):
@@ -375,4 +399,5 @@ COMPONENTS: tuple[type[Schema], ...] = (
     ReportSummarySchema, ReportListSchema, ReportSchema, CreateReportSchema, UpdateReportSchema,
     ActionRequestSchema, CommentRequestSchema, AnswerRequestSchema, VersionSchema, VersionListSchema,
     DiffSchema, VerifyResultSchema,
+    CheckRequestSchema, CheckResultSchema,
 )
