@@ -1,23 +1,28 @@
 """Text parsing: cleaned lines → an outline of numbered headings and their paragraphs (and back).
 
 Recognising headings
-    A line is a heading when it starts with one of the four numbering styles: ``一、`` (cn),
-    ``(一)``/``（一）`` (paren_cn), ``1.``/``1、``/``1．`` (arabic) and ``(1)``/``（1）``
-    (paren_arabic); brackets may be half- or full-width. ``1.5亿元…`` and ``2025年…`` are
-    not headings (a digit after the separator, or no separator), nor are ``一是``/``二是``
-    and ``——`` lead-ins, which stay inside paragraphs.
+    A line is a heading when it starts with a heading number (see ``numbering.STYLES``): the
+    divisions of long plans ``第一篇`` ``第一部分`` ``第一章`` ``第一节``; ``一、`` (also ``一．``
+    ``一.`` and, typed in haste, ``一,`` ``一，``); ``(一)``/``（一）`` (also ``（一）、``); ``㈠``;
+    ``1.``/``1、``/``1．``; ``⒈``; ``(1)``/``（1）``; ``⑴``; ``1)``; ``①``. Brackets may be half- or
+    full-width. ``1.5亿元…`` and ``2025年…`` are not headings (a digit after the separator, or
+    no separator), nor ``一、二季度…``/``一、二级公路`` (a numeral then a time or quantity word),
+    nor ``一是``/``二是`` and ``——`` lead-ins, which stay inside paragraphs. A heading is short:
+    when the heading text (before any run-in text) is longer than ``MAX_HEADING_CHARS``, the
+    line is a numbered sentence, a paragraph.
 
     The hierarchy is relative: a heading whose style is already open on the stack becomes a
     sibling of that heading; otherwise it nests under the most recent open heading, except
     that open headings of a style that is lower than the new one both in the usual order
-    (一、 > (一) > 1. > (1)) and in the order the styles first appeared in the document are
-    closed first. So a document that starts with ``1.`` has ``1.`` sections at level 1; in a
-    document that used ``一、 (一) (1)`` before, ``二、 (1) (一)`` makes ``(一)`` a sibling of the
-    stray ``(1)``, not its child; and ``1.`` items seen under ``一、`` still nest under a later
-    ``(一)``.
+    (篇 > 部分 > 章 > 节 > 一、 > (一) > ㈠ > 1. > ⒈ > (1) > ⑴ > 1) > ①) and in the order the
+    styles first appeared in the document are closed first. So a document that starts with
+    ``1.`` has ``1.`` sections at level 1; in a document that used ``一、 (一) (1)`` before,
+    ``二、 (1) (一)`` makes ``(一)`` a sibling of the stray ``(1)``, not its child; and ``1.``
+    items seen under ``一、`` still nest under a later ``(一)``.
 
     Heading text: up to the first ``。！？；：`` (half- or full-width, outside quotes and
-    brackets) when more text follows on the line; that rest is the first paragraph (the
+    brackets; also a half-width ``.`` between Chinese characters, "1.项目建设提速增效.全年…")
+    when more text follows on the line; that rest is the first paragraph (the
     section is then ``run_in``, see :mod:`workflow.outline`).
 
 Preamble, closing, web residue
@@ -34,8 +39,9 @@ Preamble, closing, web residue
 
 Round trip
     ``normalise(outline_to_text(outline)) == normalise(text without the dropped lines)`` for
-    the outline parsed from ``text``. Nothing inside a line is touched (Latin text keeps its
-    inner spaces).
+    the outline parsed from ``text`` (unless an annex list stood before the sign-off: it is
+    written after it), and ``parse(outline_to_text(outline)) == outline`` always. Nothing inside a
+    line is touched (Latin text keeps its inner spaces).
 """
 from __future__ import annotations
 
