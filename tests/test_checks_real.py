@@ -71,3 +71,11 @@ def test_full_width_text_has_no_half_width_warning():
     outline = import_text("一、工作\n完成任务，成效明显；群众满意（满意度95%）。")
 
     assert find_problems(outline) == []
+
+
+def test_numbering_slips_in_the_new_styles_name_the_missing_numbers():
+    outline = import_text("第一章 总则\n正文。\n第三章 附则\n正文。\n一、甲\n①一项\n③三项")
+    problems = [(p["reason"], p["params"].get("missing")) for p in find_problems(outline)
+                if p["code"] == "numbering"]
+
+    assert problems == [("gap", ["第二章"]), ("gap", ["②"])]

@@ -136,3 +136,30 @@ def test_text_typed_one_paragraph_per_line_is_never_joined():
     text = "\n".join(["一、工作", "经济发展", "全年完成固定资产投资3.2亿元", "社会事业", "新建村级卫生室2所"])
 
     assert import_text_with_repairs(text).repairs == {}
+
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+
+@pytest.mark.parametrize("name", ["annual-plan-2026.txt", "work-report-2024.txt", "five-year-plan-14th.txt"])
+def test_the_seeds_need_no_repair(name):
+    imported = import_text_with_repairs((SEEDS / name).read_text(encoding="utf-8"))
+
+    assert imported.repairs == {}
+    assert "annex" not in imported.outline
+    assert len(imported.dropped) == (4 if name.startswith("five") else 0)  # its web residue only
+
+
+def test_an_outline_with_annexes_and_new_numbers_validates_and_diffs():
+    from workflow.diff import diff_outlines
+    from workflow.importer import validate_outline
+
+    outline = import_text(text_of("closing-annex"))
+    assert validate_outline(outline) == outline
+    plan = import_text(text_of("plan-chapters"))
+    assert validate_outline(plan)["sections"][0]["number"] == "第一章"  # numbers are trimmed
+    changed = {**outline, "annex": [*outline["annex"][:-1], "全年使用衔接资金530万元。"]}
+    [entry] = [e for e in diff_outlines(outline, changed) if e["status"] != "same"]
+    assert entry["section_id"] == "annex"
+    emptied = validate_outline({**outline, "annex": []})
+    assert "annex" not in emptied

@@ -67,6 +67,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from workflow.importer import (
+    ENCLOSED,
     chinese_numeral,
     chinese_numeral_value,
     iter_sections,
@@ -243,6 +244,9 @@ _NUMERAL_RE = re.compile(r"[一二三四五六七八九十百〇零]+|[0-9０-�
 def _number_like(template: str, value: int) -> str:
     """``template`` with its numeral replaced by ``value`` (``"（三）"``, 2 → ``"（二）"``)."""
     template = template.strip()
+    enclosed = next((chars for chars in ENCLOSED.values() if template in chars), None)
+    if enclosed is not None:  # ① ⑴ ⒈ ㈠: the enclosed form of the value, when there is one
+        return enclosed[value - 1] if 0 < value <= len(enclosed) else str(value)
     match = _NUMERAL_RE.search(template)
     if not match:
         return str(value)

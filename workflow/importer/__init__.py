@@ -28,12 +28,13 @@ from .docx_reader import docx_to_text
 from .errors import ContentError
 from .hygiene import clean_text, lines_of, normalise
 from .ids import assign_ids
-from .numbering import STYLES, chinese_numeral, chinese_numeral_value, number_value, numbering_style
+from .numbering import ENCLOSED, STYLES, chinese_numeral, chinese_numeral_value, number_value, numbering_style
 from .parsing import is_heading_alone, loose_numbers, outline_to_text, parse_lines, starts_block
 from .repair import repair_lines
 from .validation import validate_outline
 
 __all__ = [
+    "ENCLOSED",
     "STYLES",
     "ContentError",
     "Imported",
