@@ -88,16 +88,16 @@ def repair_lines(lines: list[str], starts_block: Callable[[str], bool],
     full = _full_width(kept)
     if full is None:
         return Repaired(kept, page_marks, 0)
-    result: list[str] = []
+    paragraphs: list[list[str]] = []  # the pieces of each paragraph, joined once at the end
     joined = 0
     continues = False
     for line in kept:
         if continues and not starts_block(line) and "\t" not in line:
-            result[-1] += line
+            paragraphs[-1].append(line)
             joined += 1
         else:
-            result.append(line)
-        current = result[-1]
+            paragraphs.append([line])
         continues = (_open_ended(line) and _width(line) >= full - _WIDTH_SLACK
-                     and not is_heading_alone(current))
+                     and not (len(paragraphs[-1]) == 1 and is_heading_alone(line)))
+    result = ["".join(pieces) for pieces in paragraphs]
     return Repaired(result, page_marks, joined)
