@@ -79,3 +79,11 @@ def test_numbering_slips_in_the_new_styles_name_the_missing_numbers():
                 if p["code"] == "numbering"]
 
     assert problems == [("gap", ["第二章"]), ("gap", ["②"])]
+
+
+def test_one_sentence_list_items_are_not_empty_sections():
+    for name in ("plan-chapters", "plan-parts", "closing-annex", "dates-circle", "pdf-broken"):
+        outline = import_text((CORPUS / f"{name}.txt").read_text(encoding="utf-8"))
+
+        assert find_problems(outline) == [], name
+    assert [p["code"] for p in find_problems(import_text("一、工作\n①"))] == ["empty_section"]

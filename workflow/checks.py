@@ -57,7 +57,8 @@ Half-width punctuation
 
 Empty sections
     A section with no paragraphs and no children, unless its heading is itself a complete
-    sentence (at least 8 characters, ending with 。！？), like a one-sentence item.
+    sentence (at least 8 characters, ending with 。！？；), like a one-sentence item; a list
+    item numbered ① ⑴ ⒈ ㈠ or 1) needs only to end like a sentence.
 """
 from __future__ import annotations
 
@@ -393,7 +394,7 @@ def find_problems(outline: Mapping[str, Any],
             found.append(((block, p_index + 1, offset), _problem(
                 NUMBERING, reason, params, section_id,
                 _excerpt(paragraphs[p_index], offset, offset + 3))))
-        if not paragraphs and not children and not _is_sentence(heading):
+        if not paragraphs and not children and not _is_sentence(heading, section.get("number", "")):
             label = section.get("number", "").strip() + heading  # "": the edge says "untitled"
             found.append(((block, 0, len(heading)), _problem(
                 EMPTY_SECTION, "no_content", {"label": label}, section_id,
@@ -447,9 +448,15 @@ def _halfwidth_problem(outline: Mapping[str, Any], sections: list[Section], titl
                            {"count": count, "examples": examples}, section_id, excerpt))]
 
 
-def _is_sentence(heading: str) -> bool:
+# List items (①, ⑴, ⒈, ㈠, 1)) are usually one short sentence each, ended by 。 or ；.
+_ITEM_STYLES = frozenset({"circled", "enclosed_paren", "enclosed_dot", "enclosed_cn", "half_paren"})
+
+
+def _is_sentence(heading: str, number: str = "") -> bool:
     stripped = heading.strip()
-    return len(stripped) >= 8 and stripped.endswith(("。", "！", "？", "!", "?"))
+    if numbering_style(number) in _ITEM_STYLES:
+        return len(stripped) >= 2 and stripped.endswith(("。", "！", "？", "!", "?", "；", ";"))
+    return len(stripped) >= 8 and stripped.endswith(("。", "！", "？", "!", "?", "；", ";"))
 
 
 def blocking_problems(problems: list[dict]) -> list[dict]:
