@@ -79,7 +79,7 @@ def test_a_pdf_copy_is_rejoined_and_the_repairs_are_reported():
     imported = import_text_with_repairs(text_of("pdf-broken"))
 
     assert imported.dropped == ["- 1 -", "— 2 —"]
-    assert imported.repairs == {"joined_lines": 9, "loose_numbers": 2}
+    assert imported.repairs == {"joined_lines": 9, "loose_numbers": 2, "page_marks": 2}
     first, second, third = imported.outline["sections"]
     assert (first["number"], second["number"], third["number"]) == ("一,", "二，", "三、")
     item = first["children"][0]
@@ -117,7 +117,7 @@ def test_a_body_line_starting_with_annex_is_text_not_an_annex():
 def test_page_numbers_and_footers_are_dropped_and_reported(line):
     imported = import_text_with_repairs(f"一、工作\n完成任务。\n{line}\n继续推进。")
 
-    assert imported.dropped == [line]
+    assert imported.dropped == [line] and imported.repairs == {"page_marks": 1}
     assert imported.outline["sections"][0]["paragraphs"] == ["完成任务。", "继续推进。"]
 
 

@@ -86,7 +86,8 @@ def test_saving_text_copied_from_a_pdf_says_what_was_repaired(app, client, world
 
     assert "有9行在句子中间断开" in html
     assert "有2个用逗号或句点编号的标题" in html
-    assert "- 1 -" in html and "— 2 —" in html  # the page numbers, listed as left out
+    assert "已略去2行页码或页脚" in html
+    assert "从网页复制带入" not in html  # page numbers are not called web-page residue
 
 
 def test_the_report_page_shows_the_annexes_after_the_sign_off(app, client, world):
@@ -115,7 +116,7 @@ def test_the_api_checks_text_without_saving_and_reports_repairs_on_create(as_use
 
     created = api.post("/reports", json={"org_unit_id": world["qs"], "kind": "annual_report", "year": 2025,
                                          "title": "上半年工作报告", "text": corpus("pdf-broken")}).get_json()
-    assert created["repairs"] == {"joined_lines": 9, "loose_numbers": 2}
+    assert created["repairs"] == {"joined_lines": 9, "loose_numbers": 2, "page_marks": 2}
     assert created["dropped_lines"] == ["- 1 -", "— 2 —"]
     annexed = api.post("/reports", json={"org_unit_id": world["qs"], "kind": "other", "year": 2024,
                                          "title": "乡村振兴报告", "text": corpus("closing-annex")}).get_json()

@@ -329,7 +329,8 @@ class ReportSchema(ReportSummarySchema):
     repairs = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
         "description": "on create and update: what paste repair did — `joined_lines` (lines broken "
                        "mid-sentence by a PDF copy, rejoined), `loose_numbers` (headings numbered "
-                       "一, 一， 一. read as 一、); absent when nothing was repaired, absent keys are 0"})
+                       "一, 一， 一. read as 一、), `page_marks` (how many of `dropped_lines`, the last ones, are page "
+                       "numbers and footers); absent when nothing was repaired, absent keys are 0"})
 
 
 class VersionSchema(ResponseSchema):

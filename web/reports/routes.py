@@ -53,7 +53,8 @@ def say_form_errors(form) -> None:
 def say_imported(saved: services.Saved) -> None:
     sections = count_sections(saved.report.current.outline.get("sections", []))
     say(ngettext("Imported %(num)d section.", "Imported %(num)d sections.", sections))
-    dropped = saved.dropped_lines
+    page_marks = saved.repairs.get("page_marks", 0)
+    dropped = saved.dropped_lines[:len(saved.dropped_lines) - page_marks]
     if dropped:
         shown = [line if len(line) <= DROPPED_CHARS else line[:DROPPED_CHARS] + "…" for line in dropped[:DROPPED_SHOWN]]
         more = len(dropped) - len(shown)
@@ -70,6 +71,10 @@ def say_repairs(repairs: dict[str, int]) -> None:
     """Tell the author what paste repair changed, so that nothing is changed in silence."""
     joined = repairs.get("joined_lines", 0)
     loose = repairs.get("loose_numbers", 0)
+    if repairs.get("page_marks"):
+        say(ngettext("%(num)d page number or footer (such as “- 1 -” or “第 3 页”) was left out.",
+                     "%(num)d page numbers or footers (such as “- 1 -” or “第 3 页”) were left out.",
+                     repairs["page_marks"]), "dropped")
     if joined:
         say(ngettext("%(num)d line broken in the middle of a sentence (as in text copied from a PDF) "
                      "was joined to the line before it.",

@@ -65,7 +65,8 @@ class Imported:
     """What an import gives: the outline, the lines left out (web-page residue, then page
     numbers and footers) and what paste repair did (``joined_lines``: lines broken
     mid-sentence rejoined; ``loose_numbers``: headings numbered ``一,`` ``一，`` ``一.`` read as
-    ``一、``), so that the UI can tell the user."""
+    ``一、``; ``page_marks``: how many of the dropped lines, the last ones, are page numbers and
+    footers), so that the UI can tell the user. Zero counts are left out."""
 
     outline: Outline
     dropped: list[str]
@@ -84,7 +85,8 @@ def import_text_with_repairs(text: str, previous: Mapping[str, Any] | None = Non
     outline, dropped = parse_lines(repaired.lines)
     assign_ids(outline["sections"], previous)
     repairs = {"joined_lines": repaired.joined,
-               "loose_numbers": loose_numbers(outline["sections"])}
+               "loose_numbers": loose_numbers(outline["sections"]),
+               "page_marks": len(repaired.page_marks)}
     return Imported(outline, dropped + repaired.page_marks,
                     {key: n for key, n in repairs.items() if n})
 
