@@ -163,3 +163,23 @@ def test_an_outline_with_annexes_and_new_numbers_validates_and_diffs():
     assert entry["section_id"] == "annex"
     emptied = validate_outline({**outline, "annex": []})
     assert "annex" not in emptied
+
+
+def test_repair_keeps_the_origin_of_each_line_for_per_line_hints():
+    from workflow.importer.parsing import is_heading_alone, starts_block
+    from workflow.importer.repair import repair_lines
+
+    lines = text_of("pdf-broken").strip().split("\n")
+    repaired = repair_lines(lines, starts_block, is_heading_alone)
+
+    assert len(repaired.origins) == len(repaired.lines)
+    assert all(repaired.lines[i].startswith(lines[origin]) for i, origin in enumerate(repaired.origins))
+    assert repaired.page_marks == ["- 1 -", "— 2 —"]
+
+
+def test_a_long_heading_without_a_full_stop_is_still_a_heading():
+    heading = ("（一）坚持以新时代中国特色社会主义思想为指导，全面贯彻党的二十大和二十届二中、三中全会精神，"
+               "推动全镇经济社会高质量发展")
+    outline = import_text("一、总体要求\n" + heading + "\n正文。")
+
+    assert outline["sections"][0]["children"][0]["heading"] == heading[3:]

@@ -8,8 +8,9 @@ Recognising headings
     full-width. ``1.5亿元…`` and ``2025年…`` are not headings (a digit after the separator, or
     no separator), nor ``一、二季度…``/``一、二级公路`` (a numeral then a time or quantity word),
     nor ``一是``/``二是`` and ``——`` lead-ins, which stay inside paragraphs. A heading is short:
-    when the heading text (before any run-in text) is longer than ``MAX_HEADING_CHARS``, the
-    line is a numbered sentence, a paragraph.
+    when the heading text (before any run-in text) is longer than ``MAX_HEADING_CHARS`` (or
+    ``MAX_BARE_HEADING_CHARS`` for a line not ending like a sentence), the line is a numbered
+    sentence, a paragraph.
 
     The hierarchy is relative: a heading whose style is already open on the stack becomes a
     sibling of that heading; otherwise it nests under the most recent open heading, except
@@ -78,8 +79,11 @@ _HEADING_RES = (
 )
 _DIVISION_STYLES = {"篇": "pian", "部分": "part", "章": "chapter", "节": "jie"}
 # A heading is a short line, or a short lead sentence followed by text on the same line; a
-# longer numbered sentence is a paragraph that happens to start with a numeral.
+# longer numbered sentence is a paragraph that happens to start with a numeral. A line with no
+# sentence punctuation at its end may be longer (official headings run to 60 characters).
 MAX_HEADING_CHARS = 50
+MAX_BARE_HEADING_CHARS = 80
+_SENTENCE_FINAL = ("。", "！", "？", "!", "?", "；", ";", ".")
 
 
 @dataclass
@@ -102,7 +106,8 @@ def _match_heading(line: str) -> _Heading | None:
                 int(unicodedata.normalize("NFKC", match.group(1))) == 0:
             return None
         heading, rest = _split_run_in(line[match.end():])
-        if len(heading) > MAX_HEADING_CHARS:
+        bare = rest is None and not heading.endswith(_SENTENCE_FINAL)
+        if len(heading) > (MAX_BARE_HEADING_CHARS if bare else MAX_HEADING_CHARS):
             return None
         return _Heading(style, match.group(0), heading, rest)
     return None

@@ -42,11 +42,14 @@ _WIDTH_SLACK = 4
 
 @dataclass
 class Repaired:
-    """The lines after repair, the page marks dropped and how many lines were joined."""
+    """The lines after repair, the page marks dropped and how many lines were joined;
+    ``origins[i]`` is the index (in the lines given) of the first line ``lines[i]`` was made
+    of, so that anything known per input line (a hint from a .docx) can follow."""
 
     lines: list[str]
     page_marks: list[str]
     joined: int
+    origins: list[int]
 
 
 def is_page_mark(line: str) -> bool:
@@ -84,20 +87,21 @@ def repair_lines(lines: list[str], starts_block: Callable[[str], bool],
     (never continued by the next line)?
     """
     page_marks = [line for line in lines if is_page_mark(line)]
-    kept = [line for line in lines if not is_page_mark(line)]
-    full = _full_width(kept)
+    kept = [(index, line) for index, line in enumerate(lines) if not is_page_mark(line)]
+    full = _full_width([line for _, line in kept])
     if full is None:
-        return Repaired(kept, page_marks, 0)
+        return Repaired([line for _, line in kept], page_marks, 0, [index for index, _ in kept])
     paragraphs: list[list[str]] = []  # the pieces of each paragraph, joined once at the end
+    origins: list[int] = []
     joined = 0
     continues = False
-    for line in kept:
+    for index, line in kept:
         if continues and not starts_block(line) and "\t" not in line:
             paragraphs[-1].append(line)
             joined += 1
         else:
             paragraphs.append([line])
+            origins.append(index)
         continues = (_open_ended(line) and _width(line) >= full - _WIDTH_SLACK
                      and not (len(paragraphs[-1]) == 1 and is_heading_alone(line)))
-    result = ["".join(pieces) for pieces in paragraphs]
-    return Repaired(result, page_marks, joined)
+    return Repaired(["".join(pieces) for pieces in paragraphs], page_marks, joined, origins)
