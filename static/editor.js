@@ -1,7 +1,7 @@
 // The draft editor (templates/reports/edit.html):
 // - re-checks the text as the author types (800 ms after the last key) on the server
 //   (POST /reports/<id>/check, nothing saved) and puts the problems in the side panel;
-// - a click on a problem (or Enter on it) selects its excerpt in the text box;
+// - a click on a problem (or its button) selects its excerpt in the text box;
 // - "Convert to full width" turns , ; : ? ! ( ) between Chinese characters into ，；：？！（）
 //   in the text box and says how many — the author sees the change and saves it (or not).
 //   The rule is workflow/checks.py's find_halfwidth, line by line.
@@ -26,13 +26,17 @@
     "|(?<=[" + CHINESE + "])[()]|[()](?=[" + CHINESE + "])", "gmu");
   var FULL = { ",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）" };
 
+  // Each problem with an excerpt gets a button (for the keyboard); a click anywhere on the
+  // problem does the same.
   function markJumps() {
     var items = panel.querySelectorAll("li.problem");
     for (var i = 0; i < items.length; i++) {
-      if (items[i].querySelector("q.excerpt")) {
-        items[i].setAttribute("tabindex", "0");
-        items[i].setAttribute("role", "button");
-        items[i].setAttribute("title", panel.getAttribute("data-jump") || "");
+      if (items[i].querySelector("q.excerpt") && !items[i].querySelector("button.jump-to")) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "jump-to";
+        button.textContent = panel.getAttribute("data-jump") || "";
+        items[i].appendChild(button);
         items[i].classList.add("jump");
       }
     }
@@ -50,7 +54,6 @@
   }
 
   function onPick(event) {
-    if (event.type === "keydown" && event.key !== "Enter" && event.key !== " ") { return; }
     var item = event.target.closest ? event.target.closest("li.problem.jump") : null;
     if (!item) { return; }
     event.preventDefault();
@@ -88,7 +91,6 @@
   }
 
   panel.addEventListener("click", onPick);
-  panel.addEventListener("keydown", onPick);
   text.addEventListener("input", later);
   if (title) { title.addEventListener("input", later); }
   if (convert) { convert.addEventListener("click", toFullWidth); }

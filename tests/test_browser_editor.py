@@ -42,7 +42,7 @@ def test_the_editor_checks_as_the_author_types_and_converts_to_full_width(served
     shot(page, f"editor-live-{width}")
 
     # A click on the problem selects its excerpt in the box.
-    page.locator("#live-problems li.problem.sev-error").first.click()
+    page.locator("#live-problems li.problem.sev-error button.jump-to").first.click()
     selected = page.evaluate("() => { const t = document.getElementById('text');"
                              " return t.value.slice(t.selectionStart, t.selectionEnd); }")
     assert "x万元" in selected
