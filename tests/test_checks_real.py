@@ -87,3 +87,19 @@ def test_one_sentence_list_items_are_not_empty_sections():
 
         assert find_problems(outline) == [], name
     assert [p["code"] for p in find_problems(import_text("一、工作\n①"))] == ["empty_section"]
+
+
+def test_chapters_are_numbered_through_the_whole_plan_and_sections_per_chapter():
+    outline = import_text((CORPUS / "plan-volumes.txt").read_text(encoding="utf-8"))
+    assert find_problems(outline) == []
+
+    slipped = import_text("第一篇 甲\n第一章 子\n第一节 丑\n正文。\n第二篇 乙\n第一章 寅\n第一节 卯\n正文。")
+    [problem] = find_problems(slipped)
+    assert (problem["reason"], problem["params"]["number"]) == ("duplicate", "第一章")
+
+
+def test_every_placeholder_of_the_second_placeholder_file_is_found():
+    outline = import_text((CORPUS / "placeholders-2.txt").read_text(encoding="utf-8"))
+    shown = [p["params"]["text"] for p in find_problems(outline) if p["code"] == "placeholder"]
+
+    assert shown == ["**镇", "**家", "*家", "XX次", "xx", "XX%", "xx", "ooo", "OOO人次", "XX", "××村"]

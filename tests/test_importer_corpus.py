@@ -2,11 +2,11 @@
 under tests/corpus/, each with its exact expected outline beside it (ids left out: they are
 covered by test_importer_ids.py), the lines dropped and the paste repairs reported.
 
-Shapes: a five-year plan with 第X章/第X节/一．/1)/① (plan-chapters), a plan in 第X部分 with
-⑴ ㈠ ⒈ (plan-parts), lines broken by a PDF copy with page numbers, "一," headings and
-"1.标题.正文" (pdf-broken), plain unnumbered headings (plain-headings), stars and XX
-placeholders (placeholders), a sign-off dated 二O二五年 (dates-circle), annexes after the
-sign-off (closing-annex).
+Shapes (``SHAPES``): five-year plans with 第X篇/第X章/第X节/一．/1)/① and 第X部分 with ⑴ ㈠ ⒈
+(plan-*), lines broken by a PDF copy with page numbers, "一," headings and "1.标题.正文"
+(pdf-broken*), plain unnumbered headings (plain-headings*), stars and XX placeholders
+(placeholders*), sign-offs dated 二O二五年/二○二四年 (dates-circle, closing-annex), annexes before
+and after the sign-off (closing-annex*).
 """
 from __future__ import annotations
 
@@ -20,7 +20,17 @@ from workflow.importer import import_text, import_text_with_repairs, normalise, 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 NAMES = sorted(path.stem for path in CORPUS.glob("*.txt"))
 # Files whose text comes back exactly (no repair, annexes not moved after the sign-off).
-VERBATIM = {"dates-circle", "placeholders", "plain-headings", "plan-chapters", "plan-parts"}
+VERBATIM = {"dates-circle", "placeholders", "placeholders-2", "plain-headings", "plain-headings-2",
+            "plan-chapters", "plan-parts", "plan-volumes"}
+# The shapes of real documents, and the corpus files of each.
+SHAPES = {
+    "five-year plan (第X篇/第X章/第X节/第X部分, 一．, ①⑴㈠⒈ 1))": ["plan-chapters", "plan-parts", "plan-volumes"],
+    "PDF-broken lines, page numbers, 一, headings": ["pdf-broken", "pdf-broken-2"],
+    "unnumbered plain headings": ["plain-headings", "plain-headings-2"],
+    "stars and XX placeholders": ["placeholders", "placeholders-2"],
+    "○ dates": ["dates-circle", "closing-annex"],
+    "附件 (annexes)": ["closing-annex", "closing-annex-2"],
+}
 
 
 def without_ids(value):
@@ -36,7 +46,8 @@ def text_of(name: str) -> str:
 
 
 def test_the_corpus_has_every_shape():
-    assert set(NAMES) == VERBATIM | {"closing-annex", "pdf-broken"}
+    assert set(NAMES) == VERBATIM | {"closing-annex", "closing-annex-2", "pdf-broken", "pdf-broken-2"}
+    assert set(NAMES) == {name for names in SHAPES.values() for name in names}
 
 
 @pytest.mark.parametrize("name", NAMES)

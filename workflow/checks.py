@@ -28,7 +28,8 @@ Placeholder rule
 
 Numbering rule
     Among the siblings of each parent (and at the top level), per numbering style, numbers
-    must run 1, 2, 3…: a repeated number, a gap (including a list that starts above 1) and a
+    must run 1, 2, 3… (volumes, parts and chapters — 第X篇 第X部分 第X章 — run through the
+    whole document instead): a repeated number, a gap (including a list that starts above 1) and a
     number smaller than one before it are each reported once, on the section concerned.
     Inside a section, ``一是/二是/三是`` lead-ins are checked too: those that open paragraphs
     form one sequence across the section; those inside a paragraph form a nested list of
@@ -255,13 +256,21 @@ def _number_like(template: str, value: int) -> str:
     return template[:match.start()] + numeral + template[match.end():]
 
 
-def _sibling_numbering(siblings: list[Section]) -> Iterator[tuple[Section, str, dict]]:
-    """(section, reason, params) for numbering slips among one parent's children."""
+# Chapters and volumes of a plan are numbered through the whole document (第二篇 goes on with
+# 第三章), not per parent: they form one list in document order.
+_DOCUMENT_WIDE_STYLES = frozenset({"pian", "part", "chapter"})
+
+
+def _sibling_numbering(siblings: list[Section], styles: Callable[[str], bool] = lambda style: True
+                       ) -> Iterator[tuple[Section, str, dict]]:
+    """(section, reason, params) for numbering slips among one parent's children (of the
+    numbering styles that ``styles`` accepts)."""
     by_style: dict[str, list[tuple[Section, int]]] = {}
     for section in siblings:
         value = number_value(section.get("number", ""))
-        if value is not None:
-            by_style.setdefault(numbering_style(section["number"]), []).append((section, value))
+        style = numbering_style(section.get("number", ""))
+        if value is not None and styles(style):
+            by_style.setdefault(style, []).append((section, value))
     for items in by_style.values():
         present = {value for _, value in items}
         seen: set[int] = set()
@@ -374,12 +383,16 @@ def find_problems(outline: Mapping[str, Any],
         scan_texts(0, None, [(0, title)])
     scan_texts(1, None, list(enumerate(outline.get("preamble", []))))
 
-    def numbering_list(siblings: list[Section]) -> None:
-        for section, reason, params in _sibling_numbering(siblings):
+    def numbering_list(siblings: list[Section], document_wide: bool = False) -> None:
+        def wanted(style: str) -> bool:
+            return (style in _DOCUMENT_WIDE_STYLES) == document_wide
+
+        for section, reason, params in _sibling_numbering(siblings, wanted):
             label = section["number"].strip() + section.get("heading", "")
             found.append(((block_of[id(section)], -1, 0), _problem(
                 NUMBERING, reason, params, section.get("id"), label[:2 * _EXCERPT_RADIUS])))
 
+    numbering_list(sections, document_wide=True)
     numbering_list(outline.get("sections", []))
     for section in sections:
         block = block_of[id(section)]
