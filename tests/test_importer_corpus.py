@@ -143,6 +143,16 @@ def test_numbered_sentences_are_paragraphs(line):
     assert outline["sections"][0]["paragraphs"] == [line]
 
 
+@pytest.mark.parametrize("line, heading", [
+    ("二、二季度工作安排", True), ("三、三项措施", True), ("二、一个目标", True),
+    ("二、三季度完成投资3亿元。", False), ("一、二期工程全面完工。", False), ("一、三、五", False),
+])
+def test_a_numeral_pair_is_a_sentence_only_when_the_second_follows_the_first(line, heading):
+    outline = import_text("一、工作\n" + line)
+
+    assert (len(outline["sections"]) == 2) is heading
+
+
 def test_text_typed_one_paragraph_per_line_is_never_joined():
     text = "\n".join(["一、工作", "经济发展", "全年完成固定资产投资3.2亿元", "社会事业", "新建村级卫生室2所"])
 

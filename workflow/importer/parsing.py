@@ -6,7 +6,8 @@ Recognising headings
     ``一.`` and, typed in haste, ``一,`` ``一，``); ``(一)``/``（一）`` (also ``（一）、``); ``㈠``;
     ``1.``/``1、``/``1．``; ``⒈``; ``(1)``/``（1）``; ``⑴``; ``1)``; ``①``. Brackets may be half- or
     full-width. ``1.5亿元…`` and ``2025年…`` are not headings (a digit after the separator, or
-    no separator), nor ``一、二季度…``/``一、二级公路`` (a numeral then a time or quantity word),
+    no separator), nor ``一、二季度…``/``一、二级公路`` (the next numeral then a time or quantity
+    word: "the first and second…"; ``二、二季度工作`` is a heading) or ``一、二、三产业``,
     nor ``一是``/``二是`` and ``——`` lead-ins, which stay inside paragraphs. A heading is short:
     when the heading text (before any run-in text) is longer than ``MAX_HEADING_CHARS`` (or
     ``MAX_BARE_HEADING_CHARS`` for a line not ending like a sentence), the line is a numbered
@@ -52,7 +53,7 @@ from dataclasses import dataclass
 
 from workflow.outline import Outline, Section
 
-from .numbering import CANONICAL_RANK, CN_NUMERALS, DIGITS, ENCLOSED
+from .numbering import CANONICAL_RANK, CN_NUMERALS, DIGITS, ENCLOSED, chinese_numeral_value
 
 __all__ = ["is_heading_alone", "loose_numbers", "outline_to_text", "parse_lines", "starts_block"]
 
@@ -62,10 +63,12 @@ __all__ = ["is_heading_alone", "loose_numbers", "outline_to_text", "parse_lines"
 # ---------------------------------------------------------------------------------------
 
 # Heading prefixes at the start of a line, with the guards that keep ordinary sentences out:
-# "1.5亿元" (digit after the separator), "一、二级公路" (一、二级 is "first and second class"),
-# "一、二、三产业" (an enumeration of numerals), "一、二季度" and "一、二月份" (a numeral then a
-# time or quantity word: "the first and second quarters").
-_NOT_AFTER_CN = (rf"(?![{CN_NUMERALS}]+(?:[、,，.．级类等档产批期号]|季度|月|年|个|次|名|项))")
+# "1.5亿元" (digit after the separator), "一、二、三产业" (an enumeration of numerals); and
+# see _is_a_sentence_start.
+_NOT_AFTER_CN = rf"(?![{CN_NUMERALS}]+[、,，.．])"
+# "一、二季度" is "the first and second quarters" when the second numeral follows the first
+# (一、二, 二、三); "二、二季度工作" and "三、三项措施" are headings.
+_PAIR_AFTER_CN_RE = re.compile(rf"([{CN_NUMERALS}]+)(?:[级类等档产批期]|季度|月|年)")
 _ENCLOSED_RES = tuple((style, re.compile(rf"([{chars}])\s*")) for style, chars in ENCLOSED.items())
 _HEADING_RES = (
     ("division", re.compile(rf"第\s*(?:[{CN_NUMERALS}]{{1,4}}|[{DIGITS}]{{1,2}})\s*(篇|部分|章|节)"
@@ -102,8 +105,7 @@ def _match_heading(line: str) -> _Heading | None:
             continue
         if style == "division":
             style = _DIVISION_STYLES[match.group(1)]
-        elif style in ("arabic", "half_paren") and \
-                int(unicodedata.normalize("NFKC", match.group(1))) == 0:
+        elif _is_a_sentence_start(style, match.group(1), line[match.end():]):
             return None
         heading, rest = _split_run_in(line[match.end():])
         bare = rest is None and not heading.endswith(_SENTENCE_FINAL)
@@ -111,6 +113,22 @@ def _match_heading(line: str) -> _Heading | None:
             return None
         return _Heading(style, match.group(0), heading, rest)
     return None
+
+
+def _is_a_sentence_start(style: str, numeral: str, rest: str) -> bool:
+    """A number that opens a sentence, not a heading: 0. or 0), or 一、二季度."""
+    if style in ("arabic", "half_paren"):
+        return int(unicodedata.normalize("NFKC", numeral)) == 0
+    return style == "cn" and _is_numeral_pair(numeral, rest)
+
+
+def _is_numeral_pair(numeral: str, rest: str) -> bool:
+    """Does ``rest`` open with the next numeral and a time or quantity word (一、|二季度)?"""
+    pair = _PAIR_AFTER_CN_RE.match(rest)
+    if pair is None:
+        return False
+    first, second = chinese_numeral_value(numeral), chinese_numeral_value(pair.group(1))
+    return first is not None and second == first + 1
 
 
 _RUN_IN_SEPARATORS = frozenset("。！？!?；;：:")
