@@ -79,6 +79,9 @@ PROBLEMS = {
     checks.NUMBERING: _l("Numbering slip"),
     checks.EMPTY_SECTION: _l("Empty section"),
     checks.MISSING_GLYPH: _l("Character missing from the PDF font"),
+    # ---- textparse
+    checks.NO_HEADINGS: _l("No headings recognised"),
+    checks.HALFWIDTH_PUNCTUATION: _l("Half-width punctuation"),
 }
 
 SEVERITIES = {
@@ -103,6 +106,7 @@ DIFF_STATUSES = {
 PSEUDO_SECTIONS = {
     "preamble": _l("Preamble"),
     "closing": _l("Closing"),
+    "annex": _l("Annexes"),  # ---- textparse
 }
 
 

@@ -272,7 +272,8 @@ def test_numbers_have_values_and_styles():
         1, 10, 23, 12, 7, None]
     assert numbering_style("（一）") == numbering_style("(一)") == "paren_cn"
     assert numbering_style("1．") == "arabic"
-    assert numbering_style("第一章") == ""
+    assert numbering_style("第一章") == "chapter"
+    assert numbering_style("第一章节") == ""
 
 
 # --- preamble and closing ----------------------------------------------------------------------
@@ -418,7 +419,7 @@ def test_validate_outline_accepts_what_the_importer_produces():
      "sections[0].paragraphs[0]"),
     ({"sections": [{"number": "一、", "heading": "甲"}]}, "sections[0].paragraphs"),
     ({"sections": [{"number": "一、", "heading": None, "paragraphs": []}]}, "sections[0].heading"),
-    ({"sections": [{"number": "第一章", "heading": "甲", "paragraphs": []}]}, "sections[0].number"),
+    ({"sections": [{"number": "第一条", "heading": "甲", "paragraphs": []}]}, "sections[0].number"),
     ({"sections": [{"number": "一、", "heading": "甲", "paragraphs": [], "level": 2}]},
      "sections[0].level"),
     ({"sections": [{"number": "一、", "heading": "甲", "paragraphs": [], "children": [

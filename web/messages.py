@@ -312,6 +312,12 @@ PROBLEMS: dict[str, LazyString] = {
     "numbering.lead_in_duplicate": _l("Item “%(text)s” is repeated"),
     "numbering.lead_in_out_of_order": _l("Item “%(text)s” comes after “%(previous)s”: out of order"),
     "numbering.lead_in_gap": _l("Item “%(previous)s” is followed by “%(text)s”; missing %(missing)s"),
+    # ---- textparse
+    "no_headings.none_found": _l("No section headings were recognised, so the report has no outline: "
+                                 "number the headings (一、 (一) 1. or 第一章) or use Word's heading styles"),
+    "halfwidth_punctuation.between_chinese": _l(
+        "%(count)s half-width punctuation marks between Chinese characters, e.g. %(examples)s: "
+        "the full-width forms ，；：？！（） are meant"),
 }
 UNTITLED = _l("(untitled)")
 LIST_SEPARATOR = _l(", ")
@@ -326,6 +332,8 @@ def render_problem(problem: dict) -> str:
     params = dict(problem.get("params") or {})
     if problem.get("code") == "empty_section" and not params.get("label"):
         params["label"] = str(UNTITLED)
+    if isinstance(params.get("examples"), list):
+        params["examples"] = _join([f"“{item}”" for item in params["examples"]])
     if isinstance(params.get("missing"), list):
         params["missing"] = _join([f"“{item}”" for item in params["missing"]], more=bool(params.get("more")))
     return _fill(str(template), {k: _param_text(v) for k, v in params.items()})

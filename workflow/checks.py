@@ -28,7 +28,8 @@ Placeholder rule
 
 Numbering rule
     Among the siblings of each parent (and at the top level), per numbering style, numbers
-    must run 1, 2, 3…: a repeated number, a gap (including a list that starts above 1) and a
+    must run 1, 2, 3… (volumes, parts and chapters — 第X篇 第X部分 第X章 — run through the
+    whole document instead): a repeated number, a gap (including a list that starts above 1) and a
     number smaller than one before it are each reported once, on the section concerned.
     Inside a section, ``一是/二是/三是`` lead-ins are checked too: those that open paragraphs
     form one sequence across the section; those inside a paragraph form a nested list of
@@ -36,9 +37,29 @@ Numbering rule
     continue the section's sequence. A sequence may restart at 一是; otherwise a repeat, a
     gap or a step back is reported.
 
+More placeholder shapes
+    A line that is only ``XX``/``xx``/``XXX`` (a paragraph still to write); runs of stars
+    (``*亿元``, ``**乡``, a line ``***``) next to Chinese text or alone on a line; ``ooo``/``OOO``
+    next to Chinese text or alone; runs of circles ``○○``/``〇〇`` (``○○镇``) unless next to a
+    Chinese numeral (``二○○八年`` is a year). Not flagged: dimensions ``长×宽×高`` (a single ×
+    next to 长 宽 高 深 厚 径 or a letter), ``3×3``, ``2×10^4``.
+
+No headings
+    ``no_headings`` (warning) when the outline has text but no section: the importer found no
+    numbered heading, so the report would be one block; the author is told to number the
+    headings or use Word's heading styles.
+
+Half-width punctuation
+    ``halfwidth_punctuation`` (warning): ASCII ``, ; : ? !`` after a Chinese character (or
+    Chinese punctuation) and before another or the end of the text, and ``( )`` next to one,
+    where the full-width form is meant (``1,000``, ``9:30``, ``x = f(y)`` are left alone). One problem for the whole
+    content, with the count and the first excerpts; nothing is changed here (the editor offers
+    to convert them, see ``HALFWIDTH_PAIRS``).
+
 Empty sections
     A section with no paragraphs and no children, unless its heading is itself a complete
-    sentence (at least 8 characters, ending with 。！？), like a one-sentence item.
+    sentence (at least 8 characters, ending with 。！？；), like a one-sentence item; a list
+    item numbered ① ⑴ ⒈ ㈠ or 1) needs only to end like a sentence.
 """
 from __future__ import annotations
 
@@ -48,6 +69,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from workflow.importer import (
+    ENCLOSED,
     chinese_numeral,
     chinese_numeral_value,
     iter_sections,
@@ -59,11 +81,15 @@ from workflow.outline import Section
 __all__ = [
     "BLOCKING_CODES",
     "EMPTY_SECTION",
+    "HALFWIDTH_PAIRS",
+    "HALFWIDTH_PUNCTUATION",
     "MISSING_GLYPH",
+    "NO_HEADINGS",
     "NUMBERING",
     "PLACEHOLDER",
     "SEVERITY",
     "blocking_problems",
+    "find_halfwidth",
     "find_placeholders",
     "find_problems",
 ]
@@ -72,12 +98,16 @@ PLACEHOLDER = "placeholder"
 NUMBERING = "numbering"
 EMPTY_SECTION = "empty_section"
 MISSING_GLYPH = "missing_glyph"
+NO_HEADINGS = "no_headings"
+HALFWIDTH_PUNCTUATION = "halfwidth_punctuation"
 
 SEVERITY: dict[str, str] = {
     PLACEHOLDER: "error",
     NUMBERING: "warning",
     EMPTY_SECTION: "warning",
     MISSING_GLYPH: "error",
+    NO_HEADINGS: "warning",
+    HALFWIDTH_PUNCTUATION: "warning",
 }
 # Errors block a submit; warnings do not (DESIGN.md, "Content").
 BLOCKING_CODES = frozenset(code for code, severity in SEVERITY.items() if severity == "error")
@@ -96,6 +126,13 @@ _PLACEHOLDER_SHAPES = (
     re.compile(r"[0-9]+\.[x×]+"),
 )
 _OTHER_PLACEHOLDER_RE = re.compile(r"_{2,}|＿{2,}|某某+")
+_LONE_X_RE = re.compile(r"\s*(?:[xX]{2,3}|[ｘＸ]{2,3})\s*")
+_STARS_RE = re.compile(r"[*＊]+")
+_OOO_RE = re.compile(r"[oO]{3,}")
+_CIRCLES_RE = re.compile(r"[○〇]{2,}")
+_CN_DIGIT_CHARS = frozenset("一二三四五六七八九十〇○零")
+# A single × next to these is a multiplication of dimensions: 长×宽×高, 直径×深.
+_DIMENSION_CHARS = frozenset("长宽高深厚径")
 _REAL_WORDS_AFTER_X = ("轴", "坐标", "光", "射线")
 # What to show after a placeholder in the message, so "x万元" reads as the author wrote it.
 _UNIT_AFTER_RE = re.compile(
@@ -118,8 +155,11 @@ def _is_placeholder_token(text: str, start: int, end: int) -> bool:
     if not any(shape.fullmatch(token) for shape in _PLACEHOLDER_SHAPES):
         return False
     if set(token) == {"×"}:
-        # A multiplication sign between two numbers: 3 × 5.
+        # A multiplication sign between two numbers (3 × 5) or dimensions (长×宽).
         before, after = _neighbour(text, start - 1, -1), _neighbour(text, end, 1)
+        if token == "×" and ({before, after} & _DIMENSION_CHARS
+                             or (before.isascii() and before.isalpha())):
+            return False
         return not (before.isdigit() and after.isdigit())
     if token == "x" and text.startswith(_REAL_WORDS_AFTER_X, end):
         return False
@@ -144,7 +184,55 @@ def find_placeholders(text: str) -> list[tuple[int, int, str]]:
             hits.append((start, end, shown))
     for match in _OTHER_PLACEHOLDER_RE.finditer(text):
         hits.append((match.start(), match.end(), match.group(0)))
+    hits.extend(_marks_in_chinese(text))
+    if _LONE_X_RE.fullmatch(text) and not hits:
+        start = len(text) - len(text.lstrip())
+        hits.append((start, len(text.rstrip()), text.strip()))
     return sorted(hits)
+
+
+def _in_chinese(text: str, start: int, end: int) -> bool:
+    """Is ``text[start:end]`` next to Chinese text (or ``%``), or alone on its line?"""
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    if not text[:start].strip() and not text[end:].strip():
+        return True
+    return any((ord(ch) > 127 and not ch.isspace()) or ch == "%" for ch in (before, after) if ch)
+
+
+def _marks_in_chinese(text: str) -> Iterator[tuple[int, int, str]]:
+    """Stars, ooo and circles standing for a figure or a name (see the module docstring)."""
+    for pattern in (_STARS_RE, _OOO_RE):
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            if _in_chinese(text, start, end):
+                unit = _UNIT_AFTER_RE.match(text, end)
+                yield start, end, text[start:unit.end() if unit else end]
+    for match in _CIRCLES_RE.finditer(text):
+        start, end = match.span()
+        before = text[start - 1] if start else ""
+        after = text[end] if end < len(text) else ""
+        if before not in _CN_DIGIT_CHARS and after not in _CN_DIGIT_CHARS:
+            unit = _UNIT_AFTER_RE.match(text, end)
+            yield start, end, text[start:unit.end() if unit else end]
+
+
+# ---------------------------------------------------------------------------------------
+# Half-width punctuation
+# ---------------------------------------------------------------------------------------
+
+# ASCII punctuation and the full-width form meant between Chinese characters.
+HALFWIDTH_PAIRS = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
+_CHINESE_CHAR = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff5e“”‘’"
+_HALFWIDTH_RE = re.compile(rf"(?<=[{_CHINESE_CHAR}])[,;:?!](?=[{_CHINESE_CHAR}]|$)"
+                           rf"|(?<=[{_CHINESE_CHAR}])[()]|[()](?=[{_CHINESE_CHAR}])")
+_HALFWIDTH_EXAMPLES = 3
+
+
+def find_halfwidth(text: str) -> list[int]:
+    """Offsets of ASCII ``, ; : ? ! ( )`` in Chinese text (see the module docstring).
+    static/editor.js applies the same rule when the author converts them."""
+    return [match.start() for match in _HALFWIDTH_RE.finditer(text)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -158,6 +246,9 @@ _NUMERAL_RE = re.compile(r"[一二三四五六七八九十百〇零]+|[0-9０-�
 def _number_like(template: str, value: int) -> str:
     """``template`` with its numeral replaced by ``value`` (``"（三）"``, 2 → ``"（二）"``)."""
     template = template.strip()
+    enclosed = next((chars for chars in ENCLOSED.values() if template in chars), None)
+    if enclosed is not None:  # ① ⑴ ⒈ ㈠: the enclosed form of the value, when there is one
+        return enclosed[value - 1] if 0 < value <= len(enclosed) else str(value)
     match = _NUMERAL_RE.search(template)
     if not match:
         return str(value)
@@ -165,13 +256,21 @@ def _number_like(template: str, value: int) -> str:
     return template[:match.start()] + numeral + template[match.end():]
 
 
-def _sibling_numbering(siblings: list[Section]) -> Iterator[tuple[Section, str, dict]]:
-    """(section, reason, params) for numbering slips among one parent's children."""
+# Chapters and volumes of a plan are numbered through the whole document (第二篇 goes on with
+# 第三章), not per parent: they form one list in document order.
+_DOCUMENT_WIDE_STYLES = frozenset({"pian", "part", "chapter"})
+
+
+def _sibling_numbering(siblings: list[Section], styles: Callable[[str], bool] = lambda style: True
+                       ) -> Iterator[tuple[Section, str, dict]]:
+    """(section, reason, params) for numbering slips among one parent's children (of the
+    numbering styles that ``styles`` accepts)."""
     by_style: dict[str, list[tuple[Section, int]]] = {}
     for section in siblings:
         value = number_value(section.get("number", ""))
-        if value is not None:
-            by_style.setdefault(numbering_style(section["number"]), []).append((section, value))
+        style = numbering_style(section.get("number", ""))
+        if value is not None and styles(style):
+            by_style.setdefault(style, []).append((section, value))
     for items in by_style.values():
         present = {value for _, value in items}
         seen: set[int] = set()
@@ -284,12 +383,16 @@ def find_problems(outline: Mapping[str, Any],
         scan_texts(0, None, [(0, title)])
     scan_texts(1, None, list(enumerate(outline.get("preamble", []))))
 
-    def numbering_list(siblings: list[Section]) -> None:
-        for section, reason, params in _sibling_numbering(siblings):
+    def numbering_list(siblings: list[Section], document_wide: bool = False) -> None:
+        def wanted(style: str) -> bool:
+            return (style in _DOCUMENT_WIDE_STYLES) == document_wide
+
+        for section, reason, params in _sibling_numbering(siblings, wanted):
             label = section["number"].strip() + section.get("heading", "")
             found.append(((block_of[id(section)], -1, 0), _problem(
                 NUMBERING, reason, params, section.get("id"), label[:2 * _EXCERPT_RADIUS])))
 
+    numbering_list(sections, document_wide=True)
     numbering_list(outline.get("sections", []))
     for section in sections:
         block = block_of[id(section)]
@@ -304,21 +407,69 @@ def find_problems(outline: Mapping[str, Any],
             found.append(((block, p_index + 1, offset), _problem(
                 NUMBERING, reason, params, section_id,
                 _excerpt(paragraphs[p_index], offset, offset + 3))))
-        if not paragraphs and not children and not _is_sentence(heading):
+        if not paragraphs and not children and not _is_sentence(heading, section.get("number", "")):
             label = section.get("number", "").strip() + heading  # "": the edge says "untitled"
             found.append(((block, 0, len(heading)), _problem(
                 EMPTY_SECTION, "no_content", {"label": label}, section_id,
                 label[:2 * _EXCERPT_RADIUS])))
         numbering_list(children)
-    scan_texts(len(sections) + 2, None, list(enumerate(outline.get("closing", []))))
+    closing = list(outline.get("closing", [])) + list(outline.get("annex", []))
+    scan_texts(len(sections) + 2, None, list(enumerate(closing)))
+    found.extend(_halfwidth_problem(outline, sections, title))
+    if not sections and any(line.strip() for line in outline.get("preamble", [])):
+        first = next(line for line in outline["preamble"] if line.strip())
+        found.append(((1, -1, 0), _problem(NO_HEADINGS, "none_found", {}, None,
+                                           first.strip()[:2 * _EXCERPT_RADIUS])))
 
     found.sort(key=lambda item: item[0])
     return [problem for _, problem in found]
 
 
-def _is_sentence(heading: str) -> bool:
+def _texts_in_order(outline: Mapping[str, Any], sections: list[Section], title: str | None
+                    ) -> Iterator[tuple[tuple[int, int], str | None, str]]:
+    """(block, field), section id and text of every text of the content, in document order."""
+    if title:
+        yield (0, 0), None, title
+    for index, text in enumerate(outline.get("preamble", [])):
+        yield (1, index), None, text
+    for block, section in enumerate(sections, start=2):
+        for index, text in enumerate([section.get("heading", ""), *section.get("paragraphs", [])]):
+            yield (block, index), section.get("id"), text
+    closing = list(outline.get("closing", [])) + list(outline.get("annex", []))
+    for index, text in enumerate(closing):
+        yield (len(sections) + 2, index), None, text
+
+
+def _halfwidth_problem(outline: Mapping[str, Any], sections: list[Section], title: str | None
+                       ) -> list[tuple[tuple[int, int, int], dict]]:
+    """One ``halfwidth_punctuation`` problem at the first hit, with the count and examples."""
+    count = 0
+    first: tuple[tuple[int, int, int], str | None, str] | None = None
+    examples: list[str] = []
+    for (block, field), section_id, text in _texts_in_order(outline, sections, title):
+        for offset in find_halfwidth(text):
+            count += 1
+            excerpt = _excerpt(text, offset, offset + 1)
+            if first is None:
+                first = ((block, field, offset), section_id, excerpt)
+            if len(examples) < _HALFWIDTH_EXAMPLES:
+                examples.append(text[max(0, offset - 4):offset + 5])
+    if first is None:
+        return []
+    key, section_id, excerpt = first
+    return [(key, _problem(HALFWIDTH_PUNCTUATION, "between_chinese",
+                           {"count": count, "examples": examples}, section_id, excerpt))]
+
+
+# List items (①, ⑴, ⒈, ㈠, 1)) are usually one short sentence each, ended by 。 or ；.
+_ITEM_STYLES = frozenset({"circled", "enclosed_paren", "enclosed_dot", "enclosed_cn", "half_paren"})
+
+
+def _is_sentence(heading: str, number: str = "") -> bool:
     stripped = heading.strip()
-    return len(stripped) >= 8 and stripped.endswith(("。", "！", "？", "!", "?"))
+    if numbering_style(number) in _ITEM_STYLES:
+        return len(stripped) >= 2 and stripped.endswith(("。", "！", "？", "!", "?", "；", ";"))
+    return len(stripped) >= 8 and stripped.endswith(("。", "！", "？", "!", "?", "；", ";"))
 
 
 def blocking_problems(problems: list[dict]) -> list[dict]:

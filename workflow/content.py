@@ -8,9 +8,9 @@ from typing import Any
 
 from .errors import BadInput, TooLarge
 from .importer import (
-    ImportedDocx,
+    Imported,
     import_docx_document,
-    import_text_with_report,
+    import_text_with_repairs,
     normalise,
     outline_to_text,
     validate_outline,
@@ -95,8 +95,8 @@ def blocking(problems: list[dict]) -> list[dict]:
 def outline_from(*, text: Any = None, outline: Any = None, docx: bytes | None = None,
                   previous: Mapping[str, Any] | None = None) -> tuple[Outline, list[str]]:
     """Turn what the user gave (pasted text, a .docx, or an outline) into a validated outline,
-    with the lines the importer dropped (web-page residue) for the user to see."""
-    imported = content_from(text=text, outline=outline, docx=docx, previous=previous)
+    with the lines the importer dropped (web-page residue, page numbers) for the user to see."""
+    imported = imported_from(text=text, outline=outline, docx=docx, previous=previous)
     return imported.outline, imported.dropped
 
 
@@ -107,28 +107,28 @@ def is_unchanged_text(text: Any, outline: Mapping[str, Any]) -> bool:
     return isinstance(text, str) and normalise(text) == normalise(outline_to_text(outline))  # type: ignore[arg-type]
 
 
-def content_from(*, text: Any = None, outline: Any = None, docx: bytes | None = None,
-                 previous: Mapping[str, Any] | None = None) -> ImportedDocx:
-    """:func:`outline_from`, with the title a .docx gives in Word's Title style (else None)."""
+def imported_from(*, text: Any = None, outline: Any = None, docx: bytes | None = None,
+                  previous: Mapping[str, Any] | None = None) -> Imported:
+    """Like :func:`outline_from`, with what paste repair did (``Imported.repairs``) and the
+    title a .docx gives in Word's Title style (``Imported.title``, else None)."""
     given = [x is not None for x in (text, outline, docx)]
     if sum(given) != 1:
         raise BadInput("content_source")
-    title = None
     # The importer's refusals are BadInput errors with reasons of their own: they pass through.
     if text is not None:
         cleaned = clean_text(text, field="text", max_chars=MAX_TEXT_CHARS)
-        result, dropped = import_text_with_report(cleaned, previous=previous)
+        imported = import_text_with_repairs(cleaned, previous=previous)
     elif docx is not None:
         imported = import_docx_document(docx, previous=previous)
-        result, dropped, title = imported.outline, imported.dropped, imported.title
     else:
         if not isinstance(outline, dict):
             raise BadInput("outline_not_object", path="outline")
-        result, dropped = validate_outline(outline), []
+        imported = Imported(validate_outline(outline), [])
+    result = imported.outline
     if count_sections(result.get("sections", [])) > MAX_SECTIONS:
         raise TooLarge("too_many_sections", limit=MAX_SECTIONS)
     if len(str(result)) > MAX_TEXT_CHARS * 2:
         raise TooLarge("content_too_long")
     if not result.get("sections") and not result.get("preamble"):
         raise BadInput("content_empty")
-    return ImportedDocx(result, dropped, title)
+    return imported

@@ -144,7 +144,7 @@ def _entry(section_id: str, old: Mapping[str, Any] | None, new: Mapping[str, Any
 
 
 def _pseudo(name: str, old: list[str], new: list[str]) -> dict | None:
-    """The preamble or closing as a pseudo-section (None when both versions have none)."""
+    """The preamble, closing or annex as a pseudo-section (None when both versions have none)."""
     if not old and not new:
         return None
     holder_old = {"level": 0, "paragraphs": old} if old else None
@@ -205,9 +205,10 @@ def diff_outlines(old: dict, new: dict) -> list[dict]:
                               _body(old_section), _body(section)))
         if matched is not None:
             entries += removed_entries(matched)
-    closing = _pseudo("closing", list(old.get("closing", [])), list(new.get("closing", [])))
-    if closing:
-        entries.append(closing)
+    for name in ("closing", "annex"):
+        pseudo = _pseudo(name, list(old.get(name, [])), list(new.get(name, [])))
+        if pseudo:
+            entries.append(pseudo)
     return entries
 
 

@@ -1,23 +1,31 @@
 """Quantitative statements in a report ("固定资产投资达3亿元", "建成农贸市场3个").
 
-An indicator is a number followed by a unit::
+An indicator is a number (or a range) followed by a unit::
 
-    {"section_id", "section_number", "value", "number", "unit", "context"}
+    {"section_id", "section_number", "value", "number", "unit", "context",
+     "low", "high", "approx"}
 
-* ``value`` is the number as written (``"11,000"``, ``"0.8"``, ``"三"``, ``"5000余"``: an
-  "about" suffix 余/多 between number and unit is kept in it);
-* ``number`` its float value (``11000.0``), or None if it cannot be read;
+* ``value`` is the number as written (``"11,000"``, ``"0.8"``, ``"三"``, ``"5000余"``,
+  ``"3-5"``, ``"近300"``: an "about" word — 余/多 after the number, 近/约 before it — is kept in
+  it);
+* ``number`` its float value (``11000.0``), or None if it cannot be read; for a range
+  (``3-5亿元``, ``3～5亿元``, ``3至5亿元``) the upper end;
+* ``low`` and ``high`` the range's ends (both equal to ``number`` for a single figure);
+* ``approx`` true for an approximation (``百余个`` → 100, ``5000多人``, ``近300户``, ``约5万元``);
 * ``unit`` one of ``UNITS``; the longest unit wins (``万平方米`` over ``平方米``, ``人次`` over
-  ``人``);
+  ``人``, ``个百分点`` over ``个``);
 * ``context`` the words around it (up to 15 characters either side), cut at sentence ends.
 
 Numbers are Arabic (decimals, thousands separators ``11,000``, full-width digits) or Chinese
 numerals (``三个``, ``一百五十万元``). Not indicators: placeholders (``x万元``, ``1x亩``), years
 and dates (``2025年``: 年/月/日 are not units), digits glued to Latin letters (``PM2.5``,
-``5G``), a bare ``一`` (``一个项目一个项目抓`` is not a count), a bare 百/千 (``千家万户``),
-ordinals (``第三个``), and Chinese numerals inside quotation marks, which are slogans
-(``“三个示范”``, ``“两项提升”``).
-Preamble and closing indicators have ``section_id``/``section_number`` None.
+``5G``), a bare ``一`` (``一个项目一个项目抓`` is not a count), a bare 百/千 (``千家万户``)
+unless an "about" word goes with it (``百余个``, ``近千亩``), ordinals (``第三个``), and Chinese numerals inside
+quotation marks, which are slogans (``“三个示范”``, ``“两项提升”``).
+Preamble, closing and annex indicators have ``section_id``/``section_number`` None.
+
+The scan is linear in the length of the text: the quotation depth is followed along the text
+once (:class:`QuoteTracker`), never recounted from the start for each figure.
 """
 from __future__ import annotations
 
@@ -26,21 +34,27 @@ import unicodedata
 
 from workflow.importer import chinese_numeral_value, iter_sections
 
-__all__ = ["UNITS", "extract_indicators"]
+__all__ = ["UNITS", "QuoteTracker", "extract_indicators"]
 
 UNITS: tuple[str, ...] = (
     "亿元", "万元", "元", "万亩", "亩", "%", "‰", "万人次", "万人", "人", "人次", "个", "户", "座",
     "公里", "千米", "平方米", "万平方米", "吨", "万吨", "头", "万头", "家", "所", "条", "项",
     "间", "套", "台",
+    # ---- added with the real documents
+    "个百分点", "名", "次", "场", "处", "辆", "万斤", "公顷", "平方公里", "立方米", "兆瓦", "千瓦",
+    "公斤", "张", "天",
 )
 _UNIT_ALTERNATION = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _CONTEXT_RADIUS = 15
 
+_ARABIC = (r"[0-9０-９]{1,3}(?:,[0-9０-９]{3})+(?:[.．][0-9０-９]+)?"
+           r"|[0-9０-９]+(?:[.．][0-9０-９]+)?")
+_CHINESE = r"[零〇一二三四五六七八九十百千两]+"
 _INDICATOR_RE = re.compile(
-    r"(?P<value>"
-    r"(?P<arabic>[0-9０-９]{1,3}(?:,[0-9０-９]{3})+(?:[.．][0-9０-９]+)?"
-    r"|[0-9０-９]+(?:[.．][0-9０-９]+)?)"
-    r"|(?P<chinese>[零〇一二三四五六七八九十百千两]+)"
+    # 约/近 before a number is "about", but not in 节约 签约 制约 …, 最近 附近.
+    r"(?P<value>(?P<before>(?<![节签制预合履集特违相邀])约|(?<![最附])近)?"
+    rf"(?:(?P<low>{_ARABIC}|{_CHINESE})\s*(?:[-－~～—–]|至|到)\s*)?"
+    rf"(?:(?P<arabic>{_ARABIC})|(?P<chinese>{_CHINESE}))"
     r")(?P<about>[余多])?\s*(?P<unit>" + _UNIT_ALTERNATION + r"|％)"
 )
 _PLACEHOLDER_CHARS = set("xX×ｘＸ")
@@ -61,49 +75,75 @@ def _context(text: str, start: int, end: int) -> str:
     return text[left:right].strip()
 
 
-def _inside_quotes(text: str, index: int) -> bool:
-    """Is ``index`` inside “…” (or 「…」)? Counted from the start of the text."""
-    depth = 0
-    for ch in text[:index]:
-        if ch in "“「":
-            depth += 1
-        elif ch in "”」" and depth:
-            depth -= 1
-    return depth > 0
+class QuoteTracker:
+    """Is a position inside “…” (or 「…」)? Positions must be asked in increasing order: the
+    depth is carried along the text, so a whole text costs one pass (``steps``)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._position = 0
+        self._depth = 0
+        self.steps = 0
+
+    def inside(self, index: int) -> bool:
+        for ch in self._text[self._position:index]:
+            if ch in "“「":
+                self._depth += 1
+            elif ch in "”」" and self._depth:
+                self._depth -= 1
+        self.steps += max(0, index - self._position)
+        self._position = max(self._position, index)
+        return self._depth > 0
+
+
+def _value_of(numeral: str | None) -> float | None:
+    """The float value of an Arabic or Chinese numeral as written (None if unreadable)."""
+    if numeral is None:
+        return None
+    if numeral[0] in "零〇一二三四五六七八九十百千两":
+        number = chinese_numeral_value(numeral)
+        return float(number) if number is not None else None
+    try:
+        return float(unicodedata.normalize("NFKC", numeral).replace(",", ""))
+    except ValueError:
+        return None
+
+
+def _is_not_a_figure(text: str, match: re.Match[str], quotes: QuoteTracker) -> bool:
+    """Glued to a placeholder, a Latin code or a longer number; an idiom, an ordinal, a slogan."""
+    start = match.start("value")
+    before = text[start - 1] if start else ""
+    if before and (before in _PLACEHOLDER_CHARS or (before.isascii() and before.isalnum())
+                   or before in ".．"):
+        return True
+    chinese = match.group("chinese")
+    if chinese is None:
+        return False
+    # 一个 is mostly "a"; 千家万户 and 百人 are idioms (百余个 is a figure); 第三个 is an ordinal.
+    approx = match.group("about") or match.group("before")
+    bare_hundreds = set(chinese) <= set("十百千") and chinese != "十" and not approx
+    return (chinese == "一" or bare_hundreds or before == "第" or quotes.inside(start))
 
 
 def _indicators_in(text: str, section_id: str | None, section_number: str | None
                    ) -> list[dict]:
     found: list[dict] = []
+    quotes = QuoteTracker(text)
     for match in _INDICATOR_RE.finditer(text):
-        start = match.start("value")
-        before = text[start - 1] if start else ""
-        # Glued to a placeholder, a Latin code or a longer number: not a figure on its own.
-        if before in _PLACEHOLDER_CHARS or (before.isascii() and before.isalnum()) \
-                or before in ".．":
+        if _is_not_a_figure(text, match, quotes):
             continue
-        chinese = match.group("chinese")
-        if chinese is not None:
-            # 一个 is mostly "a"; 千家万户 and 百人 are idioms; 第三个 is an ordinal.
-            if chinese == "一" or (set(chinese) <= set("十百千") and chinese != "十") \
-                    or before == "第" or _inside_quotes(text, start):
-                continue
-            number = chinese_numeral_value(chinese)
-            value_number = float(number) if number is not None else None
-        else:
-            digits = unicodedata.normalize("NFKC", match.group("arabic"))
-            try:
-                value_number = float(digits.replace(",", ""))
-            except ValueError:
-                value_number = None
-        unit = unicodedata.normalize("NFKC", match.group("unit"))
+        high = _value_of(match.group("arabic") or match.group("chinese"))
+        low = _value_of(match.group("low")) if match.group("low") else high
         found.append({
             "section_id": section_id,
             "section_number": section_number,
             "value": match.group("value") + (match.group("about") or ""),
-            "number": value_number,
-            "unit": unit,
+            "number": high,
+            "unit": unicodedata.normalize("NFKC", match.group("unit")),
             "context": _context(text, match.start(), match.end()),
+            "low": low,
+            "high": high,
+            "approx": bool(match.group("before") or match.group("about")),
         })
     return found
 
@@ -117,6 +157,6 @@ def extract_indicators(outline: dict) -> list[dict]:
         number = section.get("number", "").strip() or None
         for text in [section.get("heading", "")] + list(section.get("paragraphs", [])):
             result.extend(_indicators_in(text, section.get("id"), number))
-    for text in outline.get("closing", []):
+    for text in [*outline.get("closing", []), *outline.get("annex", [])]:
         result.extend(_indicators_in(text, None, None))
     return result

@@ -2,7 +2,7 @@
 
 ::
 
-    {"preamble": [str], "sections": [section], "closing": [str]}
+    {"preamble": [str], "sections": [section], "closing": [str], "annex"?: [str]}
     section = {"id": str, "level": int, "number": str, "heading": str,
                "paragraphs": [str], "children": [section], "run_in"?: true}
 
@@ -14,6 +14,10 @@
   first paragraph, as in ``1.聚拓展镇域经济新空间。一是做强项目支撑…``: the heading keeps its
   closing punctuation and ``paragraphs[0]`` is the rest of the line, so the line is exactly
   ``number + heading + paragraphs[0]``.
+
+``annex`` (optional, absent when empty) holds the annexes (附件) as lines: the list
+``附件：1. …`` that stands before the sign-off and the annexes' text after it, in that order;
+the text of an outline writes them after the closing.
 
 Outlines are stored as JSON; these types describe what the importer produces and what
 :func:`workflow.importer.validate_outline` returns. An outline read back from storage is
@@ -40,11 +44,13 @@ class Section(TypedDict):
 
 
 class Outline(TypedDict):
-    """A report's content: text before the first heading, the sections, the sign-off lines."""
+    """A report's content: text before the first heading, the sections, the sign-off lines,
+    the annexes."""
 
     preamble: list[str]
     sections: list[Section]
     closing: list[str]
+    annex: NotRequired[list[str]]
 
 
 def empty_outline() -> Outline:

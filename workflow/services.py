@@ -21,10 +21,10 @@ from .content import (
     MAX_TITLE_CHARS,
     clean_line,
     clean_text,
-    content_from,
     content_sha256,
     is_unchanged_text,
     outline_from,
+    imported_from,
     problems_for,
 )
 from .dates import YEAR_MAX, YEAR_MIN, year_in_range
@@ -410,6 +410,7 @@ def _validate_meta(org_unit_id: Any, kind: Any, year: Any) -> tuple[int, str, in
 class Saved:
     report: Report
     dropped_lines: list[str]
+    repairs: dict[str, int] = field(default_factory=dict)  # see workflow.importer.Imported
 
 
 def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any = None, title: Any = None,
@@ -433,8 +434,8 @@ def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any 
         raise Invalid("not_a_town")
     if AUTHOR not in roles_for(actor, unit):
         raise Forbidden("create_not_author")
-    imported = content_from(text=text, outline=outline, docx=docx)
-    content, dropped = imported.outline, imported.dropped
+    imported = imported_from(text=text, outline=outline, docx=docx)
+    content = imported.outline
     title_s = _new_title(title, imported.title, from_docx=docx is not None)
     report = Report(org_unit_id=unit.id, kind=kind_s, year=year_i, title=title_s, state=DRAFT, version=1,
                     content_number=1, created_by_id=actor.id, cycle_id=cycle.id if cycle else None)
@@ -451,7 +452,33 @@ def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any 
     search.index_report(report.id, title_s, content)
     audit.append(report, actor, "create", None, DRAFT, 1, sha, None)
     db.session.commit()
-    return Saved(get_report(actor, report.id), dropped)
+    return Saved(get_report(actor, report.id), imported.dropped, imported.repairs)
+
+
+@dataclass
+class Checked:
+    """The problems of content that is not saved, and the outline they were found in."""
+
+    problems: list[dict]
+    outline: Mapping[str, Any]
+
+
+def check_content(actor: User, *, title: Any = None, text: Any = None, outline: Any = None,
+                  report_id: Any = None) -> Checked:
+    """Check content without saving it: the editor re-checks the text as the author types.
+
+    Nothing is stored or audited (nothing changes); the caller is a signed-in user. With
+    ``report_id`` (a report the actor may see, else NotFound) the section ids follow that
+    report's current content, so that problems point at the sections the author knows;
+    blank text has no problems.
+    """
+    previous = get_report(actor, report_id).current.outline if report_id is not None else None
+    title_s = clean_line(title, field="title", max_chars=MAX_TITLE_CHARS, required=False) if title is not None else ""
+    if isinstance(text, str) and not text.strip() and outline is None:
+        return Checked(problems_for(title_s, {"preamble": [], "sections": [], "closing": []}),
+                       {"preamble": [], "sections": [], "closing": []})
+    content = imported_from(text=text, outline=outline, previous=previous).outline
+    return Checked(problems_for(title_s, content), content)
 
 
 def _new_title(title: Any, docx_title: str | None, *, from_docx: bool) -> str:
@@ -475,11 +502,12 @@ def update_draft(actor: User, report_id: Any, *, version: Any, title: Any = None
     draft = report.current
     title_s = clean_line(title, field="title", max_chars=MAX_TITLE_CHARS) if title is not None else draft.title
     content: Mapping[str, Any]
-    dropped: list[str]
+    imported = None
     if (text is None or is_unchanged_text(text, draft.outline)) and outline is None and docx is None:
-        content, dropped = draft.outline, []
+        content = draft.outline
     else:
-        content, dropped = outline_from(text=text, outline=outline, docx=docx, previous=draft.outline)
+        imported = imported_from(text=text, outline=outline, docx=docx, previous=draft.outline)
+        content = imported.outline
     problems = problems_for(title_s, content)
     db.session.commit()
     _locked_update(report, seen, DRAFT, title=title_s)
@@ -489,7 +517,9 @@ def update_draft(actor: User, report_id: Any, *, version: Any, title: Any = None
     search.index_report(report.id, title_s, content)
     db.session.commit()
     db.session.expire_all()
-    return Saved(get_report(actor, report.id), dropped)
+    if imported is None:
+        return Saved(get_report(actor, report.id), [])
+    return Saved(get_report(actor, report.id), imported.dropped, imported.repairs)
 
 
 # ---------------------------------------------------------------- comments

@@ -190,9 +190,43 @@ def create_report():
     else:
         body = json_body(schemas.CreateReportSchema())
     saved = services.create_report(api_user(), **body)
-    response = jsonify(serialize.report(api_user(), saved.report, dropped_lines=saved.dropped_lines))
+    response = jsonify(serialize.report(api_user(), saved.report, dropped_lines=saved.dropped_lines,
+                                     repairs=saved.repairs))
     response.headers["Location"] = url_for("api.get_report", report_id=saved.report.id, _external=True)
     return response, 201
+
+
+@bp.post("/checks")
+def check_content():
+    """Check content without saving it.
+    ---
+    post:
+      tags: [reports]
+      summary: Check text or an outline for problems
+      description: >
+        The problems a save would find (placeholders, numbering, empty sections, no headings,
+        half-width punctuation, glyphs the PDF cannot draw), with their messages, and how many
+        sections were recognised. Nothing is stored. The report editor calls its own page's
+        twin of this as the author types. With `report_id`, section ids follow that report.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: CheckRequestSchema
+      responses:
+        200:
+          description: the problems
+          content:
+            application/json:
+              schema: CheckResultSchema
+        400: {$ref: '#/components/responses/BadRequest'}
+        401: {$ref: '#/components/responses/Unauthorized'}
+        404: {$ref: '#/components/responses/NotFound'}
+        413: {$ref: '#/components/responses/TooLarge'}
+    """
+    body = json_body(schemas.CheckRequestSchema())
+    checked = services.check_content(api_user(), **body)
+    return jsonify(serialize.checked(checked))
 
 
 @bp.get("/reports/<int:report_id>")
@@ -251,7 +285,8 @@ def update_report(report_id: int):
     else:
         body = json_body(schemas.UpdateReportSchema())
     saved = services.update_draft(api_user(), report_id, **body)
-    return jsonify(serialize.report(api_user(), saved.report, dropped_lines=saved.dropped_lines))
+    return jsonify(serialize.report(api_user(), saved.report, dropped_lines=saved.dropped_lines,
+                                     repairs=saved.repairs))
 
 
 @bp.post("/reports/<int:report_id>/actions")

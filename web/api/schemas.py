@@ -122,6 +122,17 @@ class UpdateReportUploadSchema(StrictSchema):
                              metadata={"description": "the report version the client saw (optimistic lock)"})
     title = fields.String(metadata={"description": "a new title (the title is kept when absent)"})
     file = _DocxFile(required=True, metadata=_DOCX_FILE)
+class CheckRequestSchema(StrictSchema):
+    title = fields.String(metadata={"description": "the report title, checked too when given"})
+    text = fields.String(metadata={"description": "pasted plain text, imported as on save; give text or outline"})
+    outline = OutlineField(metadata={"description": "an outline instead of text"})
+    report_id = fields.Integer(strict=True, validate=_ID, metadata={
+        "description": "optional: a report you can see; section ids then follow its current content"})
+
+    @validates_schema
+    def _text_or_outline(self, data, **kwargs):
+        if ("text" in data) == ("outline" in data):
+            raise ValidationError("give exactly one of text or outline", "_schema")
 
 
 class ActionRequestSchema(StrictSchema):
@@ -245,6 +256,8 @@ class OutlineSchema(ResponseSchema):
     preamble = fields.List(fields.String(), required=True)
     sections = fields.List(fields.Nested(SectionSchema), required=True)
     closing = fields.List(fields.String(), required=True)
+    annex = fields.List(fields.String(), metadata={
+        "description": "optional: the annexes (附件) — the list 附件：1. … and their text after the sign-off"})
 
 
 class ProblemSchema(ResponseSchema):
@@ -298,6 +311,15 @@ class IndicatorSchema(ResponseSchema):
     number = fields.Float(allow_none=True, required=True)
     unit = fields.String(required=True)
     context = fields.String(required=True)
+    low = fields.Float(allow_none=True, metadata={"description": "a range's lower end (3 in 3-5亿元); "
+                                                                 "the number itself otherwise"})
+    high = fields.Float(allow_none=True, metadata={"description": "a range's upper end; the number otherwise"})
+    approx = fields.Boolean(metadata={"description": "an approximation: 百余个, 5000多人, 近300户, 约5万元"})
+
+
+class CheckResultSchema(ResponseSchema):
+    problems = fields.List(fields.Nested(ProblemSchema), required=True)
+    sections = fields.Integer(required=True, metadata={"description": "how many sections were recognised"})
 
 
 class ReportSummarySchema(ResponseSchema):
@@ -339,6 +361,11 @@ class ReportSchema(ReportSummarySchema):
                              metadata={"description": "quantitative statements found in the text"})
     dropped_lines = fields.List(fields.String(), metadata={
         "description": "on create and update: pasted lines the importer left out (e.g. page residue)"})
+    repairs = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "on create and update: what paste repair did — `joined_lines` (lines broken "
+                       "mid-sentence by a PDF copy, rejoined), `loose_numbers` (headings numbered "
+                       "一, 一， 一. read as 一、), `page_marks` (how many of `dropped_lines`, the last ones, are page "
+                       "numbers and footers); absent when nothing was repaired, absent keys are 0"})
 
 
 class VersionSchema(ResponseSchema):
@@ -409,4 +436,5 @@ COMPONENTS: tuple[type[Schema], ...] = (
     CreateReportUploadSchema, UpdateReportUploadSchema,
     ActionRequestSchema, CommentRequestSchema, AnswerRequestSchema, VersionSchema, VersionListSchema,
     DiffSchema, VerifyResultSchema,
+    CheckRequestSchema, CheckResultSchema,
 )

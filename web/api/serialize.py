@@ -15,6 +15,7 @@ from web.messages import problems_for_reader
 from workflow import services
 from workflow.indicators import extract_indicators
 from workflow.models import Comment, OrgUnit, Report, User
+from workflow.outline import iter_sections
 
 from . import schemas
 
@@ -100,7 +101,16 @@ def verify_result(result: Any) -> dict:
     return schemas.VerifyResultSchema().dump(data)
 
 
-def report(actor: User, report: Report, *, dropped_lines: list[str] | None = None) -> dict:
+def checked(result: services.Checked) -> dict:
+    """Problems of unsaved content, with their messages (``POST /checks``)."""
+    return schemas.CheckResultSchema().dump({
+        "problems": problems_for_reader(result.problems),
+        "sections": sum(1 for _ in iter_sections(result.outline.get("sections", []))),
+    })
+
+
+def report(actor: User, report: Report, *, dropped_lines: list[str] | None = None,
+           repairs: dict[str, int] | None = None) -> dict:
     """The full report as the actor sees it (allowed actions are the actor's)."""
     current = report.current
     data = _summary_dict(report) | {
@@ -118,4 +128,6 @@ def report(actor: User, report: Report, *, dropped_lines: list[str] | None = Non
     }
     if dropped_lines is not None:
         data["dropped_lines"] = dropped_lines
+    if repairs:
+        data["repairs"] = repairs
     return _report.dump(data)

@@ -6,17 +6,19 @@ message (a 404 stays a 404: out of scope answers like missing).
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from forms import labels
 from forms.reports import ActionForm, AnswerForm, CommentForm, EditReportForm, NewReportForm, ReportFilterForm
+from web import messages
 from web.reports import bulk as bulk_ui
 from web.templating import say, say_error
 from web.views import require_login, see_other
 from workflow import admin, cycles, seen, services
+from workflow.checks import HALFWIDTH_PUNCTUATION
 from workflow.content import blocking, count_sections
 from workflow.cycle_models import Cycle
 from workflow.dates import default_report_year, local_now
@@ -51,7 +53,8 @@ def say_form_errors(form) -> None:
 def say_imported(saved: services.Saved) -> None:
     sections = count_sections(saved.report.current.outline.get("sections", []))
     say(ngettext("Imported %(num)d section.", "Imported %(num)d sections.", sections))
-    dropped = saved.dropped_lines
+    page_marks = saved.repairs.get("page_marks", 0)
+    dropped = saved.dropped_lines[:len(saved.dropped_lines) - page_marks]
     if dropped:
         shown = [line if len(line) <= DROPPED_CHARS else line[:DROPPED_CHARS] + "…" for line in dropped[:DROPPED_SHOWN]]
         more = len(dropped) - len(shown)
@@ -61,6 +64,26 @@ def say_imported(saved: services.Saved) -> None:
         if more:
             lines += "\n" + ngettext("… and %(num)d more", "… and %(num)d more", more)
         say(text + "\n" + lines, "dropped")
+    say_repairs(saved.repairs)
+
+
+def say_repairs(repairs: dict[str, int]) -> None:
+    """Tell the author what paste repair changed, so that nothing is changed in silence."""
+    joined = repairs.get("joined_lines", 0)
+    loose = repairs.get("loose_numbers", 0)
+    if repairs.get("page_marks"):
+        say(ngettext("%(num)d page number or footer (such as “- 1 -” or “第 3 页”) was left out.",
+                     "%(num)d page numbers or footers (such as “- 1 -” or “第 3 页”) were left out.",
+                     repairs["page_marks"]), "dropped")
+    if joined:
+        say(ngettext("%(num)d line broken in the middle of a sentence (as in text copied from a PDF) "
+                     "was joined to the line before it.",
+                     "%(num)d lines broken in the middle of a sentence (as in text copied from a PDF) "
+                     "were joined to the lines before them.", joined), "dropped")
+    if loose:
+        say(ngettext("%(num)d heading numbered with a comma or a full stop (一, or 一.) was read as a heading.",
+                     "%(num)d headings numbered with a comma or a full stop (一, or 一.) were read as headings.",
+                     loose), "dropped")
 
 
 def author_towns(user) -> list:
@@ -301,6 +324,28 @@ def answer(report_id: int, comment_id: int):
 # ---------------------------------------------------------------- editing the draft
 
 
+@bp.post("/reports/<int:report_id>/check")
+def check(report_id: int):
+    """The editor's live check (static/editor.js): the problems of the text being typed, as
+    the side panel's HTML, without saving. JSON ``{"title", "text"}``; CSRF token in the
+    X-CSRFToken header."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify({"error": _("The request could not be read.")}), 400
+    try:
+        checked = services.check_content(current_user, report_id=report_id, title=body.get("title"),
+                                         text=body.get("text") if isinstance(body.get("text"), str) else "")
+    except NotFound:
+        raise
+    except DomainError as exc:
+        return jsonify({"error": messages.render(exc)}), exc.status
+    problems = checked.problems
+    html = render_template("reports/_live_problems.html", problems=problems, blocking=blocking(problems),
+                           section_names=section_names(flat_sections(dict(checked.outline))))
+    halfwidth = sum(p["params"].get("count", 0) for p in problems if p["code"] == HALFWIDTH_PUNCTUATION)
+    return jsonify({"html": html, "halfwidth": halfwidth})
+
+
 @bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
 def edit(report_id: int):
     report = services.get_report(current_user, report_id)
@@ -346,5 +391,6 @@ def edit(report_id: int):
     problems = report.current.problems or []
     return render_template("reports/edit.html", form=form, report=report, problems=problems,
                            blocking=blocking(problems),
+                           halfwidth=any(p.get("code") == HALFWIDTH_PUNCTUATION for p in problems),
                            section_names=section_names(flat_sections(report.current.outline or {})),
                            conflict=conflict), status

@@ -4,6 +4,7 @@ One job per module:
 
 - :mod:`.hygiene`: the text hygiene every entry point applies (``clean_text``, ``normalise``);
 - :mod:`.numbering`: heading numbers, their styles and the values of Chinese numerals;
+- :mod:`.repair`: page numbers dropped and lines broken by a PDF copy rejoined;
 - :mod:`.parsing`: lines → numbered headings and paragraphs (preamble, closing, web-page
   residue), and the outline back to text;
 - :mod:`.ids`: section ids that stay stable across versions (three matching passes);
@@ -14,12 +15,12 @@ One job per module:
 Errors are :class:`ContentError`, a :class:`workflow.errors.BadInput` with a reason and params.
 
 Round trip: ``normalise(outline_to_text(import_text(t))) == normalise(t without the dropped
-lines)``.
+lines)`` — when nothing needed repair.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from workflow.outline import Outline, Section, empty_outline, iter_sections
@@ -28,14 +29,16 @@ from .docx_reader import DocxText, docx_to_text, read_docx
 from .errors import ContentError
 from .hygiene import clean_text, lines_of, normalise
 from .ids import assign_ids
-from .numbering import STYLES, chinese_numeral, chinese_numeral_value, number_value, numbering_style
-from .parsing import outline_to_text, parse_lines
+from .numbering import ENCLOSED, STYLES, chinese_numeral, chinese_numeral_value, number_value, numbering_style
+from .parsing import is_heading_alone, loose_numbers, outline_to_text, parse_lines, starts_block
+from .repair import repair_lines
 from .validation import validate_outline
 
 __all__ = [
+    "ENCLOSED",
     "STYLES",
     "ContentError",
-    "ImportedDocx",
+    "Imported",
     "Outline",
     "Section",
     "chinese_numeral",
@@ -47,6 +50,7 @@ __all__ = [
     "import_docx_document",
     "import_docx_with_report",
     "import_text",
+    "import_text_with_repairs",
     "import_text_with_report",
     "iter_sections",
     "normalise",
@@ -57,18 +61,39 @@ __all__ = [
 ]
 
 
-def import_text_with_report(text: str, previous: Mapping[str, Any] | None = None) -> tuple[Outline, list[str]]:
-    """Import pasted text; return ``(outline, dropped_lines)``.
+@dataclass
+class Imported:
+    """What an import gives: the outline, the lines left out (web-page residue, then page
+    numbers and footers) and what paste repair did (``joined_lines``: lines broken
+    mid-sentence rejoined; ``loose_numbers``: headings numbered ``一,`` ``一，`` ``一.`` read as
+    ``一、``; ``page_marks``: how many of the dropped lines, the last ones, are page numbers and
+    footers), so that the UI can tell the user. Zero counts are left out."""
+
+    outline: Outline
+    dropped: list[str]
+    repairs: dict[str, int] = field(default_factory=dict)
+    title: str | None = None  # a .docx's paragraphs in Word's Title style
+
+
+def import_text_with_repairs(text: str, previous: Mapping[str, Any] | None = None) -> Imported:
+    """Import pasted text, repairing what a PDF copy breaks (see :mod:`.repair`).
 
     ``previous`` is an earlier outline of the same report: its section ids are carried over
-    (see :mod:`.ids`). ``dropped_lines`` are the web-page residue lines left out (stripped, in
-    order), so that the UI can tell the user what was not imported.
+    (see :mod:`.ids`).
     """
     if not isinstance(text, str):
         raise ContentError("text_not_string")
-    outline, dropped = parse_lines(lines_of(text))
-    assign_ids(outline["sections"], previous)
-    return outline, dropped
+    return _import_lines(lines_of(text), previous)
+
+
+def import_text_with_report(text: str, previous: Mapping[str, Any] | None = None) -> tuple[Outline, list[str]]:
+    """Import pasted text; return ``(outline, dropped_lines)``.
+
+    ``dropped_lines`` are the web-page residue lines, page numbers and footers left out
+    (stripped), so that the UI can tell the user what was not imported.
+    """
+    imported = import_text_with_repairs(text, previous)
+    return imported.outline, imported.dropped
 
 
 def import_text(text: str, previous: Mapping[str, Any] | None = None) -> Outline:
@@ -76,23 +101,30 @@ def import_text(text: str, previous: Mapping[str, Any] | None = None) -> Outline
     return import_text_with_report(text, previous)[0]
 
 
-@dataclass
-class ImportedDocx:
-    """A .docx imported: the outline, the residue lines dropped, and the Title-style title."""
+def _import_lines(lines: list[str], previous: Mapping[str, Any] | None,
+                  levels: Mapping[int, int] | None = None) -> Imported:
+    """Repair, parse and number the ids of cleaned lines; ``levels`` are heading-level hints by
+    line index (a .docx's heading styles), carried through the repair's joins."""
+    repaired = repair_lines(lines, starts_block, is_heading_alone)
+    hints = {i: levels[origin] for i, origin in enumerate(repaired.origins) if origin in levels} if levels else None
+    outline, dropped = parse_lines(repaired.lines, hints)
+    assign_ids(outline["sections"], previous)
+    repairs = {"joined_lines": repaired.joined,
+               "loose_numbers": loose_numbers(outline["sections"]),
+               "page_marks": len(repaired.page_marks)}
+    return Imported(outline, dropped + repaired.page_marks,
+                    {key: n for key, n in repairs.items() if n})
 
-    outline: Outline
-    dropped: list[str]
-    title: str | None
 
-
-def import_docx_document(data: bytes, previous: Mapping[str, Any] | None = None) -> ImportedDocx:
+def import_docx_document(data: bytes, previous: Mapping[str, Any] | None = None) -> Imported:
     """Import a .docx: its lines through the text parser, with the heading levels of Word's
-    heading styles and outline levels as hints (so headings without numbers are headings)."""
+    heading styles and outline levels as hints (so headings without numbers are headings),
+    and the title Word's Title style gives (``Imported.title``)."""
     document = read_docx(data)
     lines, levels = _docx_lines(document)
-    outline, dropped = parse_lines(lines, levels)
-    assign_ids(outline["sections"], previous)
-    return ImportedDocx(outline, dropped, _one_line(document.title))
+    imported = _import_lines(lines, previous, levels)
+    imported.title = _one_line(document.title)
+    return imported
 
 
 def _docx_lines(document: DocxText) -> tuple[list[str], dict[int, int]]:

@@ -1,4 +1,4 @@
-"""Heading numbers: the four numbering styles and the values of (Chinese) numerals."""
+"""Heading numbers: the numbering styles and the values of (Chinese and enclosed) numerals."""
 from __future__ import annotations
 
 import re
@@ -8,6 +8,7 @@ __all__ = [
     "CANONICAL_RANK",
     "CN_NUMERALS",
     "DIGITS",
+    "ENCLOSED",
     "STYLES",
     "chinese_numeral",
     "chinese_numeral_value",
@@ -15,19 +16,36 @@ __all__ = [
     "numbering_style",
 ]
 
-STYLES = ("cn", "paren_cn", "arabic", "paren_arabic")
-# The usual official order (GB/T 9704 practice): 一、 > (一) > 1. > (1).
+STYLES = ("pian", "part", "chapter", "jie", "cn", "paren_cn", "enclosed_cn", "arabic",
+          "enclosed_dot", "paren_arabic", "enclosed_paren", "half_paren", "circled")
+# The usual official order: the divisions of long plans (第X篇 > 第X部分 > 第X章 > 第X节), then
+# GB/T 9704 practice 一、 > (一) > 1. > (1), then the enclosed forms (㈠ after (一), ⒈ after 1.,
+# ⑴ after (1)), 1) and ①.
 CANONICAL_RANK = {style: rank for rank, style in enumerate(STYLES)}
 
 # Character classes (for regular expressions) of the numerals headings are numbered with.
 CN_NUMERALS = "一二三四五六七八九十百〇零"
 DIGITS = "0-9０-９"
+# Enclosed numbers, each a run of consecutive code points starting at 1.
+ENCLOSED = {
+    "circled": "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳",
+    "enclosed_paren": "⑴⑵⑶⑷⑸⑹⑺⑻⑼⑽⑾⑿⒀⒁⒂⒃⒄⒅⒆⒇",
+    "enclosed_dot": "⒈⒉⒊⒋⒌⒍⒎⒏⒐⒑⒒⒓⒔⒕⒖⒗⒘⒙⒚⒛",
+    "enclosed_cn": "㈠㈡㈢㈣㈤㈥㈦㈧㈨㈩",
+}
+_DIVISIONS = {"pian": "篇", "part": "部分", "chapter": "章", "jie": "节"}
 
+# The number as written (without the space an author may put after it); group 1 the numeral.
 _STYLE_RES = {
-    "cn": re.compile(rf"([{CN_NUMERALS}]{{1,4}})、"),
-    "paren_cn": re.compile(rf"[(（]([{CN_NUMERALS}]{{1,4}})[)）]"),
+    **{style: re.compile(rf"第\s*([{CN_NUMERALS}]{{1,4}}|[{DIGITS}]{{1,2}})\s*{word}")
+       for style, word in _DIVISIONS.items()},
+    # 一、 一． 一. and, pasted or typed in haste, 一, 一，; （一）、 is (一) with a stray 、.
+    "cn": re.compile(rf"([{CN_NUMERALS}]{{1,4}})[、．.,，]"),
+    "paren_cn": re.compile(rf"[(（]([{CN_NUMERALS}]{{1,4}})[)）]、?"),
     "arabic": re.compile(rf"([{DIGITS}]{{1,2}})[.．、]"),
     "paren_arabic": re.compile(rf"[(（]([{DIGITS}]{{1,2}})[)）]"),
+    "half_paren": re.compile(rf"([{DIGITS}]{{1,2}})[)）]"),
+    **{style: re.compile(f"([{chars}])") for style, chars in ENCLOSED.items()},
 }
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
@@ -80,9 +98,12 @@ def chinese_numeral(n: int) -> str:
 def numbering_style(number: str) -> str:
     """The numbering style of a heading number as written.
 
-    Returns ``"cn"`` (一、), ``"paren_cn"`` ((一), （一）), ``"arabic"`` (1. 1、 1．) or
-    ``"paren_arabic"`` ((1), （1）); ``""`` for an empty or unrecognised number (a section that
-    a client sent without a number), which renderers treat as body text.
+    Returns one of ``STYLES``: ``"pian"`` (第一篇), ``"part"`` (第一部分), ``"chapter"``
+    (第一章), ``"jie"`` (第一节), ``"cn"`` (一、 一． 一. 一，), ``"paren_cn"`` ((一), （一）,
+    （一）、), ``"enclosed_cn"`` (㈠), ``"arabic"`` (1. 1、 1．), ``"enclosed_dot"`` (⒈),
+    ``"paren_arabic"`` ((1), （1）), ``"enclosed_paren"`` (⑴), ``"half_paren"`` (1)) or
+    ``"circled"`` (①); ``""`` for an empty or unrecognised number (a section that a client sent
+    without a number), which renderers treat as body text.
     """
     stripped = (number or "").strip()
     for style, pattern in _STYLE_RES.items():
@@ -98,7 +119,9 @@ def number_value(number: str) -> int | None:
         match = pattern.fullmatch(stripped)
         if match:
             numeral = match.group(1)
-            if style in ("cn", "paren_cn"):
+            if style in ENCLOSED:
+                return ENCLOSED[style].index(numeral) + 1
+            if numeral[0] in CN_NUMERALS:
                 return chinese_numeral_value(numeral)
             return int(unicodedata.normalize("NFKC", numeral))
     return None

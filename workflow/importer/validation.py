@@ -19,14 +19,15 @@ __all__ = ["validate_outline"]
 _MAX_DEPTH = 12
 _MAX_ID = 64
 _SECTION_KEYS = {"id", "level", "number", "heading", "paragraphs", "children", "run_in"}
-_OUTLINE_KEYS = {"preamble", "sections", "closing"}
+_OUTLINE_KEYS = {"preamble", "sections", "closing", "annex"}
 
 
 def validate_outline(obj: object) -> Outline:
     """Check an outline sent by a client and return a normalised copy.
 
-    Rules: ``sections`` is required, ``preamble`` and ``closing`` default to ``[]``; no other
-    keys. A section needs ``number`` (empty or a recognised numbering such as ``"一、"``),
+    Rules: ``sections`` is required, ``preamble`` and ``closing`` default to ``[]``, ``annex``
+    is optional (kept only when not empty); no other keys. A section needs ``number`` (empty
+    or a recognised numbering such as ``"一、"``),
     ``heading`` (str) and ``paragraphs`` (list of str); ``children`` defaults to ``[]``;
     ``level``, when given, must be an int equal to the section's depth (it is filled in
     otherwise); ``id``, when given, must be a non-empty string of at most 64 characters,
@@ -43,6 +44,9 @@ def validate_outline(obj: object) -> Outline:
         "sections": _validate_sections(obj["sections"], "sections", 1),
         "closing": _clean_paragraphs(obj.get("closing", []), "closing"),
     }
+    annex = _clean_paragraphs(obj.get("annex", []), "annex")
+    if annex:
+        result["annex"] = annex
     _check_unique_ids(result["sections"])
     assign_ids(result["sections"], keep_existing=True)
     return result
