@@ -22,9 +22,8 @@ from .content import (
     clean_line,
     clean_text,
     content_sha256,
-    is_unchanged_text,
-    outline_from,
     imported_from,
+    is_unchanged_text,
     problems_for,
 )
 from .dates import YEAR_MAX, YEAR_MIN, year_in_range
