@@ -39,4 +39,10 @@ ADMIN_ACTIONS = {
     "channel_deleted": _l("removed a channel"),
     "delivery_retried": _l("retried a delivery"),
     "user_email_set": _l("set an e-mail address"),
+    # ---- auditchain
+    "position_granted": _l("granted a position"),
+    "position_revoked": _l("revoked a position"),
+    "grant_refused": _l("was refused a grant"),
+    "revoke_refused": _l("was refused a revocation"),
+    "approve_refused": _l("was refused an approval of their own work"),
 }

@@ -214,6 +214,12 @@ MESSAGES: dict[str, LazyString] = {
     "bad_request.bulk_no_items": _l("Choose at least one report."),
     "too_large.bulk_too_many_items": _l("At most %(limit)s reports can be approved at once (%(count)s chosen)."),
     "bad_request.bulk_bad_item": _l("The selection is not valid; reload the page and choose again."),
+    # ---- auditchain: separation of duties
+    "forbidden.approve_own_edit": _l("You cannot approve a report whose content you wrote or edited: "
+                                     "someone else must approve it."),
+    "forbidden.self_grant": _l("You cannot grant yourself a position: another administrator must do it."),
+    "forbidden.user_outside_subtree": _l("This user also holds positions outside the units you administer: "
+                                         "an administrator of a unit above them all must change their positions."),
 }
 
 # A category's message, for a reason with no entry of its own (one added later).
