@@ -238,3 +238,53 @@ def test_the_published_pdf_prints_the_head_of_its_reports_chain(app, world):
         pdf_path = path_for(app.config["ARCHIVE_DIR"], publication.file_sha256)
     text = poppler("pdftotext", "-layout", pdf_path, "-")
     assert f"审计链 {head[:16]}" in text
+
+
+def test_the_migration_links_existing_history_into_the_chains(tmp_path):
+    """A database of before the chains: its events and admin audit rows are linked in id order,
+    each report's editors start as its creator, and verify-audit finds nothing wrong."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite3'}",
+                      "INSTANCE_DIR": str(tmp_path), "KEYS_DIR": str(tmp_path / "keys"), "SECRET_KEY": "x"})
+    now = dt.datetime(2026, 1, 5, 8, 30)
+    with app.app_context():
+        upgrade(revision="0005_report_view")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO user (id, username, display_name, password_hash, active, created_at, "
+                              "email_notifications) VALUES (1, 'a', 'a', 'x', 1, :now, 1)"), {"now": now})
+            conn.execute(text("INSERT INTO org_unit (id, name, kind, path) VALUES (1, '青山镇', 'town', '/1/')"))
+            for rid in (1, 2):
+                conn.execute(text("INSERT INTO report (id, org_unit_id, kind, year, title, state, version, "
+                                  "content_number, created_by_id, created_at, updated_at) VALUES "
+                                  "(:id, 1, 'annual_plan', 2027, 't', 'town_review', 2, 1, 1, :now, :now)"),
+                             {"id": rid, "now": now})
+            previous = {1: audit.GENESIS, 2: audit.GENESIS}
+            for eid, rid, seq, action, to_state in ((1, 1, 1, "create", "draft"), (2, 2, 1, "create", "draft"),
+                                                    (3, 1, 2, "submit", "town_review"),
+                                                    (4, 2, 2, "submit", "town_review")):
+                event = SimpleNamespace(report_id=rid, seq=seq, actor_id=1, action=action, from_state=None,
+                                        to_state=to_state, version_number=1, content_sha256="c" * 64, comment=None,
+                                        created_at=now, prev_hash=previous[rid])
+                previous[rid] = audit.event_hash(event)
+                conn.execute(text("INSERT INTO audit_event (id, report_id, seq, actor_id, action, to_state, "
+                                  "version_number, content_sha256, created_at, prev_hash, hash) VALUES (:id, :rid, "
+                                  ":seq, 1, :action, :to_state, 1, :sha, :now, :prev, :hash)"),
+                             {"id": eid, "rid": rid, "seq": seq, "action": action, "to_state": to_state,
+                              "sha": "c" * 64, "now": now, "prev": event.prev_hash, "hash": previous[rid]})
+            conn.execute(text("INSERT INTO admin_audit (actor_id, action, target, detail, created_at) VALUES "
+                              "(1, 'channel_added', 'channel:1', '{\"kind\": \"webhook\"}', :now)"), {"now": now})
+        upgrade()
+        verdict = audit.verify_all()
+        assert verdict.problems == [] and (verdict.events, verdict.admin_rows) == (4, 1)
+        assert db.session.scalars(db.select(AuditEvent.global_seq).order_by(AuditEvent.id)).all() == [1, 2, 3, 4]
+        assert db.session.get(Report, 2).editor_ids == [1]
+        assert db.session.get(AuditChainHead, audit.GLOBAL_CHAIN).seq == 4
+        db.session.remove()
+        db.engine.dispose()

@@ -148,7 +148,8 @@ def grant_position(actor: User | None, *, user_id: Any, org_unit_id: Any, role: 
 def revoke_position(actor: User, position_id: Any, *, user_id: Any = None) -> None:
     """End a position (of ``user_id``, when given: a position of someone else answers NotFound).
     Audited, and so is a refusal on scope."""
-    position = db.session.get(Position, int(position_id))
+    pid = int(position_id)
+    position = db.session.get(Position, pid) if 0 < pid < 2**62 else None
     if position is None or not can_see_unit(actor, position.org_unit) \
             or (user_id is not None and position.user_id != int(user_id)):
         raise NotFound("position")

@@ -162,7 +162,7 @@ class Report(Model):
     cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycle.id"))
     # Everyone who wrote any of its content (created it or saved a draft): none of them may
     # approve it, at any level (separation of duties; a new draft carries the old content on).
-    editor_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    editor_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 

@@ -67,8 +67,9 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_audit_chain_head'))
     )
-    with op.batch_alter_table('report', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('editor_ids', sa.JSON(), nullable=True))
+    # A plain ADD COLUMN (with its default): recreating ``report`` in batch mode on SQLite would
+    # drop the old table, and its cascading foreign keys would take every report's rows with it.
+    op.add_column('report', sa.Column('editor_ids', sa.JSON(), server_default='[]', nullable=False))
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('global_seq', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('global_prev_hash', sa.String(length=64), nullable=True))
@@ -84,8 +85,6 @@ def upgrade():
     for name, (seq, link) in heads.items():
         conn.execute(head.insert().values(name=name, seq=seq, hash=link, updated_at=now))
 
-    with op.batch_alter_table('report', schema=None) as batch_op:
-        batch_op.alter_column('editor_ids', existing_type=sa.JSON(), nullable=False)
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.alter_column('global_seq', existing_type=sa.Integer(), nullable=False)
         batch_op.alter_column('global_prev_hash', existing_type=sa.String(length=64), nullable=False)
@@ -111,6 +110,5 @@ def downgrade():
         batch_op.drop_column('global_hash')
         batch_op.drop_column('global_prev_hash')
         batch_op.drop_column('global_seq')
-    with op.batch_alter_table('report', schema=None) as batch_op:
-        batch_op.drop_column('editor_ids')
+    op.drop_column('report', 'editor_ids')
     op.drop_table('audit_chain_head')
