@@ -236,7 +236,8 @@ def verify_checkpoints(config: Any) -> tuple[int, list[CheckpointProblem]]:
     expected, previous_sha = 1, None
     for number, path in files:
         if number != expected:
-            problems.append(CheckpointProblem(path.name, f"checkpoint(s) {expected}–{number - 1} missing (deleted)"))
+            missing = f"checkpoint {expected}" if number - 1 == expected else f"checkpoints {expected}–{number - 1}"
+            problems.append(CheckpointProblem(path.name, f"{missing} missing before it (deleted)"))
         body, wrong = _check_one(path, roots)
         problems += [CheckpointProblem(path.name, m) for m in wrong]
         if body is not None:

@@ -117,9 +117,12 @@ def _rewrite_and_recompute(report_id: int) -> AuditEvent:
 
 def test_a_rewrite_recomputed_with_the_apps_hash_passes_the_chains_but_not_the_signed_checkpoint(app, history):
     first, _, _ = history
+    written = app.test_cli_runner().invoke(args=["audit-checkpoint"])
+    assert written.exit_code == 0, written.output
+    assert "checkpoint-000001.json (admin_audit seq 9 " in written.output and "audit_event seq 7 " in written.output
+    path = checkpoint_files(checkpoint_dir(app.config))[-1][1]
+    signed = json.loads(path.read_bytes())["chains"][audit.GLOBAL_CHAIN]
     with app.app_context():
-        path = write_checkpoint(app.config)
-        signed = json.loads(path.read_bytes())["chains"][audit.GLOBAL_CHAIN]
         _rewrite_and_recompute(first)
         assert audit.verify_all().problems == []  # the database alone cannot tell
     code, output = verify(app)
@@ -188,8 +191,16 @@ def test_checkpoints_are_private_files_chained_and_signed(app, history):
     code, output = verify(app)
     assert code == 1
     assert "checkpoint checkpoint-000001.json: the signature does not match the file: altered" in output
-    assert "checkpoint checkpoint-000003.json: checkpoint(s) 2–2 missing (deleted)" in output
+    assert "checkpoint checkpoint-000003.json: checkpoint 2 missing before it (deleted)" in output
     assert [n for n, _ in checkpoint_files(directory)] == [1, 3]
+
+
+def test_a_checkpoint_needs_a_district_key(app, world):
+    result = app.test_cli_runner().invoke(args=["audit-checkpoint"])
+    assert result.exit_code == 1 and "no district signing key: run `flask dev-keys`" in result.output
+    with app.app_context():
+        assert "skipped" in checkpoint_sweeper(app.config)()["audit_checkpoint"]
+    assert checkpoint_files(checkpoint_dir(app.config)) == []
 
 
 def test_concurrent_appends_to_different_reports_make_one_global_line(app, world):

@@ -160,6 +160,7 @@ def test_the_refusals_are_translated_in_the_pages(app, client, world):
     assert response.headers["Location"] == user_page
     html = boss.get(user_page).get_data(as_text=True)
     assert "不能给自己授予岗位，须由其他管理员授予。" in html
+    assert "该用户岗位与账号的变更记录" in html and "授予岗位被拒绝 · 区审核人" in html  # the record, in words
     with app.app_context():
         assert [r.detail["reason"] for r in _audit_rows("grant_refused")] == ["self_grant"]
 

@@ -16,7 +16,7 @@ from . import audit
 from .content import clean_line
 from .db import db
 from .errors import BadInput, Conflict, DomainError, Forbidden, NotFound
-from .models import OrgUnit, Position, User
+from .models import AdminAudit, OrgUnit, Position, User
 from .scope import can_see_unit, is_admin_for, positions, unit_filter
 from .table import ADMIN, ORG_KINDS, ROLE_UNIT_KINDS, ROLES
 
@@ -198,6 +198,16 @@ def _existing_unit_id(org_unit_id: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return uid if 0 < uid < 2**62 and db.session.get(OrgUnit, uid) is not None else None
+
+
+def record_of(actor: User, user: User, limit: int = 20) -> list[AdminAudit]:
+    """The admin audit lines about ``user`` (grants, revokes, refusals, account changes),
+    newest first: those at units of the actor's admin subtree, and those of no unit."""
+    in_scope = AdminAudit.org_unit_id.in_(select(OrgUnit.id).where(unit_filter(actor, {ADMIN})))
+    return list(db.session.scalars(
+        select(AdminAudit).where(AdminAudit.target == f"user:{user.id}",
+                                 or_(in_scope, AdminAudit.org_unit_id.is_(None)))
+        .order_by(AdminAudit.seq.desc()).limit(limit)))
 
 
 # ---------------------------------------------------------------- an admin's scope

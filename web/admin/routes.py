@@ -91,7 +91,7 @@ def user(user_id: int):
     units = _admin_units()
     unit_ids = {u.id for u in units}
     return render_template("admin/user.html", target=target, grant_form=GrantForm(units=units),
-                           revoke_form=RevokeForm(), manageable=unit_ids)
+                           revoke_form=RevokeForm(), manageable=unit_ids, record=admin.record_of(current_user, target))
 
 
 @bp.post("/users/<int:user_id>/positions")
