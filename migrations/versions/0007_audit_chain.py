@@ -101,7 +101,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('admin_audit', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_admin_audit_seq'), type_='unique')
-        batch_op.alter_column('actor_id', existing_type=sa.Integer(), nullable=False)
+        # actor_id stays nullable: the command line's grants (no actor) are kept, not dropped.
         batch_op.drop_column('hash')
         batch_op.drop_column('prev_hash')
         batch_op.drop_column('seq')
