@@ -149,12 +149,17 @@ def _register_cli(app: Flask) -> None:
 
     @app.cli.command("verify-audit")
     def verify_audit() -> None:
-        """Recompute every report's audit hash chain; exit 1 on any break."""
-        from workflow.audit import verify_chains
+        """Check every audit chain (each report's, the global one, the admin audit), each report's
+        state against its last event, and the signed checkpoints; exit 1 on any problem."""
+        from pdf.checkpoints import verify_checkpoints
+        from workflow.audit import verify_all
 
-        checked, problems = verify_chains()
-        for p in problems:
-            click.echo(f"report {p.report_id} event {p.seq}: {p.message}", err=True)
-        click.echo(f"checked {checked} events, {len(problems)} problem(s)")
+        verdict = verify_all()
+        checkpoints, checkpoint_problems = verify_checkpoints(app.config)
+        problems = [str(p) for p in verdict.problems] + [str(p) for p in checkpoint_problems]
+        for line in problems:
+            click.echo(line, err=True)
+        click.echo(f"checked {verdict.events} events, {verdict.admin_rows} admin audit rows, "
+                   f"{checkpoints} checkpoint(s): {len(problems)} problem(s)")
         if problems:
             raise SystemExit(1)

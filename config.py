@@ -50,6 +50,8 @@ class Config:
         self.ARCHIVE_DIR = os.environ.get("ARCHIVE_DIR", str(instance / "archive"))
         self.KEYS_DIR = os.environ.get("KEYS_DIR", str(instance / "keys"))
         self.SIGNING_P12_PASSPHRASE = os.environ.get("SIGNING_P12_PASSPHRASE")
+        # Signed checkpoints of the audit chains (pdf/checkpoints.py); None: INSTANCE_DIR/audit-checkpoints.
+        self.AUDIT_CHECKPOINT_DIR = os.environ.get("AUDIT_CHECKPOINT_DIR")
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
         self.API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", 12))

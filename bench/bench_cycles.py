@@ -102,6 +102,7 @@ def _load(db, Models, city_user_id: int, small_user_id: int) -> dict:
                 events.append({"report_id": rid, "seq": seq, "actor_id": creator, "action": action,
                                "from_state": source, "to_state": target_state, "version_number": 1,
                                "content_sha256": "0" * 64, "prev_hash": "0" * 64, "hash": "0" * 64,
+                               "global_seq": len(events) + 1, "global_prev_hash": "0" * 64, "global_hash": "0" * 64,
                                "created_at": now - dt.timedelta(days=10 - seq)})
             if open_now and i % 5 == 0:
                 reminders.append({"cycle_id": cid, "org_unit_id": town, "kind": "manual", "escalate": False,

@@ -57,7 +57,8 @@ def load_province(db, outline_for=None) -> dict:
                 for seq in (1, 2, 3):
                     events.append({"report_id": rid, "seq": seq, "actor_id": user.id, "action": "x", "from_state": None,
                                    "to_state": "draft", "version_number": 1, "content_sha256": "0" * 64,
-                                   "prev_hash": "0" * 64, "hash": "0" * 64})
+                                   "prev_hash": "0" * 64, "hash": "0" * 64, "global_seq": len(events) + 1,
+                                   "global_prev_hash": "0" * 64, "global_hash": "0" * 64})
                 rid += 1
             uid += 1
     for table, rows in ((OrgUnit, units), (Report, reports), (ReportVersion, versions), (AuditEvent, events)):

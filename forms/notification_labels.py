@@ -44,4 +44,10 @@ ADMIN_ACTIONS = {
     "user_deactivated": _l("deactivated a user"),
     "user_reactivated": _l("reactivated a user"),
     "user_unlocked": _l("lifted a login lockout"),
+    # ---- auditchain
+    "position_granted": _l("granted a position"),
+    "position_revoked": _l("revoked a position"),
+    "grant_refused": _l("was refused a grant"),
+    "revoke_refused": _l("was refused a revocation"),
+    "approve_refused": _l("was refused an approval of their own work"),
 }

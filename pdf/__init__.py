@@ -2,7 +2,8 @@
 (``typeset``, ``draw``, put together by ``render``), signing (``signing``) and verification
 (``verify``) — no Flask, no database — plus what drives them: the ``Publication`` row
 (``publications``), the archive (``archive``), the RQ jobs (``jobs``, ``queue``), the
-features the web calls (``service``) and the CLI commands (``cli``).
+features the web calls (``service``), the CLI commands (``cli``) and the signed checkpoints
+of the audit chains (``checkpoints``).
 
 It depends on ``workflow`` (the domain), never on ``web`` or ``app``; ``app.py`` wires it
 in with :func:`init_app`.
@@ -21,8 +22,10 @@ def init_app(app: Flask) -> None:
     domain's missing-glyph check (``workflow.content.set_glyph_coverage``)."""
     from workflow.content import set_glyph_coverage
 
+    from . import checkpoints
     from .cli import register_cli
     from .fonts import FontConfig, coverage_check
 
     register_cli(app)
+    checkpoints.init_app(app)  # ``audit-checkpoint``, and a checkpoint at each sweep when the chains moved
     set_glyph_coverage(coverage_check(FontConfig.from_settings(app.config)))

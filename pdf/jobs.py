@@ -43,6 +43,7 @@ from rq.exceptions import AbandonedJobError, DuplicateJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import Row, select
 
+from workflow.audit import report_head
 from workflow.content import content_sha256
 from workflow.db import db
 from workflow.errors import Conflict, Invalid, NotFound
@@ -341,6 +342,7 @@ def _publish(publication_id: int) -> dict[str, Any]:
         title=version.title, outline=version.outline, issuer=district.name, town=report.org_unit.name,
         date=_local_date(pub.created_at, timezone), doc_number=archive_no, archive_no=archive_no,
         verify_url=verify_url(config, archive_no), fonts=FontConfig.from_settings(config), report_id=report.id,
+        audit_head=report_head(report.id),
     ))
 
     _stage(publication_id, PublicationStage.SIGNING)

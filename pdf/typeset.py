@@ -42,6 +42,7 @@ class RenderInput:
     verify_url: str | None = None  # the QR code's target
     fonts: Any = None  # a pdf.fonts.FontConfig; None: the default faces
     report_id: int | None = None  # stored in the Info dict for verification
+    audit_head: str | None = None  # the hash of the report's audit chain at publication (its first 16 hex printed)
 
 
 def chinese_date(date: datetime.date) -> str:
@@ -54,6 +55,7 @@ IMPRINT_TOWN = "报送单位：{}"
 IMPRINT_ARCHIVE_NO = "归档编号：{}"
 IMPRINT_ISSUED = "{}印发"
 QR_NOTE = "扫描二维码或访问以下地址，核验本文件的电子签名与内容是否完整："
+AUDIT_CHAIN = "审计链 {}"  # under the address: the report's audit chain head, to compare with verify-audit
 
 
 # ---- styles -------------------------------------------------------------------------------
@@ -512,7 +514,7 @@ def compose(doc: RenderInput, fonts: dict[str, LoadedFont], title_embolden: floa
     seal = Seal(issuer, fonts["title"], date_centre, L.band_top(date_band) + L.SEAL_CENTRE_ABOVE_TEXT)
 
     imprint_rules, imprint = _imprint(ts, doc, issuer, date_text)
-    qr, qr_note = _qr(ts, doc.verify_url)
+    qr, qr_note = _qr(ts, doc.verify_url, doc.audit_head)
     return Composition(
         pages=[[Placed(line, L.baseline(band, line.style.size)) for band, line in page.rows] for page in pages],
         issuer_mark=header.issuer_mark, doc_number=header.doc_number, red_rule_y=header.red_rule_y,
@@ -592,8 +594,8 @@ def _imprint(ts: Typesetter, doc: RenderInput, issuer: str, date_text: str
     return rules, placed
 
 
-def _qr(ts: Typesetter, verify_url: str | None) -> tuple[QrCode | None, list[Placed]]:
-    """The QR code above the 版记, and next to it the note and the address."""
+def _qr(ts: Typesetter, verify_url: str | None, audit_head: str | None = None) -> tuple[QrCode | None, list[Placed]]:
+    """The QR code above the 版记, and next to it the note, the address and the audit chain's head."""
     url = clean_text(verify_url or "")
     if not url:
         return None, []
@@ -606,9 +608,11 @@ def _qr(ts: Typesetter, verify_url: str | None) -> tuple[QrCode | None, list[Pla
     shown = unquote(url)
     address = ts.break_lines(ts.glyphs(shown, _SMALL), shown, measure, measure,
                              keep_words=False)[:L.QR_ADDRESS_MAX_LINES]
+    head = clean_text(audit_head or "")[:16]
+    chain = [ts.glyphs(AUDIT_CHAIN.format(head), _SMALL)] if head else []
     placed = []
     y = qr.y + L.QR_SIZE - L.SMALL_SIZE
-    for glyphs in note + address:
+    for glyphs in note + address + chain:
         placed.append(Placed(Line(glyphs, _SMALL, text_x, measure, justify=False), y))
         y -= L.SMALL_LEADING
     return qr, placed

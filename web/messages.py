@@ -236,6 +236,12 @@ MESSAGES: dict[str, LazyString] = {
     "bad_request.password_unchanged": _l("The new password is the same as the current one."),
     "bad_request.active_not_boolean": _l("active must be true or false."),
     "forbidden.own_account": _l("Not on your own account: change your own password on the Password page."),
+    # ---- auditchain: separation of duties
+    "forbidden.approve_own_edit": _l("You cannot approve a report whose content you wrote or edited: "
+                                     "someone else must approve it."),
+    "forbidden.self_grant": _l("You cannot grant yourself a position: another administrator must do it."),
+    "forbidden.user_outside_subtree": _l("This user also holds positions outside the units you administer: "
+                                         "an administrator of a unit above them all must change their positions."),
 }
 
 # ---- accounts: parameters that are codes, shown by their label (a role, never "author").

@@ -1,5 +1,8 @@
 """Administration services: the org tree, users and positions. Admin scope is the
-admin's subtree, checked here (not only in templates)."""
+admin's subtree, checked here (not only in templates): for units, and for users (an admin
+changes the positions only of users whose every position lies in their subtree). Nobody
+grants themselves a role. Every grant and revoke, and every refused one, is a link of the
+admin audit chain (``workflow.audit.append_admin``)."""
 from __future__ import annotations
 
 import csv
@@ -9,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, select
 
+from . import audit
 from .content import clean_line
 from .db import db
-from .errors import BadInput, Conflict, Forbidden, NotFound
-from .models import OrgUnit, Position, User
+from .errors import BadInput, Conflict, DomainError, Forbidden, NotFound
+from .models import AdminAudit, OrgUnit, Position, User
 from .passwords import check_new_password
 from .scope import can_see_unit, is_admin_for, positions, unit_filter
 from .table import ADMIN, ORG_KINDS, ROLE_UNIT_KINDS, ROLES
@@ -118,28 +122,91 @@ def position_unit(actor: User | None, *, org_unit_id: Any, role: Any) -> OrgUnit
 
 
 def grant_position(actor: User | None, *, user_id: Any, org_unit_id: Any, role: Any) -> Position:
-    unit = position_unit(actor, org_unit_id=org_unit_id, role=role)
-    user = db.session.get(User, int(user_id))
-    if user is None:
-        raise NotFound("user")
+    """Give ``user_id`` the role at the unit (``actor`` None: the command line). Audited,
+    and so is a refusal on scope or separation of duties."""
+    try:
+        unit = position_unit(actor, org_unit_id=org_unit_id, role=role)
+        if actor is not None and str(user_id).strip() == str(actor.id):
+            raise Forbidden("self_grant")
+        user = _manageable_user(actor, user_id)
+    except (Forbidden, NotFound) as exc:
+        _refused(actor, "grant_refused", exc, user_id=user_id, org_unit_id=org_unit_id, role=str(role)[:20])
+        raise
     if db.session.scalar(select(Position.id).where(Position.user_id == user.id, Position.org_unit_id == unit.id,
                                                    Position.role == role)):
         raise Conflict("position_exists")
     position = Position(user_id=user.id, org_unit_id=unit.id, role=role)
     db.session.add(position)
+    db.session.flush()
+    audit.append_admin(actor, "position_granted", f"user:{user.id}", org_unit_id=unit.id, role=role,
+                       position_id=position.id)
     db.session.commit()
     return position
 
 
 def revoke_position(actor: User, position_id: Any, *, user_id: Any = None) -> None:
-    """End a position (of ``user_id``, when given: a position of someone else answers NotFound)."""
-    position = db.session.get(Position, int(position_id))
+    """End a position (of ``user_id``, when given: a position of someone else answers NotFound).
+    Audited, and so is a refusal on scope."""
+    pid = int(position_id)
+    position = db.session.get(Position, pid) if 0 < pid < 2**62 else None
     if position is None or not can_see_unit(actor, position.org_unit) \
             or (user_id is not None and position.user_id != int(user_id)):
         raise NotFound("position")
-    _require_admin(actor, position.org_unit)
+    try:
+        _require_admin(actor, position.org_unit)
+        _manageable_user(actor, position.user_id)
+    except (Forbidden, NotFound) as exc:
+        _refused(actor, "revoke_refused", exc, user_id=position.user_id, org_unit_id=position.org_unit_id,
+                 role=position.role)
+        raise
+    audit.append_admin(actor, "position_revoked", f"user:{position.user_id}", org_unit_id=position.org_unit_id,
+                       role=position.role, position_id=position.id)
     db.session.delete(position)
     db.session.commit()
+
+
+def _manageable_user(actor: User | None, user_id: Any) -> User:
+    """The user whose positions the actor may change: in the admin's scope (else NotFound, as
+    for a missing one) and holding no position outside the admin's subtree (else Forbidden)."""
+    if actor is None:
+        user = db.session.get(User, int(user_id))
+        if user is None:
+            raise NotFound("user")
+        return user
+    user = user_in_scope(actor, user_id)
+    if not all(is_admin_for(actor, p.org_unit) for p in user.positions):
+        raise Forbidden("user_outside_subtree")
+    return user
+
+
+def _refused(actor: User | None, action: str, exc: DomainError, *, user_id: Any, org_unit_id: Any,
+             role: str) -> None:
+    """Record a refused grant or revoke (its own transaction: the refusal raises next)."""
+    if actor is None:
+        return
+    db.session.rollback()
+    unit = _existing_unit_id(org_unit_id)
+    audit.append_admin(actor, action, f"user:{str(user_id)[:40]}", org_unit_id=unit, role=role,
+                       reason=exc.reason, requested_unit=str(org_unit_id)[:20])
+    db.session.commit()
+
+
+def _existing_unit_id(org_unit_id: Any) -> int | None:
+    try:
+        uid = int(org_unit_id)
+    except (TypeError, ValueError):
+        return None
+    return uid if 0 < uid < 2**62 and db.session.get(OrgUnit, uid) is not None else None
+
+
+def record_of(actor: User, user: User, limit: int = 20) -> list[AdminAudit]:
+    """The admin audit lines about ``user`` (grants, revokes, refusals, account changes),
+    newest first: those at units of the actor's admin subtree, and those of no unit."""
+    in_scope = AdminAudit.org_unit_id.in_(select(OrgUnit.id).where(unit_filter(actor, {ADMIN})))
+    return list(db.session.scalars(
+        select(AdminAudit).where(AdminAudit.target == f"user:{user.id}",
+                                 or_(in_scope, AdminAudit.org_unit_id.is_(None)))
+        .order_by(AdminAudit.seq.desc()).limit(limit)))
 
 
 # ---------------------------------------------------------------- an admin's scope

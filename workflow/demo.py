@@ -97,14 +97,15 @@ def _act(username: str, report_id: int, action: str, comment: str | None = None)
 
 def _backdate(report_id: int, times: list[dt.datetime]) -> None:
     """Move a report's history (made just now) to the times it happened in the story: each
-    audit event gets its time and the hash chain is recomputed, so ``flask verify-audit``
-    still holds; the report, its versions and its publication follow."""
+    audit event gets its time and the hash chains (the report's, the global one) are
+    recomputed, so ``flask verify-audit`` still holds; the report, its versions and its publication follow."""
     events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.report_id == report_id)
                                      .order_by(AuditEvent.seq)))
     previous = audit.GENESIS
     for event, when in zip(events, times, strict=True):
         event.created_at, event.prev_hash = when, previous
         event.hash = previous = audit.event_hash(event)
+    audit.rechain_global()
     db.session.execute(update(Report).where(Report.id == report_id).values(created_at=times[0], updated_at=times[-1]))
     submits = iter([t for e, t in zip(events, times) if e.action == "submit"])
     for version in db.session.scalars(select(ReportVersion).where(ReportVersion.report_id == report_id)

@@ -51,6 +51,14 @@ def not_submitter(ctx: GuardContext) -> DomainError | None:
     return None
 
 
+def not_editor(ctx: GuardContext) -> DomainError | None:
+    """Separation of duties: whoever wrote any of the content (created the report or saved a
+    draft; a new draft carries the old content on) does not approve it, at any level."""
+    if ctx.actor.id in (ctx.report.editor_ids or []):
+        return Forbidden("approve_own_edit")
+    return None
+
+
 def reason_given(ctx: GuardContext) -> DomainError | None:
     if not (ctx.comment or "").strip():
         return Invalid("reason_required")
@@ -62,7 +70,10 @@ GUARDS: dict[str, Callable[[GuardContext], DomainError | None]] = {
     "comments_answered": comments_answered,
     "is_submitter": is_submitter,
     "not_submitter": not_submitter,
+    "not_editor": not_editor,
     "reason_given": reason_given,
 }
 # Guards that judge the actor's input rather than the report: not evaluated when listing actions.
 INPUT_GUARDS = frozenset({"reason_given"})
+# Guards of separation of duties: a refusal by one of them is recorded in the admin audit trail.
+DUTY_GUARDS = frozenset({"not_submitter", "not_editor"})

@@ -181,6 +181,9 @@ class Report(Model):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     # The reporting cycle (报送任务, ``workflow.cycle_models``) the report answers, if any.
     cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycle.id"))
+    # Everyone who wrote any of its content (created it or saved a draft): none of them may
+    # approve it, at any level (separation of duties; a new draft carries the old content on).
+    editor_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
@@ -251,7 +254,12 @@ class Comment(Model):
 
 class AuditEvent(Model):
     """One line of a report's history. ``hash`` covers the event's fields and the
-    previous event's hash, so editing or deleting a line breaks the chain."""
+    previous event's hash, so editing or deleting a line breaks the report's chain.
+
+    Every event is also a link of the global chain of the whole system: ``global_seq``
+    numbers all events without gaps, and ``global_hash`` covers ``hash`` and the previous
+    event's ``global_hash`` (``global_prev_hash``), so deleting any event, a report's last
+    included, leaves a gap that ``verify-audit`` names (``workflow.audit``)."""
 
     __tablename__ = "audit_event"
     __table_args__ = (UniqueConstraint("report_id", "seq"),)
@@ -269,8 +277,48 @@ class AuditEvent(Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    global_seq: Mapped[int] = mapped_column(unique=True)
+    global_prev_hash: Mapped[str] = mapped_column(String(64))
+    global_hash: Mapped[str] = mapped_column(String(64))
 
     actor: Mapped[User] = relationship(lazy="joined")
+
+
+class AdminAudit(Model):
+    """A privileged action outside a report's own history: positions granted or revoked (and
+    refused), channels added or removed, deliveries retried, accounts changed by an admin.
+
+    The rows form one hash chain of their own (``seq`` without gaps, ``hash`` covering the row
+    and ``prev_hash``), checked by ``verify-audit``. ``actor_id`` is None for the command line."""
+
+    __tablename__ = "admin_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    target: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    seq: Mapped[int] = mapped_column(unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class AuditChainHead(Model):
+    """The head of a chain (``name``: the global chain of audit events, or the admin audit
+    chain): its last sequence number and hash. Appends update it in their transaction,
+    which serialises them (one line, however many writers) and lets ``verify-audit`` see
+    that the last links were deleted."""
+
+    __tablename__ = "audit_chain_head"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class PublicationStatus(StrEnum):

@@ -30,11 +30,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from . import audit as audit_log
 from . import events as ev
 from .db import Model, db, rowcount
 from .errors import BadInput, Conflict, Forbidden, Invalid, NotFound
 from .events import OutboxEvent
-from .models import Comment, OrgUnit, Position, Report, User, utcnow
+from .models import AdminAudit, Comment, OrgUnit, Position, Report, User, utcnow
 from .publishing import district_of
 from .scope import can_see_unit, is_admin_for, unit_filter
 from .table import ADMIN, AUTHOR, DRAFT, EDIT_ROLE, ROLE_UNIT_KINDS, TOWN_KINDS, TOWN_REVIEWER, transitions_from
@@ -84,27 +85,9 @@ class Channel(Model):
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
 
 
-class AdminAudit(Model):
-    """A privileged action outside a report's own history: channels added or removed,
-    deliveries retried, e-mail addresses set by an admin."""
-
-    __tablename__ = "admin_audit"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    actor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    action: Mapped[str] = mapped_column(String(40))
-    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    target: Mapped[str] = mapped_column(String(80))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-    actor: Mapped[User] = relationship(lazy="joined")
-
-
-def audit(actor: User, action: str, target: str, *, org_unit_id: int | None = None, **detail: Any) -> None:
-    """Record a privileged action in the caller's transaction."""
-    db.session.add(AdminAudit(actor_id=actor.id, action=action, org_unit_id=org_unit_id, target=target,
-                              detail=detail))
+def audit(actor: User | None, action: str, target: str, *, org_unit_id: int | None = None, **detail: Any) -> None:
+    """Record a privileged action in the caller's transaction (a link of the admin audit chain)."""
+    audit_log.append_admin(actor, action, target, org_unit_id=org_unit_id, **detail)
 
 
 # ---------------------------------------------------------------- recipients

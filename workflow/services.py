@@ -29,7 +29,7 @@ from .content import (
 from .dates import YEAR_MAX, YEAR_MIN, year_in_range
 from .db import db, rowcount
 from .errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFound
-from .guards import GUARDS, INPUT_GUARDS, GuardContext
+from .guards import DUTY_GUARDS, GUARDS, INPUT_GUARDS, GuardContext
 from .models import AuditEvent, Comment, OrgUnit, Publication, PublicationStatus, Report, ReportVersion, User, utcnow
 from .publishing import district_of
 from .scope import can_see_report, can_see_unit, report_filter, roles_for, unit_filter
@@ -150,8 +150,12 @@ def inbox(actor: User, limit: int = 50) -> list[Report]:
         select(Report).join(Report.org_unit).where(or_(*clauses))
         .order_by(returned_first, Report.updated_at.asc()).limit(limit)
     ).all()
-    # One's own submission under town review waits on someone else (no self-approval).
-    return [r for r in reports if not (r.state == TOWN_REVIEW and r.submitted_by_id == actor.id)]
+    # What one submitted or wrote waits on someone else (separation of duties).
+    return [r for r in reports if not (r.state in (TOWN_REVIEW, DISTRICT_REVIEW) and _wrote_or_submitted(actor, r))]
+
+
+def _wrote_or_submitted(actor: User, report: Report) -> bool:
+    return report.submitted_by_id == actor.id or actor.id in (report.editor_ids or [])
 
 
 def history(report: Report) -> list[AuditEvent]:
@@ -311,6 +315,8 @@ def perform(actor: User, report_id: Any, action: Any, *, version: Any, comment: 
     for name in t.guards:
         error = GUARDS[name](ctx)
         if error:
+            if name in DUTY_GUARDS:
+                _record_refusal(actor, report, action, error)
             raise error
     current = report.current
     from_state = report.state
@@ -335,6 +341,14 @@ def perform(actor: User, report_id: Any, action: Any, *, version: Any, comment: 
         raise
     db.session.expire_all()
     return get_report(actor, report.id)
+
+
+def _record_refusal(actor: User, report: Report, action: str, error: DomainError) -> None:
+    """A refusal on separation of duties is itself audited (in the admin audit trail, which
+    the report's district admins read): someone tried to approve their own work."""
+    audit.append_admin(actor, f"{action}_refused", f"report:{report.id}", org_unit_id=report.org_unit_id,
+                       reason=error.reason, state=report.state, version=report.content_number)
+    db.session.commit()
 
 
 # The event each transition writes (withdraw writes none: nobody waits on it).
@@ -437,7 +451,8 @@ def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any 
     content = imported.outline
     title_s = _new_title(title, imported.title, from_docx=docx is not None)
     report = Report(org_unit_id=unit.id, kind=kind_s, year=year_i, title=title_s, state=DRAFT, version=1,
-                    content_number=1, created_by_id=actor.id, cycle_id=cycle.id if cycle else None)
+                    content_number=1, created_by_id=actor.id, cycle_id=cycle.id if cycle else None,
+                    editor_ids=[actor.id])
     db.session.add(report)
     try:
         db.session.flush()
@@ -508,8 +523,11 @@ def update_draft(actor: User, report_id: Any, *, version: Any, title: Any = None
         imported = imported_from(text=text, outline=outline, docx=docx, previous=draft.outline)
         content = imported.outline
     problems = problems_for(title_s, content)
+    editors = list(report.editor_ids or [])
+    if actor.id not in editors:
+        editors.append(actor.id)  # read before the lock; the conditional UPDATE re-checks the version
     db.session.commit()
-    _locked_update(report, seen, DRAFT, title=title_s)
+    _locked_update(report, seen, DRAFT, title=title_s, editor_ids=editors)
     db.session.execute(update(ReportVersion).where(ReportVersion.id == draft.id, ReportVersion.frozen_at.is_(None))
                        .values(title=title_s, outline=content, content_sha256=content_sha256(title_s, content),
                                problems=problems, updated_at=utcnow()))

@@ -62,9 +62,9 @@ class Transition:
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("submit", DRAFT, TOWN_REVIEW, AUTHOR, guards=("no_blocking_problems", "comments_answered")),
     Transition("withdraw", TOWN_REVIEW, DRAFT, AUTHOR, guards=("is_submitter",), waits_on_role=False),
-    Transition("approve", TOWN_REVIEW, DISTRICT_REVIEW, TOWN_REVIEWER, guards=("not_submitter",)),
+    Transition("approve", TOWN_REVIEW, DISTRICT_REVIEW, TOWN_REVIEWER, guards=("not_submitter", "not_editor")),
     Transition("return", TOWN_REVIEW, DRAFT, TOWN_REVIEWER, guards=("reason_given",), needs_comment=True),
-    Transition("approve", DISTRICT_REVIEW, PUBLISHED, DISTRICT_REVIEWER),
+    Transition("approve", DISTRICT_REVIEW, PUBLISHED, DISTRICT_REVIEWER, guards=("not_submitter", "not_editor")),
     Transition("return", DISTRICT_REVIEW, DRAFT, DISTRICT_REVIEWER, guards=("reason_given",), needs_comment=True),
 )
 

@@ -99,7 +99,8 @@ def _user_page(target: User, *, reset_form: PasswordResetForm | None = None, sta
                            revoke_form=RevokeForm(), manageable=unit_ids,
                            reset_form=reset_form or PasswordResetForm(), action_form=AccountActionForm(),
                            locked_until=credentials.locked_until(target.username, lockout_policy()),
-                           login_events=credentials.recent_events(target)), status
+                           login_events=credentials.recent_events(target),
+                           record=admin.record_of(current_user, target)), status
 
 
 @bp.post("/users/<int:user_id>/password")
