@@ -40,5 +40,6 @@ def downgrade():
         batch_op.drop_index('ix_login_event_username_id')
 
     op.drop_table('login_event')
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('session_epoch')
+    # A plain DROP COLUMN (SQLite 3.35+): batch mode would recreate ``user``, and dropping the old
+    # table fails on (or, without the check, cascades through) every row that points at a user.
+    op.drop_column('user', 'session_epoch')
