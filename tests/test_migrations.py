@@ -65,3 +65,32 @@ def test_migrations_build_the_model_schema_on_postgresql(tmp_path):
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def test_upgrading_a_sqlite_database_with_history_from_the_first_schema_keeps_every_row(tmp_path):
+    """Batch mode recreates tables on SQLite (0002 adds a foreign key to ``report``): dropping
+    the old table must not cascade through the rows that point at it."""
+    app = _migrated_app(f"sqlite:///{tmp_path / 'old.sqlite3'}", tmp_path)
+    now = "2025-01-02 03:04:05.000000"
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO org_unit (id, name, kind, path) VALUES (1, '示范区', 'district', '/1/'),"
+                              " (2, '青山镇', 'town', '/1/2/')"))
+            conn.execute(text("INSERT INTO user (id, username, display_name, password_hash, active, created_at)"
+                              " VALUES (1, 'a', 'A', 'x', 1, :now)"), {"now": now})
+            conn.execute(text("INSERT INTO report (id, org_unit_id, kind, year, title, state, version, content_number,"
+                              " created_by_id, created_at, updated_at) VALUES (1, 2, 'annual_plan', 2025, 't', 'draft',"
+                              " 1, 1, 1, :now, :now)"), {"now": now})
+            conn.execute(text("INSERT INTO report_version (id, report_id, number, title, outline, content_sha256,"
+                              " problems, created_at, updated_at, created_by_id) VALUES (1, 1, 1, 't',"
+                              " '{\"preamble\": [\"x\"], \"sections\": [], \"closing\": []}', :h, '[]', :now, :now, 1)"),
+                         {"now": now, "h": "0" * 64})
+            conn.execute(text("INSERT INTO audit_event (id, report_id, seq, actor_id, action, to_state, version_number,"
+                              " content_sha256, created_at, prev_hash, hash) VALUES (1, 1, 1, 1, 'create', 'draft', 1,"
+                              " :h, :now, :h, :h)"), {"now": now, "h": "0" * 64})
+        upgrade()
+        with db.engine.connect() as conn:
+            counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+                      for t in ("report", "report_version", "audit_event", "user", "org_unit")}
+    assert counts == {"report": 1, "report_version": 1, "audit_event": 1, "user": 1, "org_unit": 2}
