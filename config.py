@@ -72,6 +72,13 @@ class Config:
         # and an escalation to the town reviewers this many days after an unanswered reminder.
         self.CYCLE_REMIND_DAYS_BEFORE = int(os.environ.get("CYCLE_REMIND_DAYS_BEFORE", 3))
         self.CYCLE_ESCALATE_AFTER_DAYS = int(os.environ.get("CYCLE_ESCALATE_AFTER_DAYS", 2))
+        # Jobs that never stall: the sweeper (``flask sweep --every``, and the ``make run``
+        # launcher) runs every SWEEP_INTERVAL seconds; a running PDF job beats every
+        # PDF_HEARTBEAT_SECONDS and is presumed dead after PDF_STALE_AFTER seconds of silence.
+        self.SWEEP_INTERVAL = float(os.environ.get("SWEEP_INTERVAL") or 5)
+        self.PDF_HEARTBEAT_SECONDS = float(os.environ.get("PDF_HEARTBEAT_SECONDS") or 3)
+        if os.environ.get("PDF_STALE_AFTER"):
+            self.PDF_STALE_AFTER = float(os.environ["PDF_STALE_AFTER"])
         self.FONT_BODY = os.environ.get("FONT_BODY")
         self.FONT_HEITI = os.environ.get("FONT_HEITI")
         self.FONT_KAITI = os.environ.get("FONT_KAITI")
