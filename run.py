@@ -163,7 +163,7 @@ def sweep(app) -> None:
         if result.requeued or result.overdue or result.scheduler_locks_released or result.orphans_removed:
             say(f"sweeper: {result.as_dict()}")
         for other in others:
-            if any(v.get("dispatch_queued") or v.get("leases_failed") for v in other.values() if isinstance(v, dict)):
+            if any(v.get("leases_requeued") or v.get("leases_failed") for v in other.values() if isinstance(v, dict)):
                 say(f"sweeper: {other}")
     except Exception as exc:  # a sweep failing must not bring the launcher down
         say(f"sweeper failed: {exc}")

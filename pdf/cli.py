@@ -83,7 +83,7 @@ def sweep_once(*, echo_all: bool) -> bool:
     if echo_all or acted or result.unavailable:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
     for other in others:
-        if echo_all or any(v.get("dispatch_queued") or v.get("leases_failed") or v.get("unavailable")
+        if echo_all or any(v.get("leases_requeued") or v.get("leases_failed") or v.get("unavailable")
                            for v in other.values() if isinstance(v, dict)):
             click.echo(json.dumps(other, ensure_ascii=False, default=str))
     return not (result.unavailable or any(v.get("unavailable") for o in others for v in o.values()

@@ -76,8 +76,8 @@ STALE_BEATS = 5  # heartbeats missed before the attempt is presumed dead (15 s b
 ACTIVE = {JobStatus.CREATED, JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED,
           JobStatus.RATE_LIMITED, JobStatus.READY_TO_ENQUEUE}
 
-# Only the kill test's worker subprocess sets this: it makes the rendering stage slow
-# enough to be killed mid-job deterministically.
+# Only the kill tests' worker subprocesses set this: it makes the first attempt's rendering
+# stage slow enough to be killed mid-job deterministically.
 _TEST_RENDER_DELAY_ENV = "CHENGBAO_TEST_RENDER_DELAY"
 
 
@@ -381,7 +381,7 @@ def _publish(publication_id: int) -> dict[str, Any]:
 
     _stage(publication_id, PublicationStage.RENDERING)
     delay = os.environ.get(_TEST_RENDER_DELAY_ENV)
-    if delay:
+    if delay and db.session.scalar(select(Publication.attempts).where(Publication.id == publication_id)) == 1:
         time.sleep(float(delay))
     from .render import RenderInput, render_report
 
@@ -536,24 +536,35 @@ def sweep(*, limit: int = 1000) -> SweepResult:
 
 def pdf_status(pub: Publication) -> PdfStatus:
     """The publication's status as the page and the API show it: the row, corrected by
-    what is known to be alive. "running" only while the attempt's heartbeat is fresh (a
-    silent one is shown queued: the sweeper hands it to a worker again); a retry
-    waiting in RQ's scheduler shows when it will run, when Redis says so."""
+    what is known to be alive. "running" only while the attempt's heartbeat is fresh and
+    the queue does not say otherwise (a work horse killed under a live worker has its
+    retry scheduled at once); a dead attempt is shown queued (the sweeper or the retry
+    hands it to a worker again); a retry waiting in RQ's scheduler shows when it runs."""
     config = current_app.config
-    retry_at = _retry_at(pub) if pub.status == PublicationStatus.QUEUED and pub.error else None
-    return publications.status_of(pub, alive_after=utcnow() - stale_after(config), retry_at=retry_at)
+    alive_after = utcnow() - stale_after(config)
+    retry_at = None
+    if (pub.status == PublicationStatus.QUEUED and pub.error) or pub.status == PublicationStatus.RUNNING:
+        job_status, retry_at = _job_state(pub)
+        if pub.status == PublicationStatus.RUNNING and job_status in (JobStatus.SCHEDULED, JobStatus.QUEUED):
+            alive_after = utcnow()  # the queue holds the next attempt: this one is over
+    return publications.status_of(pub, alive_after=alive_after, retry_at=retry_at)
 
 
-def _retry_at(pub: Publication) -> dt.datetime | None:
-    """When RQ's scheduler will put the publication's retry back on the queue (naive
-    UTC), or None (not scheduled, or Redis unreachable: the status does without it)."""
+def _job_state(pub: Publication) -> tuple[JobStatus | None, dt.datetime | None]:
+    """The status of the publication's job in Redis and, when it waits in RQ's scheduler,
+    when it will be put back on the queue (naive UTC). (None, None) when Redis does not
+    answer: the status does without it."""
     try:
         connection = get_redis(current_app)
+        queue = get_queue(current_app, connection)
         job_id = job_id_for(pub.report_id, pub.report_version.number)
-        registry = ScheduledJobRegistry(get_queue(current_app, connection).name, connection=connection)
-        score = connection.zscore(registry.key, job_id)
+        job = queue.fetch_job(job_id)
+        if job is None:
+            return None, None
+        status = job.get_status(refresh=False)
+        score = connection.zscore(ScheduledJobRegistry(queue.name, connection=connection).key, job_id) \
+            if status == JobStatus.SCHEDULED else None
     except (QueueUnavailable, RedisError, OSError):
-        return None
-    if score is None:
-        return None
-    return dt.datetime.fromtimestamp(float(score), dt.UTC).replace(tzinfo=None)
+        return None, None
+    retry_at = dt.datetime.fromtimestamp(float(score), dt.UTC).replace(tzinfo=None) if score is not None else None
+    return status, retry_at
