@@ -56,6 +56,7 @@ def ensure_dev_keys(app: Flask | None = None) -> list[str]:
 
     config = (app or current_app).config
     ca_dir = ca_directory(config)
+    ca_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the CA's private key is in it
     signing.create_dev_ca(ca_dir)  # idempotent: an existing CA is kept
     passphrase = config.get("SIGNING_P12_PASSPHRASE")
     created = []
@@ -114,6 +115,37 @@ def register_cli(app: Flask) -> None:
         while True:
             sweep_once(echo_all=False)
             time.sleep(every)
+
+    @app.cli.command("backup")
+    @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+    def backup_command(directory: Path) -> None:
+        """Copy the database, the signed PDFs, the keys and the secret key into DIRECTORY (new)."""
+        from .backup import BackupError, backup
+
+        try:
+            summary = backup(current_app.config, directory)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+
+    @app.cli.command("restore")
+    @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="Replace the data this instance already holds.")
+    def restore_command(directory: Path, force: bool) -> None:
+        """Put a backup made by `flask backup` back, after checking it against its manifest."""
+        import os
+
+        from .backup import SECRET_FILE, BackupError, restore
+
+        try:
+            summary = restore(current_app.config, directory, force=force)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+        if os.environ.get("SECRET_KEY") and os.environ["SECRET_KEY"] != (directory / SECRET_FILE).read_text():
+            click.echo(f"SECRET_KEY is set in the environment and differs from the backup's: set it to the "
+                       f"value in {directory / SECRET_FILE} to keep sessions and API tokens valid.", err=True)
+        click.echo("Next: flask db upgrade (an older backup's schema), then flask verify-audit.", err=True)
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
