@@ -159,8 +159,8 @@ def status_of(pub: Publication, *, alive_after: dt.datetime | None = None,
               retry_at: dt.datetime | None = None) -> PdfStatus:
     """The status to show. With ``alive_after`` (naive UTC), a running row whose heartbeat
     is older is shown as what it is, an attempt that died and waits to be handed to a
-    worker again: queued, at 0 %, with the time it was last heard of. Progress is shown
-    only while an attempt is running or done."""
+    worker again: queued, at 0 %, with the time it was last heard of. Nothing queued shows
+    progress: an attempt that has not started (or is over) has made none."""
     ready = is_ready(pub)
     status: str = pub.status
     stage = pub.stage
@@ -168,7 +168,7 @@ def status_of(pub: Publication, *, alive_after: dt.datetime | None = None,
     if status == PublicationStatus.RUNNING and alive_after is not None and pub.updated_at < alive_after:
         status, stage = PublicationStatus.QUEUED, STALLED
     failed_or_waiting = status in (PublicationStatus.FAILED, PublicationStatus.QUEUED)
-    progress = 100 if ready else int(pub.progress or 0) if status == PublicationStatus.RUNNING else 0
+    progress = 100 if ready else 0 if status == PublicationStatus.QUEUED else int(pub.progress or 0)
     return PdfStatus(
         publication_id=pub.id, report_id=pub.report_id, status=status, ready=ready, progress=progress,
         stage=stage, archive_no=pub.archive_no, sha256=pub.file_sha256,
