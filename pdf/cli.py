@@ -188,6 +188,8 @@ def register_cli(app: Flask) -> None:
             # Forked pool workers inherit the app set above (and its preloaded fonts and keys).
             WorkerPool(queues, connection=connection, num_workers=processes).start(burst=burst, logging_level="INFO")
             return
-        worker = Worker(queues, connection=connection, name=name)
+        # Maintenance every minute (RQ: ten): it starts the scheduler again should its process
+        # die, or once another's lock is released or has expired.
+        worker = Worker(queues, connection=connection, name=name, maintenance_interval=60)
         worker.max_connection_wait_time = 2.0  # back on a restarted Redis within seconds (RQ: up to 60 s)
         worker.work(burst=burst, with_scheduler=scheduler, logging_level="INFO")
