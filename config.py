@@ -116,7 +116,7 @@ class Config:
         # launcher) runs every SWEEP_INTERVAL seconds; a running PDF job beats every
         # PDF_HEARTBEAT_SECONDS and is presumed dead after PDF_STALE_AFTER seconds of silence.
         self.SWEEP_INTERVAL = float(os.environ.get("SWEEP_INTERVAL") or 5)
-        self.PDF_HEARTBEAT_SECONDS = float(os.environ.get("PDF_HEARTBEAT_SECONDS") or 3)
+        self.PDF_HEARTBEAT_SECONDS = float(os.environ.get("PDF_HEARTBEAT_SECONDS") or 2)
         if os.environ.get("PDF_STALE_AFTER"):
             self.PDF_STALE_AFTER = float(os.environ["PDF_STALE_AFTER"])
         self.FONT_BODY = os.environ.get("FONT_BODY")

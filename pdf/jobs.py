@@ -70,8 +70,8 @@ RETRY_MAX = 3
 RETRY_INTERVALS = (5, 30, 120)
 JOB_TIMEOUT = 600  # seconds; a 40-page plan renders and signs in a few seconds
 TIMEZONE = "Asia/Shanghai"
-HEARTBEAT_SECONDS = 3.0  # a running attempt beats on its row this often
-STALE_BEATS = 5  # heartbeats missed before the attempt is presumed dead (15 s by default)
+HEARTBEAT_SECONDS = 2.0  # a running attempt beats on its row this often
+STALE_BEATS = 5  # heartbeats missed before the attempt is presumed dead (10 s by default)
 
 ACTIVE = {JobStatus.CREATED, JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED,
           JobStatus.RATE_LIMITED, JobStatus.READY_TO_ENQUEUE}
