@@ -44,12 +44,12 @@
       if (labels[key]) { stage.textContent = labels[key]; }
     }
     show(bar, s.status !== "ready" && s.status !== "failed");
-    show(retrying, s.status === "queued" && !!s.error);
+    show(retrying, s.status === "queued" && (!!s.error || !!s.retry_at));
     if (retrying && s.retry_at) { say(retrying, "data-at-label", s.retry_at); }
     else if (retrying) { retrying.textContent = retrying.getAttribute("data-label") || retrying.textContent; }
     show(heartbeat, s.status === "running" && !!s.heartbeat_at);
     if (s.status === "running") { say(heartbeat, "data-label", s.heartbeat_at); }
-    show(stalled, s.stage === "stalled");
+    show(stalled, s.stage === "stalled" && !s.retry_at);  // with a retry time, the retry line says it all
     if (s.stage === "stalled") { say(stalled, "data-label", s.heartbeat_at); }
     show(failed, s.status === "failed");
     if (s.status === "ready") {

@@ -148,6 +148,10 @@ def test_the_status_says_running_only_while_the_attempt_beats(jobs_app, world):
     get_redis(app).flushdb()
     at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=2)
     get_queue(app).enqueue_at(at, jobs.publish, pub_id, job_id=jobs.job_id_for(report_id, 1))
+    # The work horse was killed under a live worker: the row still beats-fresh "running", but the
+    # queue already holds the retry, so that attempt is over.
+    horse_killed = client.get(f"/reports/{report_id}/pdf/status").get_json()
+    assert (horse_killed["status"], horse_killed["stage"]) == ("queued", "stalled") and horse_killed["retry_at"]
     with app.app_context():
         publications.record_failure(pub_id, StoredError("AbandonedJobError", "job.worker_died"), retrying=True)
     waiting = client.get(f"/reports/{report_id}/pdf/status").get_json()
