@@ -7,6 +7,8 @@ A backup directory holds
 - ``archive/``: the signed PDFs (``ARCHIVE_DIR``, without the markers of unfinished runs);
 - ``keys/``: the districts' signing keys and the CA (``KEYS_DIR``);
 - ``secret_key``: the app's ``SECRET_KEY`` (sessions, CSRF and API tokens stay valid);
+- ``instance/``: any other file of the instance directory (not the database, the queue's
+  Redis files or a backup kept there), so that what a later feature keeps there comes along;
 - ``manifest.json``: the SHA-256 and size of every other file, what the database is, and
   when the copy was taken.
 
@@ -138,6 +140,9 @@ def backup(config: Any, directory: Path) -> Summary:
                 for path in _files_under(root):
                     _copy_private(path, directory / name / path.relative_to(root))
         private_file(directory / SECRET_FILE).write_text(str(config["SECRET_KEY"]))
+        instance = Path(config["INSTANCE_DIR"])
+        for path in _instance_extras(config, also_skip=directory):
+            _copy_private(path, directory / "instance" / path.relative_to(instance))
         files: dict[str, dict[str, Any]] = {
             str(p.relative_to(directory)): {"sha256": sha256_of(p), "bytes": p.stat().st_size}
             for p in _files_under(directory)}
@@ -147,6 +152,24 @@ def backup(config: Any, directory: Path) -> Summary:
     finally:
         os.umask(old_umask)
     return Summary(directory, kind, len(files), sum(int(f["bytes"]) for f in files.values()))
+
+
+def _instance_extras(config: Any, *, also_skip: Path | None = None) -> list[Path]:
+    """The instance directory's files that the other parts of a backup do not hold: not the
+    database (and its -wal, -shm, -journal), the secret key, the archive, the keys, the
+    embedded Redis's files (the queue is rebuilt by the sweeper) or a backup kept there."""
+    instance = Path(config["INSTANCE_DIR"]).resolve()
+    if not instance.is_dir():
+        return []
+    skipped = [Path(config["ARCHIVE_DIR"]).resolve(), Path(config["KEYS_DIR"]).resolve(), instance / "redis",
+               instance / SECRET_FILE]
+    if also_skip is not None:
+        skipped.append(Path(also_skip).resolve())
+    database = sqlite_path(config["SQLALCHEMY_DATABASE_URI"])
+    if database is not None:
+        skipped += [database.resolve().with_name(database.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+    return [path for path in _files_under(instance)
+            if not any(path.resolve() == skip or skip in path.resolve().parents for skip in skipped)]
 
 
 def _backup_sqlite(source: Path, target: Path) -> None:
@@ -233,6 +256,10 @@ def restore(config: Any, directory: Path, *, force: bool = False) -> Summary:
         instance = Path(config["INSTANCE_DIR"])
         private_dir(instance)
         private_file(instance / SECRET_FILE).write_text(secret)
+        extras = directory / "instance"
+        if extras.is_dir():
+            for path in _files_under(extras):
+                _copy_private(path, instance / path.relative_to(extras))
     finally:
         os.umask(old_umask)
     files: dict[str, dict[str, Any]] = manifest["files"]

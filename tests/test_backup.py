@@ -59,6 +59,7 @@ def _wipe(app) -> None:
     for key in ("ARCHIVE_DIR", "KEYS_DIR"):
         shutil.rmtree(app.config[key])
     (Path(app.config["INSTANCE_DIR"]) / "secret_key").unlink(missing_ok=True)
+    shutil.rmtree(Path(app.config["INSTANCE_DIR"]) / "checkpoints")
 
 
 def test_backup_wipe_restore_gives_back_every_report_and_verifiable_pdf(jobs_app, tmp_path_factory):
@@ -83,6 +84,13 @@ def test_backup_wipe_restore_gives_back_every_report_and_verifiable_pdf(jobs_app
     for key in ("ARCHIVE_DIR", "KEYS_DIR"):
         assert _modes(Path(app.config[key]))["dirs"] == {"0o700"}, key
 
+    # A file another part keeps in the instance comes along; the queue's Redis files do not.
+    instance = Path(app.config["INSTANCE_DIR"])
+    (instance / "checkpoints").mkdir()
+    (instance / "checkpoints" / "head.json").write_text('{"head": "abc"}')
+    (instance / "redis").mkdir()
+    (instance / "redis" / "queue.aof").write_text("*1\r\n$4\r\nPING\r\n")
+
     target = tmp_path_factory.mktemp("b") / "backup-1"
     made = runner.invoke(args=["backup", str(target)])
     assert made.exit_code == 0, made.output
@@ -90,6 +98,8 @@ def test_backup_wipe_restore_gives_back_every_report_and_verifiable_pdf(jobs_app
     assert _modes(target) == {"files": {"0o600"}, "dirs": {"0o700"}}
     assert {f"archive/{sha[:2]}/{sha}.pdf" for *_, sha in ready} <= set(manifest["files"])
     assert "secret_key" in manifest["files"] and any(n.startswith("keys/") for n in manifest["files"])
+    assert "instance/checkpoints/head.json" in manifest["files"]
+    assert not [n for n in manifest["files"] if "redis" in n or ("sqlite3" in n and n != "database.sqlite3")]
     assert runner.invoke(args=["backup", str(target)]).exit_code != 0  # never over a backup
 
     refused = runner.invoke(args=["restore", str(target)])
@@ -111,6 +121,7 @@ def test_backup_wipe_restore_gives_back_every_report_and_verifiable_pdf(jobs_app
     audit = runner.invoke(args=["verify-audit"])
     assert audit.exit_code == 0 and "0 problem(s)" in audit.output, audit.output
     assert (Path(app.config["INSTANCE_DIR"]) / "secret_key").read_text() == app.config["SECRET_KEY"]
+    assert (instance / "checkpoints" / "head.json").read_text() == '{"head": "abc"}'
     with app.app_context():
         for _, _, archive_no, sha in ready:
             data = archive.read(app.config["ARCHIVE_DIR"], sha)
