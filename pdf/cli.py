@@ -17,6 +17,8 @@
   ``rq worker --with-scheduler -u $REDIS_URL chengbao-events chengbao-pdf`` works too, run
   where the ``flask`` command would find the app (``FLASK_APP``, or ``app.py`` in the working
   directory): the first job of each process builds it that way.
+- ``flask backup DIR`` / ``flask restore DIR [--force]``: the instance's database, signed PDFs,
+  keys and secret key, with a SHA-256 manifest (``pdf.backup``).
 """
 from __future__ import annotations
 

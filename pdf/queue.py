@@ -123,7 +123,7 @@ def enqueue_overdue(queues: list[Queue], *, grace: float = OVERDUE_GRACE) -> lis
             job = queue.fetch_job(job_id)
             if job is None:
                 continue
-            queue._enqueue_job(job, at_front=job.should_enqueue_at_front())
+            queue._enqueue_job(job, at_front=job.should_enqueue_at_front())  # as RQ's scheduler does
             enqueued.append(job_id)
             log.warning("job %s was overdue in the scheduled registry: enqueued", job_id)
     return enqueued
