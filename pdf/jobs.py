@@ -190,7 +190,8 @@ def enqueue_publication(publication_id: int, *, stale_before: dt.datetime | None
     At most one job per approved version: while a job with that id is queued, scheduled
     or running, nothing is added. A finished or failed job with that id is replaced. A
     *started* job is replaced only when ``stale_before`` is given and the row, re-read
-    under the lock, has not moved since then (the sweeper: its worker died). A Redis lock
+    under the lock, is running with no heartbeat since then (the sweeper: its worker died;
+    a row still queued under a started job is an attempt about to mark itself running). A Redis lock
     makes check-and-enqueue atomic across processes, and RQ's ``unique=True`` refuses a
     second job with the same id in any case."""
     app = current_app
@@ -211,7 +212,7 @@ def enqueue_publication(publication_id: int, *, stale_before: dt.datetime | None
                     if status != JobStatus.STARTED or stale_before is None:
                         return job_id
                     fresh = _row_for_enqueue(publication_id)
-                    if (fresh is None or fresh.status not in publications.UNFINISHED
+                    if (fresh is None or fresh.status != PublicationStatus.RUNNING
                             or fresh.updated_at >= stale_before):
                         return job_id
                     log.warning("publication %s: replacing job %s, whose worker is presumed dead", publication_id,
@@ -519,7 +520,7 @@ def sweep(*, limit: int = 1000) -> SweepResult:
         status = job.get_status(refresh=False) if job is not None else None
         if job is None or status is None or status not in ACTIVE:
             reason = "no job in Redis" if status is None else f"job {status.value}"
-        elif status == JobStatus.STARTED and row.updated_at < cutoff:
+        elif status == JobStatus.STARTED and row.status == PublicationStatus.RUNNING and row.updated_at < cutoff:
             reason = f"job started but no heartbeat since {row.updated_at:%Y-%m-%d %H:%M:%S} UTC"
         else:
             continue
