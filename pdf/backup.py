@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from config import private_dir, private_file, sqlite_path
 from workflow.db import db
@@ -101,16 +101,23 @@ def _database_kind(url: str) -> str:
     raise BackupError(f"cannot back up a {make_url(url).get_backend_name()} database: SQLite or PostgreSQL only")
 
 
-def _libpq_url(url: str) -> str:
-    """The URL as pg_dump and pg_restore take it (no SQLAlchemy driver suffix)."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+def _libpq(url: str) -> tuple[str, dict[str, str]]:
+    """The URL as pg_dump and pg_restore take it (no SQLAlchemy driver suffix), and the
+    environment that carries its password (never on a command line others may read)."""
+    parsed = make_url(url).set(drivername="postgresql")
+    env = dict(os.environ)
+    if parsed.password is not None:
+        env["PGPASSWORD"] = str(parsed.password)
+    bare = URL.create(parsed.drivername, username=parsed.username, host=parsed.host, port=parsed.port,
+                      database=parsed.database, query=parsed.query)
+    return bare.render_as_string(hide_password=False), env
 
 
-def _run(argv: list[str]) -> None:
+def _run(argv: list[str], env: dict[str, str]) -> None:
     tool = shutil.which(argv[0])
     if tool is None:
         raise BackupError(f"{argv[0]} is not installed (Debian: apt-get install postgresql-client)")
-    done = subprocess.run([tool, *argv[1:]], capture_output=True, text=True)
+    done = subprocess.run([tool, *argv[1:]], capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise BackupError(f"{argv[0]} failed: {done.stderr.strip()[-2000:]}")
 
@@ -132,8 +139,9 @@ def backup(config: Any, directory: Path) -> Summary:
             _backup_sqlite(sqlite_path(url), directory / SQLITE_FILE)  # type: ignore[arg-type]
         else:
             private_file(directory / PG_FILE)
+            target, env = _libpq(url)
             _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-                  f"--file={directory / PG_FILE}", _libpq_url(url)])
+                  f"--file={directory / PG_FILE}", target], env)
         for name, root in (("archive", Path(config["ARCHIVE_DIR"])), ("keys", Path(config["KEYS_DIR"]))):
             private_dir(directory / name)
             if root.is_dir():
@@ -248,8 +256,9 @@ def restore(config: Any, directory: Path, *, force: bool = False) -> Summary:
         if kind == "sqlite":
             _restore_sqlite(directory / SQLITE_FILE, sqlite_path(url))  # type: ignore[arg-type]
         else:
+            target, env = _libpq(url)
             _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
-                  f"--dbname={_libpq_url(url)}", str(directory / PG_FILE)])
+                  f"--dbname={target}", str(directory / PG_FILE)], env)
         for name, key in (("archive", "ARCHIVE_DIR"), ("keys", "KEYS_DIR")):
             _replace_tree(directory / name, Path(config[key]))
         secret = (directory / SECRET_FILE).read_text()
