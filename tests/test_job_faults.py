@@ -16,6 +16,7 @@ from sqlalchemy import update
 from pdf import archive, jobs, publications
 from pdf.publications import StoredError
 from pdf.queue import EmbeddedRedis, get_queue, get_redis, release_dead_scheduler_locks
+from run import descendants
 from tests.fault_support import KILL_TARGETS, Stack, kill_mid_publication, publications_of_version
 from tests.helpers import PASSWORD
 from tests.jobs_support import jobs_app, redis_url, run_worker, wait_for  # noqa: F401
@@ -26,6 +27,18 @@ from workflow.models import Publication, PublicationStage, utcnow
 pytestmark = pytest.mark.jobs
 
 BOUND = 60.0  # seconds: liveness, not speed
+
+
+def scheduler_pid(app) -> int | None:
+    """The pid of the scheduler holding the publication queue's scheduler lock."""
+    connection = get_redis(app)
+    holder = connection.get(RQScheduler.get_locking_key(get_queue(app, connection).name))
+    if holder is None:
+        return None
+    try:
+        return RQScheduler.fetch(holder.decode(), connection).pid
+    except Exception:  # its hash is not written yet
+        return None
 
 
 @pytest.mark.parametrize("target", KILL_TARGETS)
@@ -39,6 +52,8 @@ def test_a_kill_mid_publication_ends_with_one_pdf_and_a_truthful_status(app, wor
         recovery = kill_mid_publication(
             app, stack, pub_id, target, lambda: reviewer.get(f"/reports/{report_id}/pdf/status").get_json(),
             bound=BOUND)
+        if target == "worker":  # the restarted worker's scheduler holds the role, not the dead one's lock
+            wait_for(lambda: scheduler_pid(app) in descendants(stack.worker.process.pid), timeout=30)
     finally:
         stack.stop()
     print(f"recovery after kill -9 of the {target}: {recovery.seconds} s")
