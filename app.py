@@ -12,7 +12,7 @@ from typing import Any
 import click
 from flask import Flask
 
-from config import Config
+from config import Config, prepare_instance
 from web.extensions import babel, csrf, login_manager, migrate, select_locale
 from workflow import cycle_models as _cycle_models  # noqa: F401  (registers the cycle tables)
 from workflow import events as _events  # noqa: F401  (registers the outbox table)
@@ -30,7 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings.as_dict())
     if config:
         app.config.from_mapping(config)
-    Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    prepare_instance(app.config)  # instance, archive and keys 0700, the SQLite file 0600
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)

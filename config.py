@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -20,16 +21,53 @@ def _secret_key(instance: Path) -> str:
     """Use SECRET_KEY from the environment, else a random key kept in instance/ (never in the repo)."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    instance.mkdir(parents=True, exist_ok=True)
+    private_dir(instance)
     key_file = instance / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        private_file(key_file).write_text(secrets.token_hex(32))
     return key_file.read_text().strip()
 
 
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").lower() in ("1", "true", "yes", "on")
+def private_dir(path: Path) -> Path:
+    """A directory only its owner may enter (0700), created if missing."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """A file only its owner may read (0600), created empty if missing."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    path.chmod(0o600)
+    return path
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a ``sqlite:///…`` URL (None for another database or memory)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url in (prefix, prefix + ":memory:"):
+        return None
+    return Path(url[len(prefix):].split("?", 1)[0])
+
+
+def prepare_instance(config: dict | Any) -> None:
+    """The instance's private parts, before anything writes into them: the instance, archive
+    and keys directories 0700 and the SQLite database file 0600 (SQLite gives its -wal and
+    -shm files the database file's mode). Nobody else on the machine reads the reports,
+    the signed PDFs or the keys."""
+    for key in ("INSTANCE_DIR", "ARCHIVE_DIR", "KEYS_DIR"):
+        private_dir(Path(config[key]))
+    database = sqlite_path(config["SQLALCHEMY_DATABASE_URI"])
+    if database is not None:
+        if not database.parent.exists():
+            private_dir(database.parent)
+        private_file(database)
+        for suffix in ("-wal", "-shm"):
+            side = database.with_name(database.name + suffix)
+            if side.exists():
+                side.chmod(0o600)
 
 
 class Config:
@@ -92,6 +130,13 @@ class Config:
         # and an escalation to the town reviewers this many days after an unanswered reminder.
         self.CYCLE_REMIND_DAYS_BEFORE = int(os.environ.get("CYCLE_REMIND_DAYS_BEFORE", 3))
         self.CYCLE_ESCALATE_AFTER_DAYS = int(os.environ.get("CYCLE_ESCALATE_AFTER_DAYS", 2))
+        # Jobs that never stall: the sweeper (``flask sweep --every``, and the ``make run``
+        # launcher) runs every SWEEP_INTERVAL seconds; a running PDF job beats every
+        # PDF_HEARTBEAT_SECONDS and is presumed dead after PDF_STALE_AFTER seconds of silence.
+        self.SWEEP_INTERVAL = float(os.environ.get("SWEEP_INTERVAL") or 5)
+        self.PDF_HEARTBEAT_SECONDS = float(os.environ.get("PDF_HEARTBEAT_SECONDS") or 2)
+        if os.environ.get("PDF_STALE_AFTER"):
+            self.PDF_STALE_AFTER = float(os.environ["PDF_STALE_AFTER"])
         self.FONT_BODY = os.environ.get("FONT_BODY")
         self.FONT_HEITI = os.environ.get("FONT_HEITI")
         self.FONT_KAITI = os.environ.get("FONT_KAITI")

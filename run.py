@@ -7,8 +7,10 @@
 3. one RQ worker (``flask worker``: it sweeps lost jobs at start) and the web server
    (gunicorn with 2 workers on 127.0.0.1:$PORT; the Flask development server if gunicorn
    cannot start);
-4. then it watches: a worker that dies is restarted, lost jobs are swept and the reporting
-   cycles' automatic reminders sent (``flask cycles-tick``) every few minutes;
+4. then it watches: a worker or an embedded Redis that dies is restarted (Redis reloads
+   its append-only file), lost jobs are swept every ``SWEEP_INTERVAL`` seconds (5 by
+   default) and the reporting cycles' automatic reminders sent (``flask cycles-tick``)
+   every five minutes;
 5. Ctrl-C or SIGTERM stops the web server and the worker (SIGTERM, then SIGKILL after a
    grace period), then Redis, and checks that no ``redis-server`` of ours is left.
 
@@ -27,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 PY = sys.executable
-SWEEP_EVERY = 300  # seconds
+TICK_EVERY = 300  # seconds between two rounds of the cycles' reminders
 STOP_GRACE = 15  # seconds a child gets between SIGTERM and SIGKILL
 
 
@@ -158,10 +160,10 @@ def sweep(app) -> None:
         with app.app_context():
             result = sweep_jobs()
             others = [other() for other in app.extensions.get("chengbao_sweepers", ())]  # the outbox
-        if result.requeued or result.orphans_removed:
+        if result.requeued or result.overdue or result.scheduler_locks_released or result.orphans_removed:
             say(f"sweeper: {result.as_dict()}")
         for other in others:
-            if any(v.get("dispatch_queued") or v.get("leases_failed") for v in other.values() if isinstance(v, dict)):
+            if any(v.get("leases_requeued") or v.get("leases_failed") for v in other.values() if isinstance(v, dict)):
                 say(f"sweeper: {other}")
     except Exception as exc:  # a sweep failing must not bring the launcher down
         say(f"sweeper failed: {exc}")
@@ -270,21 +272,28 @@ def main() -> int:
   Ctrl-C stops the web server, the worker and Redis.
 """, flush=True)
 
-        next_sweep = time.monotonic() + SWEEP_EVERY
+        sweep_every = float(app.config.get("SWEEP_INTERVAL") or 5)
+        next_sweep = time.monotonic() + sweep_every
+        next_tick = time.monotonic() + TICK_EVERY
         while True:
-            time.sleep(1)
+            time.sleep(0.5)
             if not web.alive():
                 say(f"{web.name} exited with {web.process.returncode}; stopping")
                 return 1
+            if redis_server is not None and not redis_server.alive():
+                say("embedded Redis died; restarting it from its append-only file")
+                redis_server.start()
+                say(f"embedded Redis started (pid {redis_server.pid}, {redis_server.url})")
             if not worker.alive():
                 say(f"worker exited with {worker.process.returncode}; restarting it")
                 worker.stop()
-                time.sleep(1)
                 worker.start()
             if time.monotonic() >= next_sweep:
                 sweep(app)
+                next_sweep = time.monotonic() + sweep_every
+            if time.monotonic() >= next_tick:
                 cycles_tick(app)
-                next_sweep = time.monotonic() + SWEEP_EVERY
+                next_tick = time.monotonic() + TICK_EVERY
     except Stop as why:
         say(f"{why}: stopping")
         return 0

@@ -75,14 +75,14 @@ def store(archive_dir: str | os.PathLike, data: bytes) -> tuple[str, Path]:
     target = path_for(archive_dir, sha)
     if target.exists():
         return sha, target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pdf", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o444)
+        os.chmod(tmp, 0o400)  # never rewritten; readable by the service's user only
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -105,7 +105,7 @@ def _pending_dir(archive_dir: str | os.PathLike) -> Path:
 
 def _mark_pending(archive_dir: str | os.PathLike, publication_id: int, sha: str) -> Path:
     directory = _pending_dir(archive_dir)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     marker = directory / f"{publication_id}-{sha}"
     marker.touch()
     _fsync_dir(directory)

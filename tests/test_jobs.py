@@ -87,7 +87,7 @@ def test_an_approval_becomes_a_signed_archived_pdf(jobs_app, world):
     login(client, "district_reviewer")
     before = client.get(f"/reports/{report_id}/pdf/status").get_json()
     assert before == {"status": "queued", "progress": 0, "stage": None, "url": None, "archive_no": None,
-                      "error": None}
+                      "error": None, "heartbeat_at": None, "retry_at": None}
 
     assert run_worker(app)
 

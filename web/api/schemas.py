@@ -301,7 +301,13 @@ class PdfSchema(ResponseSchema):
     url = fields.String(allow_none=True, metadata={"description": "absolute URL of the PDF once ready"})
     sha256 = fields.String(allow_none=True, metadata={"description": "SHA-256 of the signed file"})
     archive_no = fields.String(allow_none=True)
-    stage = fields.String(allow_none=True, metadata={"description": "what the job is doing now"})
+    stage = fields.String(allow_none=True, metadata={
+        "description": "what the job is doing now; `stalled` when a running attempt stopped beating "
+                       "(status is then `queued`: it is handed to a worker again)"})
+    heartbeat_at = UtcDateTime(allow_none=True, metadata={
+        "description": "the running attempt's last heartbeat; status is `running` only while it is fresh"})
+    retry_at = UtcDateTime(allow_none=True, metadata={
+        "description": "when a failed attempt will be retried automatically (status `queued`)"})
 
 
 class IndicatorSchema(ResponseSchema):

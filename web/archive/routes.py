@@ -6,6 +6,7 @@ Scope applies everywhere except ``/verify``: anyone holding a PDF may check it t
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
@@ -14,12 +15,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from forms.archive import RetryForm, VerifyForm
-from pdf import publications
 from pdf import service as pdf_service
 from pdf.publications import PdfStatus, StoredError
 from web import messages
 from web.errors import error_body
-from web.templating import say
+from web.templating import local_time, say
 from workflow import services
 from workflow.db import db
 from workflow.errors import Conflict, NotFound
@@ -51,13 +51,20 @@ def can_retry_publication(report) -> bool:
 
 @bp.app_template_global()
 def publication_status(publication) -> dict:
-    return status_json(publications.status_of(publication) if publication is not None else None)
+    """The status for ``reports/_pdf.html``: :func:`status_json` with the times in local time."""
+    status = pdf_service.status_of_publication(publication) if publication is not None else None
+    return status_json(status) | {
+        "heartbeat_local": local_time(status.heartbeat_at, "%H:%M:%S") if status else "",
+        "retry_local": local_time(status.retry_at, "%H:%M:%S") if status else "",
+    }
 
 
 def status_json(status: PdfStatus | None) -> dict:
-    """``{"status","progress","stage","url","archive_no","error"}``: what the report page polls."""
+    """``{"status","progress","stage","url","archive_no","error","heartbeat_at","retry_at"}``:
+    what the report page polls (times as ISO 8601 UTC)."""
     if status is None:
-        return {"status": None, "progress": 0, "stage": None, "url": None, "archive_no": None, "error": None}
+        return {"status": None, "progress": 0, "stage": None, "url": None, "archive_no": None, "error": None,
+                "heartbeat_at": None, "retry_at": None}
     return {
         "status": status.status,
         "progress": status.progress,
@@ -65,7 +72,14 @@ def status_json(status: PdfStatus | None) -> dict:
         "url": url_for("archive.report_pdf", report_id=status.report_id) if status.ready else None,
         "archive_no": status.archive_no,
         "error": error_text(status.error),
+        "heartbeat_at": iso_utc(status.heartbeat_at),
+        "retry_at": iso_utc(status.retry_at),
     }
+
+
+def iso_utc(when: dt.datetime | None) -> str | None:
+    """A naive UTC time as ISO 8601 with its ``Z`` (the browser shows it in local time)."""
+    return when.replace(microsecond=0).isoformat() + "Z" if when is not None else None
 
 
 def error_text(error: StoredError | None) -> str | None:
