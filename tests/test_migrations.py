@@ -83,9 +83,9 @@ def test_upgrading_a_sqlite_database_with_history_from_the_first_schema_keeps_ev
                               " created_by_id, created_at, updated_at) VALUES (1, 2, 'annual_plan', 2025, 't', 'draft',"
                               " 1, 1, 1, :now, :now)"), {"now": now})
             conn.execute(text("INSERT INTO report_version (id, report_id, number, title, outline, content_sha256,"
-                              " problems, created_at, updated_at, created_by_id) VALUES (1, 1, 1, 't',"
-                              " '{\"preamble\": [\"x\"], \"sections\": [], \"closing\": []}', :h, '[]', :now, :now, 1)"),
-                         {"now": now, "h": "0" * 64})
+                              " problems, created_at, updated_at, created_by_id) VALUES (1, 1, 1, 't', :outline, :h,"
+                              " '[]', :now, :now, 1)"),
+                         {"now": now, "h": "0" * 64, "outline": '{"preamble": ["x"], "sections": [], "closing": []}'})
             conn.execute(text("INSERT INTO audit_event (id, report_id, seq, actor_id, action, to_state, version_number,"
                               " content_sha256, created_at, prev_hash, hash) VALUES (1, 1, 1, 1, 'create', 'draft', 1,"
                               " :h, :now, :h, :h)"), {"now": now, "h": "0" * 64})
