@@ -214,6 +214,17 @@ MESSAGES: dict[str, LazyString] = {
     "bad_request.bulk_no_items": _l("Choose at least one report."),
     "too_large.bulk_too_many_items": _l("At most %(limit)s reports can be approved at once (%(count)s chosen)."),
     "bad_request.bulk_bad_item": _l("The selection is not valid; reload the page and choose again."),
+    # ---- tables
+    # Tables in the content (workflow/importer/tables.py); ``table`` is the table's number in
+    # pasted text, or its path in a client's outline (sections[0].tables[1]).
+    "bad_request.outline_table_no_rows": _l("Malformed content: %(path)s must be a non-empty list of rows."),
+    "bad_request.outline_out_of_range": _l("Malformed content: %(path)s must be from 0 to %(limit)s."),
+    "bad_request.outline_duplicate_table_id": _l(
+        "Malformed content: %(path)s “%(id)s” is the id of another table too."),
+    "too_large.too_many_tables": _l("More than %(limit)s tables."),
+    "too_large.table_too_many_rows": _l("Table %(table)s has more than %(limit)s rows."),
+    "too_large.table_too_many_columns": _l("Table %(table)s has more than %(limit)s columns."),
+    "too_large.table_cell_too_long": _l("A cell of table %(table)s has more than %(limit)s characters."),
 }
 
 # A category's message, for a reason with no entry of its own (one added later).

@@ -7,6 +7,7 @@ One job per module:
 - :mod:`.parsing`: lines → numbered headings and paragraphs (preamble, closing, web-page
   residue), and the outline back to text;
 - :mod:`.ids`: section ids that stay stable across versions (three matching passes);
+- :mod:`.tables`: tab-separated lines as tables (and back), their bounds and ids;
 - :mod:`.docx_reader`: the text of a .docx, Word's automatic list numbers included;
 - :mod:`.validation`: outlines sent by clients, checked and normalised.
 
@@ -28,9 +29,14 @@ from .hygiene import clean_text, lines_of, normalise
 from .ids import assign_ids
 from .numbering import STYLES, chinese_numeral, chinese_numeral_value, number_value, numbering_style
 from .parsing import outline_to_text, parse_lines
+from .tables import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, MAX_TABLES, assign_table_ids
 from .validation import validate_outline
 
 __all__ = [
+    "MAX_CELL_CHARS",
+    "MAX_COLUMNS",
+    "MAX_ROWS",
+    "MAX_TABLES",
     "STYLES",
     "ContentError",
     "Outline",
@@ -62,8 +68,9 @@ def import_text_with_report(text: str, previous: Mapping[str, Any] | None = None
     """
     if not isinstance(text, str):
         raise ContentError("text_not_string")
-    outline, dropped = parse_lines(lines_of(text))
+    outline, dropped = parse_lines(lines_of(text, keep_tabs=True))
     assign_ids(outline["sections"], previous)
+    assign_table_ids(outline, previous)
     return outline, dropped
 
 

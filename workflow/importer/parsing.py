@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from workflow.outline import Outline, Section
 
 from .numbering import CANONICAL_RANK, CN_NUMERALS, DIGITS
+from .tables import place_tables, take_tables, with_tables
 
 __all__ = ["outline_to_text", "parse_lines"]
 
@@ -266,7 +267,17 @@ class _Tree:
 
 
 def parse_lines(lines: list[str]) -> tuple[Outline, list[str]]:
-    """Build the outline (ids not yet assigned) from cleaned lines; return it and the drops."""
+    """Build the outline (ids not yet assigned) from cleaned lines; return it and the drops.
+
+    Runs of tab-separated lines are tables (:mod:`.tables`): each stands as one marker line
+    while the lines are parsed, then moves into its section's ``tables``."""
+    lines, tables = take_tables(lines)
+    outline, dropped = _parse_lines(lines)
+    place_tables(outline, tables)
+    return outline, dropped
+
+
+def _parse_lines(lines: list[str]) -> tuple[Outline, list[str]]:
     headings = [_match_heading(line) for line in lines]
     at = [i for i, heading in enumerate(headings) if heading]
     end = _closing_start(lines, at[-1] if at else -1)
@@ -284,17 +295,21 @@ def parse_lines(lines: list[str]) -> tuple[Outline, list[str]]:
 
 def outline_to_text(outline: Outline) -> str:
     """Render an outline as plain text: one line per paragraph, headings on their own line
-    (or sharing it with the first paragraph for run-in headings)."""
-    lines: list[str] = list(outline.get("preamble", []))
+    (or sharing it with the first paragraph for run-in headings), tables as tab-separated
+    lines where they stand."""
+    lines: list[str] = with_tables(list(outline.get("preamble", [])), outline.get("preamble_tables"))
 
     def walk(sections: list[Section]) -> None:
         for section in sections:
             paragraphs = list(section.get("paragraphs", []))
+            tables = section.get("tables")
             head = section.get("number", "") + section.get("heading", "")
             if section.get("run_in") and paragraphs:
                 head += paragraphs.pop(0)
+                # The first paragraph shares the heading's line: tables count from the second.
+                tables = [{**t, "at": max(0, t["at"] - 1)} for t in tables or []]
             lines.append(head)
-            lines.extend(paragraphs)
+            lines.extend(with_tables(paragraphs, tables))
             walk(section.get("children", []))
 
     walk(outline.get("sections", []))

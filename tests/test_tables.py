@@ -1,0 +1,187 @@
+"""Tables are content: tab-separated lines pasted from Word, WPS or Excel become table blocks of
+the outline (workflow/importer/tables.py), client outlines with tables are checked against the
+bounds, ids stay stable from one version to the next, and the text round trip keeps them."""
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import ensure_translations_compiled
+from web.messages import render
+from workflow.errors import BadInput, TooLarge
+from workflow.importer import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MAX_TABLES,
+    import_text,
+    normalise,
+    outline_to_text,
+    validate_outline,
+)
+
+ensure_translations_compiled()
+
+PASTED = """青山镇2026年工作计划
+一、主要目标
+全年主要指标如下。
+表1 2026年主要指标
+指标\t2025年\t2026年目标
+地区生产总值（亿元）\t12.5\t13.4
+固定资产投资\t3亿元\t3.5亿元
+\t合计\t
+以上指标均已分解落实。
+二、重点工作
+\t（一）缩进的标题前只有一个制表符
+一行\t只有一个制表符的不是表格。
+青山镇人民政府
+2026年1月5日
+"""
+
+
+def test_a_pasted_table_becomes_a_table_block_where_it_stood():
+    outline = import_text(PASTED)
+
+    first = outline["sections"][0]
+    assert first["paragraphs"] == ["全年主要指标如下。", "以上指标均已分解落实。"]
+    [table] = first["tables"]
+    assert table["at"] == 1
+    assert table["caption"] == "表1 2026年主要指标"
+    assert table["header_rows"] == 1
+    assert table["rows"] == [
+        ["指标", "2025年", "2026年目标"],
+        ["地区生产总值（亿元）", "12.5", "13.4"],
+        ["固定资产投资", "3亿元", "3.5亿元"],
+        ["", "合计", ""],
+    ]
+    assert table["id"].startswith("t-") and len(table["id"]) == 8
+    # A tab at the start of a line is an indent; one line with a tab is a paragraph.
+    second = outline["sections"][1]
+    assert "tables" not in second
+    assert [c["heading"] for c in second["children"]] == ["缩进的标题前只有一个制表符"]
+    assert second["children"][0]["paragraphs"] == ["一行 只有一个制表符的不是表格。"]
+    assert outline["closing"] == ["青山镇人民政府", "2026年1月5日"]
+
+
+def test_paste_outline_text_round_trip_keeps_the_table():
+    outline = import_text(PASTED)
+    text = outline_to_text(outline)
+
+    assert "指标\t2025年\t2026年目标\n地区生产总值（亿元）\t12.5\t13.4" in text
+    assert "\t合计\t\n" in text
+    assert normalise(text) == normalise(PASTED.replace("一行\t只有", "一行 只有"))
+    assert import_text(text, previous=outline) == outline
+
+
+def test_short_rows_are_padded_and_tables_stand_in_the_preamble_too():
+    outline = import_text("甲\t乙\t丙\n1\t2\n一、标题\n正文。")
+
+    [table] = outline["preamble_tables"]
+    assert table["rows"] == [["甲", "乙", "丙"], ["1", "2", ""]]
+    assert (table["at"], outline["preamble"]) == (0, [])
+    assert outline_to_text(outline).startswith("甲\t乙\t丙\n1\t2\t\n一、标题")
+
+
+def test_a_table_after_a_run_in_heading_comes_back_after_the_heading_line():
+    outline = import_text("一、总体要求。今年要做好三件事。\n甲\t乙\n1\t2\n其余文字。")
+
+    section = outline["sections"][0]
+    assert section["run_in"] and section["paragraphs"] == ["今年要做好三件事。", "其余文字。"]
+    assert section["tables"][0]["at"] == 1
+    assert outline_to_text(outline) == "一、总体要求。今年要做好三件事。\n甲\t乙\n1\t2\n其余文字。"
+
+
+def test_table_ids_are_stable_across_versions_when_the_table_stays_in_its_section():
+    first = import_text(PASTED)
+    edited = PASTED.replace("12.5\t13.4", "12.5\t13.8").replace("全年主要指标如下。", "全年指标如下：")
+    second = import_text(edited, previous=first)
+
+    assert second["sections"][0]["tables"][0]["id"] == first["sections"][0]["tables"][0]["id"]
+    # The same text imported twice gives the same ids; a table in another section another one.
+    assert import_text(PASTED) == first
+    moved = import_text("一、甲\n正文。\n二、乙\na\tb\n1\t2")
+    stayed = import_text("一、甲\na\tb\n1\t2\n二、乙\n正文。")
+    assert moved["sections"][1]["tables"][0]["id"] != stayed["sections"][0]["tables"][0]["id"]
+
+
+def test_a_client_outline_with_tables_is_checked_and_normalised():
+    outline = validate_outline({"sections": [{
+        "number": "一、", "heading": "目标", "paragraphs": ["甲。", "乙。"],
+        "tables": [
+            {"rows": [["a\tb", "c\nd"], ["1"]], "caption": "表2 目标"},
+            {"id": "mine", "at": 0, "rows": [["x"]], "header_rows": 0},
+        ]}]})
+
+    first, second = outline["sections"][0]["tables"]
+    # Sorted by "at"; cells cleaned, short rows padded, defaults filled in, ids too.
+    assert second == {"id": second["id"], "at": 2, "rows": [["a b", "c d"], ["1", ""]], "header_rows": 1,
+                      "caption": "表2 目标"}
+    assert second["id"].startswith("t-")
+    assert first == {"id": "mine", "at": 0, "rows": [["x"]], "header_rows": 0}
+    # Old clients that send no tables get no "tables" key back.
+    plain = validate_outline({"sections": [{"number": "一、", "heading": "目标", "paragraphs": []}]})
+    assert "tables" not in plain["sections"][0] and "preamble_tables" not in plain
+
+
+def _section(**table):
+    return {"sections": [{"number": "一、", "heading": "甲", "paragraphs": ["一段。"], "tables": [table]}]}
+
+
+@pytest.mark.parametrize("outline, reason, params", [
+    (_section(rows=[]), "outline_table_no_rows", {"path": "sections[0].tables[0].rows"}),
+    (_section(rows="a\tb"), "outline_table_no_rows", {"path": "sections[0].tables[0].rows"}),
+    (_section(rows=["a"]), "outline_not_string_list", {"path": "sections[0].tables[0].rows[0]"}),
+    (_section(rows=[["a", 3]]), "outline_not_string", {"path": "sections[0].tables[0].rows[0][1]"}),
+    (_section(rows=[["a"]], at=2), "outline_out_of_range", {"path": "sections[0].tables[0].at", "limit": 1}),
+    (_section(rows=[["a"]], header_rows=2), "outline_out_of_range",
+     {"path": "sections[0].tables[0].header_rows", "limit": 1}),
+    (_section(rows=[["a"]], at="1"), "outline_not_integer", {"path": "sections[0].tables[0].at"}),
+    (_section(rows=[["a"]], caption=5), "outline_not_string", {"path": "sections[0].tables[0].caption"}),
+    (_section(rows=[["a"]], colour="red"), "outline_unknown_key", {"path": "sections[0].tables[0].colour"}),
+    ({"sections": [], "preamble_tables": [{"id": "x", "rows": [["a"]]}, {"id": "x", "rows": [["b"]]}]},
+     "outline_duplicate_table_id", {"path": "preamble_tables[1].id", "id": "x"}),
+])
+def test_malformed_tables_are_refused_naming_the_value(outline, reason, params):
+    with pytest.raises(BadInput) as error:
+        validate_outline(outline)
+
+    assert (error.value.reason, error.value.params) == (reason, params)
+
+
+@pytest.mark.parametrize("table, reason", [
+    ({"rows": [["a"]] * (MAX_ROWS + 1)}, "table_too_many_rows"),
+    ({"rows": [["a"] * (MAX_COLUMNS + 1)]}, "table_too_many_columns"),
+    ({"rows": [["字" * (MAX_CELL_CHARS + 1)]]}, "table_cell_too_long"),
+])
+def test_tables_beyond_the_bounds_are_too_large(table, reason):
+    with pytest.raises(TooLarge) as error:
+        validate_outline(_section(**table))
+
+    assert error.value.reason == reason
+    assert error.value.params["table"] == "sections[0].tables[0]"
+    # At the bounds exactly, they pass.
+    validate_outline(_section(rows=[["字" * MAX_CELL_CHARS] * MAX_COLUMNS] * MAX_ROWS))
+
+
+def test_too_many_tables_or_rows_in_pasted_text_are_refused():
+    many = "\n\n".join(f"表{n} 名称\n甲\t乙\n1\t2" for n in range(MAX_TABLES + 1))
+    with pytest.raises(TooLarge) as error:
+        import_text(many)
+    assert error.value.reason == "too_many_tables"
+
+    long_table = "\n".join(["甲\t乙"] * (MAX_ROWS + 1))
+    with pytest.raises(TooLarge) as error:
+        import_text("一、标题\n" + long_table)
+    assert (error.value.reason, error.value.params) == ("table_too_many_rows", {"table": "1", "limit": MAX_ROWS})
+
+
+def test_the_bounds_are_worded_in_both_languages(app):
+    with pytest.raises(TooLarge) as error:
+        import_text("\n".join(["甲\t乙"] * (MAX_ROWS + 1)))
+
+    with app.test_request_context("/"):
+        assert render(error.value) == f"表格 1 超过 {MAX_ROWS} 行。"
+    with app.test_request_context("/"):
+        from flask import session
+
+        session["locale"] = "en"
+        assert render(error.value) == f"Table 1 has more than {MAX_ROWS} rows."
