@@ -18,6 +18,12 @@ and dates (``2025年``: 年/月/日 are not units), digits glued to Latin letter
 ordinals (``第三个``), and Chinese numerals inside quotation marks, which are slogans
 (``“三个示范”``, ``“两项提升”``).
 Preamble and closing indicators have ``section_id``/``section_number`` None.
+
+Tables: every body cell (below the header rows) is read like a paragraph, and a bare number
+takes its unit from the row label or the column header in brackets (``地区生产总值（亿元）``,
+``(万元)``, ``单位：亩``) or from the caption's ``单位：…``; the ``context`` is then the row label,
+the column header and the cell (``地区生产总值（亿元） 2026年目标：13.4``), and ``table_id``
+names the table.
 """
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ import re
 import unicodedata
 
 from workflow.importer import chinese_numeral_value, iter_sections
+from workflow.outline import Table
 
 __all__ = ["UNITS", "extract_indicators"]
 
@@ -80,7 +87,7 @@ def _indicators_in(text: str, section_id: str | None, section_number: str | None
         before = text[start - 1] if start else ""
         # Glued to a placeholder, a Latin code or a longer number: not a figure on its own.
         if before in _PLACEHOLDER_CHARS or (before.isascii() and before.isalnum()) \
-                or before in ".．":
+                or (before and before in ".．"):
             continue
         chinese = match.group("chinese")
         if chinese is not None:
@@ -108,15 +115,56 @@ def _indicators_in(text: str, section_id: str | None, section_number: str | None
     return found
 
 
+_BARE_NUMBER_RE = re.compile(r"[0-9０-９]{1,3}(?:,[0-9０-９]{3})+(?:[.．][0-9０-９]+)?"
+                             r"|[0-9０-９]+(?:[.．][0-9０-９]+)?")
+_HEADER_UNIT_RE = re.compile(r"(?:[(（]\s*(?:单位\s*[:：]\s*)?|单位\s*[:：]\s*)(" + _UNIT_ALTERNATION + r"|％)")
+
+
+def _header_unit(*texts: str) -> str | None:
+    """The unit a row label, column header or caption names: ``（亿元）``, ``单位：万元``."""
+    for text in texts:
+        match = _HEADER_UNIT_RE.search(text)
+        if match:
+            return unicodedata.normalize("NFKC", match.group(1))
+    return None
+
+
+def _table_indicators(table: Table, section_id: str | None, section_number: str | None) -> list[dict]:
+    """Indicators in a table's body cells, with the row label and column header as context."""
+    rows = table.get("rows") or []
+    header_rows = table.get("header_rows", 1)
+    header = rows[header_rows - 1] if 0 < header_rows <= len(rows) else []
+    found: list[dict] = []
+    for row in rows[header_rows:]:
+        label = row[0] if row else ""
+        for j, cell in enumerate(row):
+            column = header[j] if j < len(header) else ""
+            context = f"{label if j else ''} {column}：{cell}".strip()
+            in_cell = _indicators_in(cell, section_id, section_number)
+            unit = None if in_cell else _header_unit(label, column, table.get("caption", ""))
+            if unit and _BARE_NUMBER_RE.fullmatch(cell.strip()):
+                number = unicodedata.normalize("NFKC", cell.strip()).replace(",", "")
+                in_cell = [{"section_id": section_id, "section_number": section_number,
+                            "value": cell.strip(), "number": float(number), "unit": unit}]
+            found.extend({**indicator, "context": context, "table_id": table.get("id")}
+                         for indicator in in_cell)
+    return found
+
+
 def extract_indicators(outline: dict) -> list[dict]:
-    """The quantitative statements of an outline, in document order."""
+    """The quantitative statements of an outline, in document order (a section's tables after
+    its paragraphs)."""
     result: list[dict] = []
     for text in outline.get("preamble", []):
         result.extend(_indicators_in(text, None, None))
+    for table in outline.get("preamble_tables") or []:
+        result.extend(_table_indicators(table, None, None))
     for section, _ in iter_sections(outline.get("sections", [])):
         number = section.get("number", "").strip() or None
         for text in [section.get("heading", "")] + list(section.get("paragraphs", [])):
             result.extend(_indicators_in(text, section.get("id"), number))
+        for table in section.get("tables") or []:
+            result.extend(_table_indicators(table, section.get("id"), number))
     for text in outline.get("closing", []):
         result.extend(_indicators_in(text, None, None))
     return result
