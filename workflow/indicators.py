@@ -20,7 +20,8 @@ ordinals (``第三个``), and Chinese numerals inside quotation marks, which are
 Preamble and closing indicators have ``section_id``/``section_number`` None.
 
 Tables: every body cell (below the header rows) is read like a paragraph, and a bare number
-takes its unit from the row label or the column header in brackets (``地区生产总值（亿元）``,
+takes its unit from the row label (the first cell that is not a bare number: not the 序号) or
+the column header in brackets (``地区生产总值（亿元）``,
 ``(万元)``, ``单位：亩``) or from the caption's ``单位：…``; the ``context`` is then the row label,
 the column header and the cell (``地区生产总值（亿元） 2026年目标：13.4``), and ``table_id``
 names the table.
@@ -136,10 +137,11 @@ def _table_indicators(table: Table, section_id: str | None, section_number: str 
     header = rows[header_rows - 1] if 0 < header_rows <= len(rows) else []
     found: list[dict] = []
     for row in rows[header_rows:]:
-        label = row[0] if row else ""
         for j, cell in enumerate(row):
+            # The row's label: its first cell before this one that is not a bare number (序号).
+            label = next((c for c in row[:j] if c.strip() and not _BARE_NUMBER_RE.fullmatch(c.strip())), "")
             column = header[j] if j < len(header) else ""
-            context = f"{label if j else ''} {column}：{cell}".strip()
+            context = f"{label} {column}：{cell}".strip()
             in_cell = _indicators_in(cell, section_id, section_number)
             unit = None if in_cell else _header_unit(label, column, table.get("caption", ""))
             if unit and _BARE_NUMBER_RE.fullmatch(cell.strip()):
