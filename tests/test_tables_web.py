@@ -28,10 +28,10 @@ WITH_TABLE = """为做好本年度工作，现将计划报告如下。
 完成中心小学运动场改造，新增养老床位40张。
 """
 
-MARKUP = """一、说明
-表中文字照原样显示。
-名称\t备注
+MARKUP = """名称\t备注
 <script>alert(1)</script>\t<b>粗</b> &amp; <img src=/etc/passwd>
+一、说明
+表中文字照原样显示。
 """
 
 
@@ -53,17 +53,23 @@ def test_the_report_page_shows_the_table_where_it_stands(app, world):
     # Between the paragraph before it and the one after it; inside a region that scrolls sideways.
     assert page.index("全年主要指标如下。") < page.index("doc-table") < page.index("以上指标均已分解落实。")
     assert re.search(r'<div class="table-wrap" tabindex="0" role="region" aria-label="表1 2027年主要指标">', page)
+    # A frozen version's page shows it the same way.
+    version_page = get_html(browser_as(app, "qs_author"), f"/reports/{rid}/versions/1")
+    assert _table_html(version_page) == table
 
 
 def test_markup_in_a_cell_is_shown_as_text(app, world):
     with app.app_context():
-        rid = gen_report(text=MARKUP).id
+        report = gen_report(text=MARKUP)
+        rid = report.id
+        assert report.current.outline["preamble_tables"][0]["rows"][0] == ["名称", "备注"]
     page = get_html(browser_as(app, "qs_author"), f"/reports/{rid}")
 
     table = _table_html(page)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in table
     assert "&lt;b&gt;粗&lt;/b&gt; &amp;amp; &lt;img src=/etc/passwd&gt;" in table
     assert "<script>alert" not in page and "<b>粗" not in page
+    assert page.index("doc-table") < page.index("表中文字照原样显示。")  # in the preamble, before 一、
 
 
 def test_the_editor_gives_the_table_back_as_tab_separated_lines_and_saving_keeps_it(app, world):
