@@ -185,3 +185,15 @@ def test_the_bounds_are_worded_in_both_languages(app):
 
         session["locale"] = "en"
         assert render(error.value) == f"Table 1 has more than {MAX_ROWS} rows."
+
+
+def test_two_tables_one_under_the_other_stay_two_and_round_trip():
+    text = "一、目标\n甲\t乙\n1\t2\n\n丙\t丁\n3\t4\n\n\n说明。\n单独\t一行"
+    outline = import_text(text)
+
+    first, second = outline["sections"][0]["tables"]
+    assert (first["rows"], second["rows"]) == ([["甲", "乙"], ["1", "2"]], [["丙", "丁"], ["3", "4"]])
+    assert (first["at"], second["at"]) == (0, 0)
+    assert outline["sections"][0]["paragraphs"] == ["说明。", "单独 一行"]
+    assert outline_to_text(outline) == "一、目标\n甲\t乙\n1\t2\n\n丙\t丁\n3\t4\n说明。\n单独 一行"
+    assert import_text(outline_to_text(outline), previous=outline) == outline

@@ -47,10 +47,22 @@ def lines_of(text: str, *, keep_tabs: bool = False) -> list[str]:
     """The non-blank, stripped lines of ``text`` after hygiene.
 
     ``keep_tabs``: tabs survive, and a line keeps its leading and trailing tabs (empty cells of
-    a pasted table row); a line of nothing but whitespace is still blank.
+    a pasted table row); a line of nothing but whitespace is still blank, and dropped, except
+    that one ``""`` stays between two lines with tabs (it separates two tables, see
+    :mod:`.tables`, which drops it).
     """
     if keep_tabs:
-        lines = (_EDGE_SPACE_RE.sub("", line) for line in clean_text(text, keep_tabs=True).split("\n"))
-        return [line for line in lines if line.strip()]
+        lines = [_EDGE_SPACE_RE.sub("", line) for line in clean_text(text, keep_tabs=True).split("\n")]
+        kept: list[str] = []
+        blank = False
+        for line in lines:
+            if not line.strip():
+                blank = True
+                continue
+            if blank and kept and "\t" in kept[-1] and "\t" in line:
+                kept.append("")
+            kept.append(line)
+            blank = False
+        return kept
     normalised = normalise(text)
     return normalised.split("\n") if normalised else []

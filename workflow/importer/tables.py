@@ -4,7 +4,8 @@ In text (what Word, WPS and Excel put on the clipboard when a table is copied), 
 run of two or more consecutive lines with a TAB, the first of them with a tab after its text
 begins (a tab only at the start of a line is indentation, not a column); each line is a row,
 split at every tab into cells (stripped; a leading tab is an empty first cell), and shorter
-rows are padded with ``""``. The first row is the header (``header_rows = 1``). A line just
+rows are padded with ``""``; a blank line ends a run (two tables pasted one under the other
+stay two). The first row is the header (``header_rows = 1``). A line just
 before the run that reads like a table caption (``表1 2026年主要指标``, ``续表2``) becomes the
 table's ``caption``. A single line with a tab is a paragraph, the tab turned into a space.
 :func:`table_lines` writes a table back the same way, so ``outline_to_text`` round-trips.
@@ -104,6 +105,9 @@ def take_tables(lines: list[str]) -> tuple[list[str], list[Table]]:
     tables: list[Table] = []
     i = 0
     while i < len(lines):
+        if not lines[i]:  # the blank line between two tables (see hygiene.lines_of)
+            i += 1
+            continue
         j = _run_end(lines, i)
         if j - i >= 2:
             caption = out.pop() if out and _is_caption(out[-1]) else ""
@@ -183,17 +187,20 @@ def table_lines(table: Table) -> list[str]:
 
 
 def with_tables(paragraphs: list[str], tables: list[Table] | None) -> list[str]:
-    """Paragraph lines with the tables' lines inserted where they stand."""
+    """Paragraph lines with the tables' lines inserted where they stand (a blank line between
+    two tables that follow each other, so that they stay two)."""
     if not tables:
         return list(paragraphs)
     out: list[str] = []
     pending = sorted(tables, key=lambda t: t.get("at", 0))
-    for index, paragraph in enumerate(paragraphs):
-        while pending and pending[0].get("at", 0) <= index:
-            out.extend(table_lines(pending.pop(0)))
-        out.append(paragraph)
-    for table in pending:
-        out.extend(table_lines(table))
+    after_table = False
+    for index, paragraph in enumerate([*paragraphs, None]):
+        while pending and (paragraph is None or pending[0].get("at", 0) <= index):
+            out.extend([""] * after_table + table_lines(pending.pop(0)))
+            after_table = True
+        if paragraph is not None:
+            out.append(paragraph)
+            after_table = False
     return out
 
 
