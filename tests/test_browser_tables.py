@@ -36,6 +36,7 @@ def test_a_pasted_table_reads_at_desktop_and_phone_width(app, world, browser):
         page.locator("form:has(textarea[name=text]) button[type=submit]").click()
         page.wait_for_load_state()
         report_url = page.url
+        assert "已导入 1 个表格。" in page.content()
 
         table = page.locator("table.doc-table")
         assert table.count() == 1

@@ -25,6 +25,7 @@ from workflow.errors import Conflict, DomainError, NotFound
 from workflow.importer import iter_sections, outline_to_text
 from workflow.indicators import extract_indicators
 from workflow.models import utcnow
+from workflow.outline import iter_tables
 from workflow.scope import roles_for
 from workflow.table import AUTHOR, DRAFT, EDIT_ROLE, EDITABLE_STATES, PUBLISHED, TOWN_KINDS, CommentStatus
 
@@ -51,6 +52,9 @@ def say_form_errors(form) -> None:
 def say_imported(saved: services.Saved) -> None:
     sections = count_sections(saved.report.current.outline.get("sections", []))
     say(ngettext("Imported %(num)d section.", "Imported %(num)d sections.", sections))
+    tables = sum(1 for _ in iter_tables(saved.report.current.outline))
+    if tables:
+        say(ngettext("Imported %(num)d table.", "Imported %(num)d tables.", tables))
     dropped = saved.dropped_lines
     if dropped:
         shown = [line if len(line) <= DROPPED_CHARS else line[:DROPPED_CHARS] + "…" for line in dropped[:DROPPED_SHOWN]]
