@@ -58,3 +58,28 @@ def test_a_pasted_table_reads_at_desktop_and_phone_width(app, world, browser):
         assert widths["table"] > widths["wrap"], widths  # the table does, in its frame
         phone.locator(".doc-table-fig .table-wrap").evaluate("el => el.scrollLeft = el.scrollWidth")
         shot(phone, "tables-390")
+
+
+def test_the_changes_of_a_table_read_cell_by_cell_in_the_browser(app, world, browser):
+    from tests.helpers import act, gen_report, get_user
+    from workflow import services
+
+    with app.app_context():
+        rid = gen_report(text=TEXT).id
+        act(rid, "qs_author", "submit")
+        act(rid, "qs_reviewer", "return", comment="请核实投资额。")
+        report = services.get_report(get_user("qs_author"), rid)
+        edited = TEXT.replace("3,600\t1,200", "3,600\t1,500").replace("3\t<b>未闭合的标记\t照原样显示\t—\t—\t—\n", "")
+        services.update_draft(get_user("qs_author"), rid, version=report.version, title=report.current.title,
+                              text=edited + "表2 新增\n甲\t乙\n1\t2\n")
+    with serve(app) as base:
+        for width in (1280, 390):
+            page = browser.new_page(viewport={"width": width, "height": 900}, locale="zh-CN")
+            login(page, base, "qs_reviewer")
+            page.goto(f"{base}/reports/{rid}/diff")
+            changed = page.locator("table.diff-table td.cell-changed")
+            assert changed.count() == 1
+            assert changed.first.locator("del").inner_text() == "2" and changed.first.locator("ins").inner_text() == "5"
+            assert page.locator("table.diff-table tr.row-removed").count() == 1
+            assert page.locator("table.diff-table tr.row-added").count() == 2  # the new table's rows
+            shot(page, f"tables-diff-{width}")
