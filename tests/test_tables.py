@@ -197,3 +197,21 @@ def test_two_tables_one_under_the_other_stay_two_and_round_trip():
     assert outline["sections"][0]["paragraphs"] == ["说明。", "单独 一行"]
     assert outline_to_text(outline) == "一、目标\n甲\t乙\n1\t2\n\n丙\t丁\n3\t4\n说明。\n单独 一行"
     assert import_text(outline_to_text(outline), previous=outline) == outline
+
+
+def test_a_table_marker_joined_to_its_neighbours_or_left_in_the_closing_still_places_the_table():
+    """The line parser may rejoin lines (paste repair) or move lines into the closing: the
+    table then still lands where its marker is, or after the last section, never lost."""
+    from workflow.importer.tables import place_tables, take_tables
+
+    lines, tables = take_tables(["甲\tb", "1\t2", "中间。", "丙\td", "3\t4"])
+    assert lines == ["\x000\x00。", "中间。", "\x001\x00。"] and len(tables) == 2
+    outline = {"preamble": [], "closing": [lines[2]],
+               "sections": [{"id": "s1", "level": 1, "number": "一、", "heading": "甲", "children": [],
+                             "paragraphs": ["如下" + lines[0] + "中间。"]}]}
+    place_tables(outline, tables)
+
+    section = outline["sections"][0]
+    assert section["paragraphs"] == ["如下", "中间。"]
+    assert [(t["at"], t["rows"][0]) for t in section["tables"]] == [(1, ["甲", "b"]), (2, ["丙", "d"])]
+    assert outline["closing"] == []
