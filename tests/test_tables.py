@@ -215,3 +215,15 @@ def test_a_table_marker_joined_to_its_neighbours_or_left_in_the_closing_still_pl
     assert section["paragraphs"] == ["如下", "中间。"]
     assert [(t["at"], t["rows"][0]) for t in section["tables"]] == [(1, ["甲", "b"]), (2, ["丙", "d"])]
     assert outline["closing"] == []
+
+
+def test_the_text_editor_keeps_a_tables_header_rows_while_the_header_is_unchanged():
+    outline = validate_outline({"sections": [{"number": "一、", "heading": "目标", "paragraphs": [], "tables": [
+        {"rows": [["指标", "目标", ""], ["", "2026年", "2027年"], ["投资", "3亿元", "4亿元"]], "header_rows": 2}]}]})
+    text = outline_to_text(outline)
+
+    again = import_text(text.replace("4亿元", "5亿元"), previous=outline)
+    assert again["sections"][0]["tables"][0]["header_rows"] == 2
+    renamed = import_text(text.replace("2026年", "2025年"), previous=outline)
+    assert renamed["sections"][0]["tables"][0]["header_rows"] == 1
+    assert import_text(text)["sections"][0]["tables"][0]["header_rows"] == 1

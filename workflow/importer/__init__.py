@@ -29,7 +29,7 @@ from .hygiene import clean_text, lines_of, normalise
 from .ids import assign_ids
 from .numbering import STYLES, chinese_numeral, chinese_numeral_value, number_value, numbering_style
 from .parsing import outline_to_text, parse_lines
-from .tables import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, MAX_TABLES, assign_table_ids
+from .tables import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, MAX_TABLES, assign_table_ids, keep_header_rows
 from .validation import validate_outline
 
 __all__ = [
@@ -71,6 +71,7 @@ def import_text_with_report(text: str, previous: Mapping[str, Any] | None = None
     outline, dropped = parse_lines(lines_of(text, keep_tabs=True))
     assign_ids(outline["sections"], previous)
     assign_table_ids(outline, previous)
+    keep_header_rows(outline, previous)
     return outline, dropped
 
 

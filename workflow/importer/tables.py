@@ -24,7 +24,8 @@ Bounds (:func:`check_table_bounds`, for pasted text, .docx and client outlines a
 Ids: ``"t-"`` + 6 hex digits (:func:`assign_table_ids`). A table keeps the id of the table of
 the previous version that stood in the same place (the same section id, or the preamble, and
 the same rank among its tables); fresh ids are derived from that place, so importing the
-same text twice gives the same ids.
+same text twice gives the same ids. Such a table also keeps its ``header_rows`` while the header
+is unchanged (:func:`keep_header_rows`): text cannot say it.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ __all__ = [
     "MAX_TABLES",
     "assign_table_ids",
     "check_table_bounds",
+    "keep_header_rows",
     "place_tables",
     "table_lines",
     "take_tables",
@@ -273,3 +275,18 @@ def assign_table_ids(outline: Outline, previous: Any = None, keep_existing: bool
             table["id"] = reused if reused and reused not in used else _fresh_table_id(place, rank, taken)
             used.add(table["id"])
             taken.add(table["id"])
+
+
+def keep_header_rows(outline: Outline, previous: Any) -> None:
+    """Text does not say how many header rows a table has (a pasted table gets one): a table
+    that kept its id keeps the previous version's ``header_rows`` while those rows are
+    unchanged, so that saving through the text editor does not lose it."""
+    before = {t["id"]: t for _, tables in _holders(previous) for t in tables
+              if isinstance(t, dict) and isinstance(t.get("id"), str)}
+    for _, tables in _holders(outline):
+        for table in tables:
+            old = before.get(table["id"])
+            count = old.get("header_rows") if old else None
+            if isinstance(count, int) and 0 <= count <= len(table["rows"]) \
+                    and old is not None and old.get("rows", [])[:count] == table["rows"][:count]:
+                table["header_rows"] = count
