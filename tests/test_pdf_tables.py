@@ -114,3 +114,26 @@ def test_a_cell_longer_than_a_page_is_cut_across_pages_and_nothing_is_lost(tmp_p
     assert rendered.pages >= 3
     assert squash(long_cell) in whole.replace("甲乙", "")
     assert whole.index("短尾") > whole.index("第220句内容。")
+
+
+@pytest.mark.parametrize("header_rows", [0, 2])
+def test_every_header_row_and_only_those_repeat_on_each_page(header_rows):
+    rows = [["指标", "目标", "备注"], ["", "2026年", "2027年"]]
+    rows += [[f"第{i}项", f"{i}亿元", "按季度调度"] for i in range(80)]
+    outline = {"preamble": [], "closing": [], "sections": [{
+        "id": "s1", "level": 1, "number": "一、", "heading": "目标", "paragraphs": [], "children": [],
+        "tables": [{"id": "t-1", "at": 0, "rows": rows, "header_rows": header_rows}]}]}
+    doc = RenderInput(title="测试", outline=outline, issuer="示范区人民政府", town="青山镇",
+                      date=datetime.date(2026, 1, 5))
+    composed = compose(doc, load_fonts())
+
+    def texts(page):
+        return [("".join(g[0] for g in p.line.glyphs), p.line.style.role) for p in page]
+
+    pages = [texts(page) for page in composed.pages if any(t.startswith("第") for t, _ in texts(page))]
+    assert len(pages) >= 3
+    for page in pages[1:]:
+        headers = [t for t, role in page if role == "heiti"]
+        assert headers == ["指标", "目标", "备注", "2026年", "2027年"][:3 * (header_rows > 0) + 2 * (header_rows > 1)]
+    found = [t for page in pages for t, _ in page if t.startswith("第") and t.endswith("项")]
+    assert found == [f"第{i}项" for i in range(80)]
