@@ -13,6 +13,11 @@ and format characters, and drawn glyph by glyph by ``pdf.draw``.
 its font, position and baseline, page by page, plus the positions of the rules, the QR
 code, the seal and the page numbers. Nothing here touches a canvas, and every number
 comes from ``pdf.layout``.
+
+Tables (an outline's ``tables``, see ``workflow.outline``) leave the grid while they last: a
+table starts at the top of a grid line, its rows take the height their cells need, and the
+text after it resumes on the next whole grid line. Rows never split across pages unless one
+is taller than a page; the header rows repeat at the top of every page the table runs onto.
 """
 from __future__ import annotations
 
