@@ -227,3 +227,10 @@ def test_the_text_editor_keeps_a_tables_header_rows_while_the_header_is_unchange
     renamed = import_text(text.replace("2026年", "2025年"), previous=outline)
     assert renamed["sections"][0]["tables"][0]["header_rows"] == 1
     assert import_text(text)["sections"][0]["tables"][0]["header_rows"] == 1
+
+
+def test_a_table_at_the_very_start_keeps_its_empty_first_cell(app):
+    from workflow.content import outline_from
+
+    outline, _ = outline_from(text="\t2025年\t2026年\n投资\t3亿元\t4亿元\n一、标题\n正文。")
+    assert outline["preamble_tables"][0]["rows"] == [["", "2025年", "2026年"], ["投资", "3亿元", "4亿元"]]

@@ -37,7 +37,9 @@ def clean_text(value: Any, *, field: str, max_chars: int, required: bool = True,
         raise BadInput("not_a_string", field=field)
     if len(value) > max_chars * 2:  # cheap early refusal before any regex work on huge input
         raise TooLarge("too_many_characters", field=field, limit=max_chars)
-    value = hygiene(value, keep_tabs=keep_tabs).strip()
+    value = hygiene(value, keep_tabs=keep_tabs)
+    # A leading tab is the empty first cell of a pasted table: only the line breaks go.
+    value = value.strip("\n") if keep_tabs and value.strip() else value.strip()
     if required and not value:
         raise BadInput("required", field=field)
     if len(value) > max_chars:
