@@ -45,9 +45,11 @@ __all__ = [
     "assign_table_ids",
     "check_table_bounds",
     "keep_header_rows",
+    "make_table",
     "place_tables",
     "table_lines",
     "take_tables",
+    "with_tables",
 ]
 
 MAX_ROWS = 200
