@@ -204,7 +204,7 @@ def test_a_table_marker_joined_to_its_neighbours_or_left_in_the_closing_still_pl
     table then still lands where its marker is, or after the last section, never lost."""
     from workflow.importer.tables import place_tables, take_tables
 
-    lines, tables = take_tables(["甲\tb", "1\t2", "中间。", "丙\td", "3\t4"])
+    lines, tables, _ = take_tables(["甲\tb", "1\t2", "中间。", "丙\td", "3\t4"])
     assert lines == ["\x000\x00。", "中间。", "\x001\x00。"] and len(tables) == 2
     outline = {"preamble": [], "closing": [lines[2]],
                "sections": [{"id": "s1", "level": 1, "number": "一、", "heading": "甲", "children": [],
@@ -234,3 +234,16 @@ def test_a_table_at_the_very_start_keeps_its_empty_first_cell(app):
 
     outline, _ = outline_from(text="\t2025年\t2026年\n投资\t3亿元\t4亿元\n一、标题\n正文。")
     assert outline["preamble_tables"][0]["rows"] == [["", "2025年", "2026年"], ["投资", "3亿元", "4亿元"]]
+
+
+def test_heading_levels_given_by_line_follow_the_lines_when_tables_are_taken_out():
+    """A .docx marks headings by line index (Word's heading styles): taking a table's rows out
+    of the lines moves those indexes with the lines."""
+    from workflow.importer.tables import take_tables
+
+    lines = ["总则", "表1 指标", "甲\t乙", "1\t2", "3\t4", "第二部分", "正文。", "a\tb", "c\td", "附则"]
+    out, tables, levels = take_tables(lines, {0: 1, 5: 1, 9: 2})
+
+    assert [out[i] for i in sorted(levels)] == ["总则", "第二部分", "附则"]
+    assert [levels[i] for i in sorted(levels)] == [1, 1, 2]
+    assert tables[0]["caption"] == "表1 指标" and len(out) == 6

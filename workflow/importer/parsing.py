@@ -271,7 +271,7 @@ def parse_lines(lines: list[str]) -> tuple[Outline, list[str]]:
 
     Runs of tab-separated lines are tables (:mod:`.tables`): each stands as one marker line
     while the lines are parsed, then moves into its section's ``tables``."""
-    lines, tables = take_tables(lines)
+    lines, tables, _ = take_tables(lines)
     outline, dropped = _parse_lines(lines)
     place_tables(outline, tables)
     return outline, dropped

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from workflow.errors import TooLarge
@@ -102,11 +102,16 @@ def make_table(rows: list[list[str]], caption: str = "") -> Table:
     return table
 
 
-def take_tables(lines: list[str]) -> tuple[list[str], list[Table]]:
-    """Replace each run of table rows in ``lines`` by a marker line; return the lines and the
-    tables in order. Lines with a tab that are not part of a run become plain paragraphs."""
+def take_tables(lines: list[str], levels: Mapping[int, int] | None = None
+                ) -> tuple[list[str], list[Table], dict[int, int]]:
+    """Replace each run of table rows in ``lines`` by a marker line; return the lines, the
+    tables in order, and ``levels`` (line index → heading level, as a .docx gives them) moved
+    to the indexes of the returned lines. Lines with a tab that are not part of a run become
+    plain paragraphs."""
     out: list[str] = []
     tables: list[Table] = []
+    moved: dict[int, int] = {}
+    levels = levels or {}
     i = 0
     while i < len(lines):
         if not lines[i]:  # the blank line between two tables (see hygiene.lines_of)
@@ -115,16 +120,20 @@ def take_tables(lines: list[str]) -> tuple[list[str], list[Table]]:
         j = _run_end(lines, i)
         if j - i >= 2:
             caption = out.pop() if out and _is_caption(out[-1]) else ""
+            if caption:
+                moved = {k: v for k, v in moved.items() if k != len(out)}
             tables.append(make_table([line.split("\t") for line in lines[i:j]], caption))
             out.append(_MARKER.format(len(tables) - 1))
             i = j
             continue
         text = _as_paragraph(lines[i]) if "\t" in lines[i] else lines[i]
         if text:
+            if i in levels:
+                moved[len(out)] = levels[i]
             out.append(text)
         i += 1
     check_table_bounds(tables, [str(n + 1) for n in range(len(tables))])
-    return out, tables
+    return out, tables, moved
 
 
 def _lift(paragraphs: list[str], tables: list[Table], placed: set[int]) -> tuple[list[str], list[Table]]:
