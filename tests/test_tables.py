@@ -247,3 +247,28 @@ def test_heading_levels_given_by_line_follow_the_lines_when_tables_are_taken_out
     assert [out[i] for i in sorted(levels)] == ["总则", "第二部分", "附则"]
     assert [levels[i] for i in sorted(levels)] == [1, 1, 2]
     assert tables[0]["caption"] == "表1 指标" and len(out) == 6
+
+
+def test_a_docx_table_becomes_a_table_and_the_heading_styles_after_it_still_count():
+    """Word tables (tab-separated rows from the .docx reader) are tables; two tables with an
+    empty paragraph between them stay two; the headings Word marks by style after a table keep
+    their level. Needs the .docx reader that reads tables and heading styles (tests.docx_build)."""
+    docx_build = pytest.importorskip("tests.docx_build")
+    from workflow.importer import import_docx
+
+    p, r, table = docx_build.p, docx_build.r, docx_build.table
+    styles = docx_build.style("1", "heading 1", props='<w:outlineLvl w:val="0"/>')
+    data = docx_build.build_docx(
+        p(r("总体情况"), style="1") + p(r("主要指标如下。")) + p(r("表1 主要指标"))
+        + table([["指标", "2025年", "2026年"], ["投资（亿元）", "3", "4"]]) + p(r(""))
+        + table([["甲", "乙"], ["1", "2"]]) + p(r("表后正文。"))
+        + p(r("下一部分"), style="1") + p(r("正文。")), styles=styles)
+
+    outline = import_docx(data)
+    first, second = outline["sections"]
+    assert first["paragraphs"] == ["主要指标如下。", "表后正文。"]
+    assert [(t["at"], t.get("caption"), t["rows"]) for t in first["tables"]] == [
+        (1, "表1 主要指标", [["指标", "2025年", "2026年"], ["投资（亿元）", "3", "4"]]),
+        (1, None, [["甲", "乙"], ["1", "2"]])]
+    assert (second["heading"], second["level"], second["paragraphs"]) == ("下一部分", 1, ["正文。"])
+    assert import_docx(data) == outline  # the same every time
