@@ -145,9 +145,8 @@ def _table_indicators(table: Table, section_id: str | None, section_number: str 
             in_cell = _indicators_in(cell, section_id, section_number)
             unit = None if in_cell else _header_unit(label, column, table.get("caption", ""))
             if unit and _BARE_NUMBER_RE.fullmatch(cell.strip()):
-                number = unicodedata.normalize("NFKC", cell.strip()).replace(",", "")
-                in_cell = [{"section_id": section_id, "section_number": section_number,
-                            "value": cell.strip(), "number": float(number), "unit": unit}]
+                # Read as if the unit followed the number in the cell: the same shape as any other.
+                in_cell = _indicators_in(cell.strip() + unit, section_id, section_number)
             found.extend({**indicator, "context": context, "table_id": table.get("id")}
                          for indicator in in_cell)
     return found
