@@ -131,7 +131,7 @@ def _section(**table):
     (_section(rows="a\tb"), "outline_table_no_rows", {"path": "sections[0].tables[0].rows"}),
     (_section(rows=["a"]), "outline_not_string_list", {"path": "sections[0].tables[0].rows[0]"}),
     (_section(rows=[["a", 3]]), "outline_not_string", {"path": "sections[0].tables[0].rows[0][1]"}),
-    (_section(rows=[["a"]], at=2), "outline_out_of_range", {"path": "sections[0].tables[0].at", "limit": 1}),
+    (_section(rows=[["a"]], at=-1), "outline_out_of_range", {"path": "sections[0].tables[0].at", "limit": 1}),
     (_section(rows=[["a"]], header_rows=2), "outline_out_of_range",
      {"path": "sections[0].tables[0].header_rows", "limit": 1}),
     (_section(rows=[["a"]], at="1"), "outline_not_integer", {"path": "sections[0].tables[0].at"}),
@@ -272,3 +272,10 @@ def test_a_docx_table_becomes_a_table_and_the_heading_styles_after_it_still_coun
         (1, None, [["甲", "乙"], ["1", "2"]])]
     assert (second["heading"], second["level"], second["paragraphs"]) == ("下一部分", 1, ["正文。"])
     assert import_docx(data) == outline  # the same every time
+
+
+def test_a_table_past_the_last_paragraph_stands_after_it():
+    """An old client that deletes paragraphs and sends the tables back unread stays valid."""
+    outline = validate_outline(_section(rows=[["a"]], at=5))
+
+    assert outline["sections"][0]["tables"][0]["at"] == 1

@@ -40,8 +40,9 @@ def validate_outline(obj: object) -> Outline:
 
     Tables (``preamble_tables``, a section's ``tables``; see :mod:`workflow.outline`): ``rows``
     is required, a non-empty list of lists of strings (cells: tabs and line breaks become
-    spaces, short rows are padded); ``at`` defaults to after the last paragraph and must be
-    0…len(paragraphs) (counted after blank paragraphs are dropped); ``header_rows`` defaults
+    spaces, short rows are padded); ``at`` defaults to after the last paragraph, must not be
+    negative, and past the last paragraph means after it (paragraphs counted after blank ones
+    are dropped); ``header_rows`` defaults
     to 1 and must be 0…len(rows); ``caption`` is an optional string; ``id`` as for sections
     (unique among tables). Tables are sorted by ``at``. The bounds of :mod:`.tables` answer
     :class:`~workflow.errors.TooLarge`.
@@ -175,7 +176,11 @@ def _validate_table(value: object, path: str, paragraph_count: int) -> Table:
     if not isinstance(caption, str):
         raise ContentError("outline_not_string", path=f"{path}.caption")
     table = make_table([[clean_text(cell) for cell in row] for row in rows], _clean_line(caption))
-    table["at"] = _bounded_int(value.get("at", paragraph_count), f"{path}.at", paragraph_count)
+    # Past the last paragraph means after it: an old client that removed paragraphs and passed
+    # the tables through unread still sends a valid outline.
+    at = value.get("at", paragraph_count)
+    at = min(at, paragraph_count) if isinstance(at, int) and not isinstance(at, bool) else at
+    table["at"] = _bounded_int(at, f"{path}.at", paragraph_count)
     table["header_rows"] = _bounded_int(value.get("header_rows", 1), f"{path}.header_rows", len(rows))
     table["id"] = _valid_id(value.get("id"), path)
     return table
