@@ -1,8 +1,8 @@
 """Drawing: a composed document (``pdf.typeset.Composition``) put on ReportLab canvas pages.
 
 Everything here is a canvas operation at a position the typesetter chose: lines of
-glyphs (justified with the ``Tc`` operator, the 破折号 joined), the red rule and the
-版记's rules, the QR code, the seal (drawn as vector art: a ring, a star and the issuer's
+glyphs (justified with the ``Tc`` operator, the 破折号 joined), the tables' thin rules, the
+red rule and the 版记's rules, the QR code, the seal (drawn as vector art: a ring, a star and the issuer's
 name along the arc, from the glyph outlines, so that it is artwork, not text), the page
 numbers, and the document information dictionary with Chengbao's own keys.
 """
@@ -24,7 +24,7 @@ from reportlab.pdfgen.canvas import FILL_NON_ZERO, Canvas  # type: ignore[attr-d
 
 from . import layout as L
 from .fonts import clean_text, glyph_path
-from .typeset import Composition, Line, QrCode, Seal
+from .typeset import Composition, Line, QrCode, Rule, Seal
 
 __all__ = ["DocumentInfo", "draw_document", "draw_line"]
 
@@ -82,6 +82,8 @@ def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> by
                 c.saveState()
                 draw_line(c, placed.line, placed.y)
                 c.restoreState()
+            if index < len(doc.rules):
+                _draw_rules(c, doc.rules[index])
             if index == last:
                 for placed in doc.signature:
                     draw_line(c, placed.line, placed.y)
@@ -93,6 +95,22 @@ def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> by
             c.showPage()
         c.save()
     return buffer.getvalue()
+
+
+def _draw_rules(c: Canvas, rules: list[Rule]) -> None:
+    """The thin black rules of the tables on a page."""
+    if not rules:
+        return
+    c.saveState()
+    c.setStrokeColorRGB(*L.BLACK)
+    c.setLineWidth(L.TABLE_RULE_WIDTH)
+    c.setLineCap(2)  # projecting: the rules meet at the corners without gaps
+    p = c.beginPath()
+    for x1, y1, x2, y2 in rules:
+        p.moveTo(x1, y1)
+        p.lineTo(x2, y2)
+    c.drawPath(p, stroke=1, fill=0)
+    c.restoreState()
 
 
 def _draw_header(c: Canvas, doc: Composition) -> None:

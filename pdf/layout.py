@@ -74,6 +74,23 @@ def baseline(band: int, size: float = BODY_SIZE) -> float:
     return band_top(band) - (LINE_PITCH - size) / 2 - EM_ASCENT * size
 
 
+# ---- tables (表格) ---------------------------------------------------------------------------
+# Thin black rules around every cell; text in the body face at 4号, or 小四 for a wide table;
+# the header rows in 黑体, repeated at the top of every page the table runs onto. A table
+# starts at the top of a grid line, and the text after it on the next whole grid line.
+TABLE_SIZE = 14.0  # 4号
+TABLE_SIZE_WIDE = 12.0  # 小四: from TABLE_WIDE_COLUMNS columns, or when 4号 does not fit
+TABLE_WIDE_COLUMNS = 6
+TABLE_LEADING_EM = 1.45  # line pitch inside a cell
+TABLE_PAD_X = 4.0  # cell padding, left and right
+TABLE_PAD_Y = 3.0  # cell padding, top and bottom
+TABLE_MIN_COLUMN_EM = 2.0  # a column holds at least two characters
+TABLE_RULE_WIDTH = 0.5  # 细线
+# A grid line the text after a table would start on, unless the table reaches less than this
+# far (fraction of a line) into it.
+TABLE_GRID_SNAP = 0.1
+
+
 # ---- 版头 (header of page 1) ---------------------------------------------------------------
 # 发文机关标志: red, title face, centred; its top edge 35 mm below the type-area top
 # (GB/T 9704-2012 §7.2.1 for 下行文/平行文). Size: as large as fits, capped.

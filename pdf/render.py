@@ -10,6 +10,8 @@ What a page looks like (first page top to last page bottom):
 * the title (2号, centred, wrapped into balanced lines) and the reporting town (楷体);
 * the body: preamble, sections (一、 in 黑体, (一) in 楷体, 1./(1) in the body face),
   closing; paragraphs indented two characters and justified to the grid;
+* tables among the paragraphs: thin black rules, the body face at 4号 (小四 when wide), the
+  header rows in 黑体 repeated on every page the table runs onto, a caption centred above;
 * the signature block: the issuer's name and the date (``2026年1月5日``) four characters
   in from the right, a red seal drawn as vector art over them;
 * at the bottom of the last page: a QR code for ``verify_url`` and the 版记 with the

@@ -13,6 +13,11 @@ and format characters, and drawn glyph by glyph by ``pdf.draw``.
 its font, position and baseline, page by page, plus the positions of the rules, the QR
 code, the seal and the page numbers. Nothing here touches a canvas, and every number
 comes from ``pdf.layout``.
+
+Tables (an outline's ``tables``, see ``workflow.outline``) leave the grid while they last: a
+table starts at the top of a grid line, its rows take the height their cells need, and the
+text after it resumes on the next whole grid line. Rows never split across pages unless one
+is taller than a page; the header rows repeat at the top of every page the table runs onto.
 """
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from urllib.parse import unquote
 from . import layout as L
 from .fonts import LoadedFont, clean_text
 
-__all__ = ["Composition", "Line", "Placed", "RenderInput", "Style", "chinese_date", "compose"]
+__all__ = ["Composition", "Line", "Placed", "RenderInput", "Rule", "Style", "TableBlock", "chinese_date", "compose"]
 
 
 @dataclass
@@ -282,6 +287,10 @@ class Typesetter:
                                embolden=embolden, red=red))
         return lines
 
+    def table(self, rows: list[list[str]], header_rows: int) -> TableBlock:
+        """A table set for the page (see :func:`_table`)."""
+        return _table(self, rows, header_rows)
+
     def single(self, text: str, style: Style) -> Line:
         """One unbroken line (signature block, 版记), positioned by the caller."""
         glyphs = self.glyphs(clean_text(text), style)
@@ -356,6 +365,9 @@ def _visual_width(line: Line) -> float:
 @dataclass
 class _Page:
     rows: list[tuple[int, Line]] = field(default_factory=list)  # (grid line, line)
+    placed: list[Placed] = field(default_factory=list)  # table text, at absolute baselines
+    rules: list[Rule] = field(default_factory=list)  # table rules
+    table_end: int = -1  # the first grid line after the last table on the page (-1: none)
 
 
 def _texts(value: Any) -> list[str]:
@@ -368,7 +380,7 @@ def _texts(value: Any) -> list[str]:
             if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
 
 
-def _section_lines(ts: Typesetter, root: dict, out: list[Line | None]) -> None:
+def _section_lines(ts: Typesetter, root: dict, out: list[Flow]) -> None:
     """The lines of a section and its descendants, depth first. Iterative: an outline is
     user data, and a deeply nested one must not exhaust the interpreter's stack."""
     stack: list[tuple[dict, int]] = [(root, 1)]
@@ -379,23 +391,24 @@ def _section_lines(ts: Typesetter, root: dict, out: list[Line | None]) -> None:
         level = section.get("level")
         style = _heading_style(number, level if isinstance(level, int) else depth)
         paragraphs = _texts(section.get("paragraphs"))
+        tables = _tables_of(section.get("tables"))
         head = number + heading
         if section.get("run_in") and paragraphs and clean_text(head):
             out.extend(ts.paragraph([(head, style), (paragraphs[0], _BODY)]))
             paragraphs = paragraphs[1:]
+            tables = [(max(0, at - 1), table) for at, table in tables]
         elif clean_text(head):
             out.extend(ts.paragraph([(head, style)], keep_with_next=True))
-        for text in paragraphs:
-            out.extend(ts.paragraph([(text, _BODY)]))
+        _paragraphs_and_tables(ts, paragraphs, tables, out)
         children = [c for c in (section.get("children") or []) if isinstance(c, dict)]
         stack.extend((child, depth + 1) for child in reversed(children))
 
 
-def _body_lines(ts: Typesetter, outline: dict) -> list[Line | None]:
-    lines: list[Line | None] = []
+def _body_lines(ts: Typesetter, outline: dict) -> list[Flow]:
+    lines: list[Flow] = []
     outline = outline if isinstance(outline, dict) else {}
-    for text in _texts(outline.get("preamble")):
-        lines.extend(ts.paragraph([(text, _BODY)]))
+    _paragraphs_and_tables(ts, _texts(outline.get("preamble")), _tables_of(outline.get("preamble_tables")),
+                           lines)
     for section in outline.get("sections") or []:
         if isinstance(section, dict):
             _section_lines(ts, section, lines)
@@ -404,11 +417,14 @@ def _body_lines(ts: Typesetter, outline: dict) -> list[Line | None]:
     return lines
 
 
-def _paginate(rows: list[Line | None], first_band: int) -> list[_Page]:
-    """Place rows (None = a blank grid line) on the 22-line grid."""
+def _paginate(rows: list[Flow], first_band: int) -> list[_Page]:
+    """Place rows (None = a blank grid line) on the 22-line grid; tables row by row."""
     pages = [_Page()]
     band = first_band
     for i, row in enumerate(rows):
+        if isinstance(row, TableBlock):
+            band = _place_table(row, pages, band)
+            continue
         if band >= L.LINES_PER_PAGE or (
                 row is not None and row.keep_with_next and band == L.LINES_PER_PAGE - 1
                 and i + 1 < len(rows)):
@@ -422,6 +438,266 @@ def _paginate(rows: list[Line | None], first_band: int) -> list[_Page]:
         band += 1
     return pages
 
+
+
+# ---- tables ---------------------------------------------------------------------------------
+
+Rule = tuple[float, float, float, float]  # a thin black rule from (x1, y1) to (x2, y2)
+
+
+@dataclass
+class TableRow:
+    """One row: each cell's lines (x already set), the row's height and whether it is a header."""
+
+    cells: list[list[Line]]
+    height: float
+    header: bool
+
+
+@dataclass
+class TableBlock:
+    """A table ready to be placed: column edges (x), header rows (repeated on every page it
+    runs onto) and body rows; ``leading`` is the line pitch inside a cell."""
+
+    edges: list[float]
+    header: list[TableRow]
+    body: list[TableRow]
+    leading: float
+
+
+Flow = Line | TableBlock | None  # a grid line, a table, or a blank grid line
+
+
+def _tables_of(value: Any) -> list[tuple[int, dict]]:
+    """``(at, table)`` of an outline's tables, sorted, tolerating stray values."""
+    if not isinstance(value, list):
+        return []
+    found = [(t.get("at"), t) for t in value if isinstance(t, dict) and isinstance(t.get("rows"), list)]
+    return sorted(((at if isinstance(at, int) else 0, t) for at, t in found), key=lambda item: item[0])
+
+
+def _paragraphs_and_tables(ts: Typesetter, paragraphs: list[str], tables: list[tuple[int, dict]],
+                           out: list[Flow]) -> None:
+    """Paragraphs with each table before the paragraph it stands before."""
+    pending = list(tables)
+    for index, text in enumerate(paragraphs):
+        while pending and pending[0][0] <= index:
+            _table_flow(ts, pending.pop(0)[1], out)
+        out.extend(ts.paragraph([(text, _BODY)]))
+    for _, table in pending:
+        _table_flow(ts, table, out)
+
+
+def _table_flow(ts: Typesetter, table: dict, out: list[Flow]) -> None:
+    """A table's caption (centred, 黑体, kept with the table) and the table itself."""
+    rows = [[clean_text(c) if isinstance(c, str) else "" for c in row] for row in table["rows"]
+            if isinstance(row, list)]
+    width = max((len(row) for row in rows), default=0)
+    if not width:
+        return
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    caption = table.get("caption")
+    if isinstance(caption, str) and clean_text(caption):
+        lines = ts.centred(caption, _HEITI, L.TYPE_WIDTH)
+        for line in lines:
+            line.body = True
+        lines[-1].keep_with_next = True
+        out.extend(lines)
+    header_rows = table.get("header_rows", 1)
+    header_rows = header_rows if isinstance(header_rows, int) and 0 <= header_rows <= len(rows) else 1
+    out.append(ts.table(rows, header_rows))
+
+
+def _water_fill(wanted: list[float], floor: list[float], total: float) -> list[float]:
+    """Narrow columns get what they want, wide ones share the rest equally, none below its
+    floor: the water level, found by bisection (needs ``sum(floor) <= total``)."""
+    low, high = 0.0, max(wanted)
+    for _ in range(50):
+        level = (low + high) / 2
+        if sum(min(w, max(f, level)) for w, f in zip(wanted, floor, strict=True)) > total:
+            high = level
+        else:
+            low = level
+    return [min(w, max(f, low)) for w, f in zip(wanted, floor, strict=True)]
+
+
+def _column_widths(full: list[float], body: list[float], minimum: list[float], total: float) -> list[float]:
+    """Column widths from the content: ``full`` the widest cell of each column on one line,
+    ``body`` the same with header cells allowed three lines, ``minimum`` the widest piece
+    that cannot break. What fits is spread to the full measure; else the header cells wrap
+    first, then the long body cells, then (nothing fitting) every cell breaks inside words."""
+    body = [max(b, m) for b, m in zip(body, minimum, strict=True)]
+    full = [max(f, b) for f, b in zip(full, body, strict=True)]
+    if sum(full) <= total:
+        return [w * total / sum(full) for w in full]
+    if sum(body) <= total:
+        return _water_fill(full, body, total)
+    if sum(minimum) <= total:
+        return _water_fill(body, minimum, total)
+    return [m * total / sum(minimum) for m in minimum]
+
+
+def _table_style(role: str, size: float) -> Style:
+    return Style(role, size, 0.0)
+
+
+def _measure_columns(ts: Typesetter, rows: list[list[str]], header_rows: int, size: float
+                     ) -> tuple[list[float], list[float], list[float]]:
+    """Each column's widths, padding included: its widest cell on one line, the same with the
+    header cells on three lines, and its widest unbreakable piece (at least two characters)."""
+    columns = len(rows[0])
+    full = [0.0] * columns
+    body = [0.0] * columns
+    minimum = [L.TABLE_MIN_COLUMN_EM * size] * columns
+    for r, row in enumerate(rows):
+        style = _table_style("heiti" if r < header_rows else "body", size)
+        for j, text in enumerate(row):
+            glyphs = ts.glyphs(text, style)
+            width = sum(g[2] for g in glyphs)
+            full[j] = max(full[j], width)
+            body[j] = max(body[j], width / 3 if r < header_rows else width)
+            for unit in ts.units(glyphs, text):
+                minimum[j] = max(minimum[j], sum(g[2] for g in unit))
+    pad = 2 * L.TABLE_PAD_X
+    return [w + pad for w in full], [w + pad for w in body], [w + pad for w in minimum]
+
+
+def _table(ts: Typesetter, rows: list[list[str]], header_rows: int) -> TableBlock:
+    """Set a table: the size (4号, or 小四 when wide), column widths from the content, every
+    cell's text broken into lines; header cells centred in 黑体, a body cell centred when it
+    fits on one line, else set flush left."""
+    size = L.TABLE_SIZE
+    full, body, minimum = _measure_columns(ts, rows, header_rows, size)
+    if len(rows[0]) >= L.TABLE_WIDE_COLUMNS or sum(minimum) > L.TYPE_WIDTH:
+        size = L.TABLE_SIZE_WIDE
+        full, body, minimum = _measure_columns(ts, rows, header_rows, size)
+    widths = _column_widths(full, body, minimum, L.TYPE_WIDTH)
+    edges = [L.TYPE_LEFT]
+    for w in widths:
+        edges.append(edges[-1] + w)
+    leading = L.TABLE_LEADING_EM * size
+    built: list[TableRow] = []
+    for r, row in enumerate(rows):
+        header = r < header_rows
+        style = _table_style("heiti" if header else "body", size)
+        cells = []
+        for j, text in enumerate(row):
+            measure = widths[j] - 2 * L.TABLE_PAD_X
+            broken = ts.break_lines(ts.glyphs(text, style), text, measure, measure) if text else []
+            lines = []
+            for glyphs in broken:
+                natural_width = sum(g[2] for g in glyphs)
+                centre = header or len(broken) == 1
+                x = edges[j] + L.TABLE_PAD_X + ((measure - natural_width) / 2 if centre else 0.0)
+                lines.append(Line(glyphs, style, x, natural_width, justify=False, body=True))
+            cells.append(lines)
+        height = 2 * L.TABLE_PAD_Y + max(1, max(len(c) for c in cells)) * leading
+        built.append(TableRow(cells, height, header))
+    return TableBlock(edges, built[:header_rows], built[header_rows:], leading)
+
+
+def _split_row(row: TableRow, room: float, leading: float) -> tuple[TableRow, TableRow] | None:
+    """A row too tall for any page, cut after the lines that fit in ``room`` (None: not one)."""
+    fit = int((room - 2 * L.TABLE_PAD_Y) // leading)
+    if fit < 1:
+        return None
+    first = [cell[:fit] for cell in row.cells]
+    rest = [cell[fit:] for cell in row.cells]
+    height = 2 * L.TABLE_PAD_Y + max(1, max(len(c) for c in rest)) * leading
+    return TableRow(first, 2 * L.TABLE_PAD_Y + fit * leading, row.header), TableRow(rest, height, row.header)
+
+
+class _TablePlacer:
+    """Places a table's rows down the pages: the header rows at the top of each page the table
+    runs onto, rules drawn per page."""
+
+    def __init__(self, table: TableBlock, pages: list[_Page]):
+        self.table = table
+        self.pages = pages
+        self.top = 0.0  # where the current page's part of the table starts (PDF y)
+        self.y = 0.0  # the bottom of the last row placed
+        self.row_edges: list[float] = []
+        self.body_on_page = 0
+
+    def start(self, band: int) -> None:
+        self.top = self.y = L.band_top(band)
+        self.row_edges = [self.y]
+        self.body_on_page = 0
+        for row in self.table.header:
+            self.put(row)
+
+    def fits(self, row: TableRow) -> bool:
+        return self.y - row.height >= L.TYPE_BOTTOM - L.LINE_FIT_TOLERANCE
+
+    def put(self, row: TableRow) -> None:
+        """Place a row under the last one, each cell's lines centred vertically."""
+        leading = self.table.leading
+        for cell in row.cells:
+            top = self.y - (row.height - len(cell) * leading) / 2
+            for k, line in enumerate(cell):
+                size = line.style.size
+                baseline = top - k * leading - (leading - size) / 2 - L.EM_ASCENT * size
+                self.pages[-1].placed.append(Placed(line, baseline))
+        self.y -= row.height
+        self.row_edges.append(self.y)
+        if not row.header:
+            self.body_on_page += 1
+
+    def finish_page(self) -> None:
+        """The rules of the part of the table on the current page."""
+        rules = self.pages[-1].rules
+        left, right = self.table.edges[0], self.table.edges[-1]
+        rules.extend((left, y, right, y) for y in self.row_edges)
+        rules.extend((x, self.top, x, self.y) for x in self.table.edges)
+
+    def new_page(self) -> None:
+        self.finish_page()
+        self.pages.append(_Page())
+        self.start(0)
+
+
+def _place_table(table: TableBlock, pages: list[_Page], band: int) -> int:
+    """Place ``table`` from grid line ``band``; return the grid line the text goes on after it."""
+    if band >= L.LINES_PER_PAGE:
+        pages.append(_Page())
+        band = 0
+    if sum(r.height for r in table.header) > L.TYPE_HEIGHT / 2:
+        # A header that would fill half of every page is set once, like the body rows.
+        table = TableBlock(table.edges, [], [TableRow(r.cells, r.height, False) for r in table.header]
+                           + table.body, table.leading)
+    placer = _TablePlacer(table, pages)
+    first = table.body[0] if table.body else None
+    needed = sum(r.height for r in table.header) + (first.height if first else 0.0)
+    if band > 0 and L.band_top(band) - needed < L.TYPE_BOTTOM and needed <= L.TYPE_HEIGHT:
+        # Not even the header and one row here: the table starts on a new page, with the
+        # caption or heading that stands right before it.
+        page = pages[-1]
+        carried: list[Line] = []
+        while page.rows and page.rows[-1][0] == band - 1 - len(carried) and page.rows[-1][1].keep_with_next:
+            carried.insert(0, page.rows.pop()[1])
+        pages.append(_Page([(b, line) for b, line in enumerate(carried)]))
+        band = len(carried)
+    placer.start(band)
+    queue = list(table.body)
+    while queue:
+        row = queue.pop(0)
+        if placer.fits(row):
+            placer.put(row)
+            continue
+        if placer.body_on_page == 0:  # taller than the room a page has: cut it
+            parts = _split_row(row, placer.y - L.TYPE_BOTTOM, table.leading)
+            if parts is None:  # not one line's room under the header: overflow, but go on
+                placer.put(row)
+                continue
+            placer.put(parts[0])
+            queue.insert(0, parts[1])
+        else:
+            queue.insert(0, row)
+        placer.new_page()
+    placer.finish_page()
+    end = math.ceil((L.TYPE_TOP - placer.y) / L.LINE_PITCH - L.TABLE_GRID_SNAP)
+    pages[-1].table_end = end
+    return end
 
 # ---- the composed document -----------------------------------------------------------------
 
@@ -473,6 +749,7 @@ class Composition:
     seal: Seal  # last page
     page_numbers: list[PageNumber]  # one per page
     seal_box: tuple[int, float, float, float, float]  # (page index, x, y, width, height)
+    rules: list[list[Rule]] = field(default_factory=list)  # per page: the tables' rules
 
 
 @dataclass(frozen=True)
@@ -491,7 +768,7 @@ def compose(doc: RenderInput, fonts: dict[str, LoadedFont], title_embolden: floa
     header = _header(ts, issuer, doc.doc_number, title_embolden)
 
     # The flow of grid lines: title, town, a blank line, body.
-    rows: list[Line | None] = []
+    rows: list[Flow] = []
     rows.extend(ts.centred(doc.title, _TITLE, L.TITLE_MAX_CHARS * L.TITLE_SIZE, balanced=True,
                            embolden=title_embolden))
     rows.extend(ts.centred(doc.town, _KAITI, L.TYPE_WIDTH))
@@ -516,7 +793,9 @@ def compose(doc: RenderInput, fonts: dict[str, LoadedFont], title_embolden: floa
     imprint_rules, imprint = _imprint(ts, doc, issuer, date_text)
     qr, qr_note = _qr(ts, doc.verify_url, doc.audit_head)
     return Composition(
-        pages=[[Placed(line, L.baseline(band, line.style.size)) for band, line in page.rows] for page in pages],
+        pages=[[Placed(line, L.baseline(band, line.style.size)) for band, line in page.rows] + page.placed
+               for page in pages],
+        rules=[page.rules for page in pages],
         issuer_mark=header.issuer_mark, doc_number=header.doc_number, red_rule_y=header.red_rule_y,
         signature=[Placed(name_line, L.baseline(name_band)), Placed(date_line, L.baseline(date_band))],
         imprint_rules=imprint_rules, imprint=imprint, qr=qr, qr_note=qr_note, seal=seal,
@@ -557,11 +836,13 @@ def _make_room_for_signature(pages: list[_Page]) -> int:
     page without text, unless the report has no text at all). Returns the grid line of
     the last body line on the last page (-1: none)."""
     last = pages[-1]
-    last_band = last.rows[-1][0] if last.rows else -1
+    last_band = max(last.rows[-1][0] if last.rows else -1, last.table_end - 1)
     if last_band <= L.SIGNATURE_LAST_BODY_BAND:
         return last_band
     count = 0
-    while count < min(L.SIGNATURE_CARRY_LINES, len(last.rows)) and last.rows[-1 - count][1].body:
+    # Only lines after the page's last table can move (a table's rows stay where they are).
+    while (count < min(L.SIGNATURE_CARRY_LINES, len(last.rows)) and last.rows[-1 - count][1].body
+           and last.rows[-1 - count][0] >= last.table_end):
         count += 1
     carried = last.rows[len(last.rows) - count:]
     del last.rows[len(last.rows) - count:]

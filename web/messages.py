@@ -242,6 +242,17 @@ MESSAGES: dict[str, LazyString] = {
     "forbidden.self_grant": _l("You cannot grant yourself a position: another administrator must do it."),
     "forbidden.user_outside_subtree": _l("This user also holds positions outside the units you administer: "
                                          "an administrator of a unit above them all must change their positions."),
+    # ---- tables
+    # Tables in the content (workflow/importer/tables.py); ``table`` is the table's number in
+    # pasted text, or its path in a client's outline (sections[0].tables[1]).
+    "bad_request.outline_table_no_rows": _l("Malformed content: %(path)s must be a non-empty list of rows."),
+    "bad_request.outline_out_of_range": _l("Malformed content: %(path)s must be from 0 to %(limit)s."),
+    "bad_request.outline_duplicate_table_id": _l(
+        "Malformed content: %(path)s “%(id)s” is the id of another table too."),
+    "too_large.too_many_tables": _l("More than %(limit)s tables."),
+    "too_large.table_too_many_rows": _l("Table %(table)s has more than %(limit)s rows."),
+    "too_large.table_too_many_columns": _l("Table %(table)s has more than %(limit)s columns."),
+    "too_large.table_cell_too_long": _l("A cell of table %(table)s has more than %(limit)s characters."),
 }
 
 # ---- accounts: parameters that are codes, shown by their label (a role, never "author").

@@ -76,7 +76,7 @@ from workflow.importer import (
     number_value,
     numbering_style,
 )
-from workflow.outline import Section
+from workflow.outline import Section, table_cells
 
 __all__ = [
     "BLOCKING_CODES",
@@ -381,7 +381,7 @@ def find_problems(outline: Mapping[str, Any],
 
     if title:
         scan_texts(0, None, [(0, title)])
-    scan_texts(1, None, list(enumerate(outline.get("preamble", []))))
+    scan_texts(1, None, list(enumerate(outline.get("preamble", []) + _cells(outline.get("preamble_tables")))))
 
     def numbering_list(siblings: list[Section], document_wide: bool = False) -> None:
         def wanted(style: str) -> bool:
@@ -400,14 +400,15 @@ def find_problems(outline: Mapping[str, Any],
         heading = section.get("heading", "")
         paragraphs = section.get("paragraphs", [])
         children = section.get("children", [])
-        # Field 0 is the heading, field k+1 the k-th paragraph.
+        # Field 0 is the heading, field k+1 the k-th paragraph, then the cells of its tables.
         scan_texts(block, section_id, [(0, heading)] + [(i + 1, p) for i, p in
-                                                         enumerate(paragraphs)])
+                                                         enumerate(paragraphs + _cells(section.get("tables")))])
         for p_index, offset, reason, params in _lead_in_problems(paragraphs):
             found.append(((block, p_index + 1, offset), _problem(
                 NUMBERING, reason, params, section_id,
                 _excerpt(paragraphs[p_index], offset, offset + 3))))
-        if not paragraphs and not children and not _is_sentence(heading, section.get("number", "")):
+        if not paragraphs and not children and not section.get("tables") \
+                and not _is_sentence(heading, section.get("number", "")):
             label = section.get("number", "").strip() + heading  # "": the edge says "untitled"
             found.append(((block, 0, len(heading)), _problem(
                 EMPTY_SECTION, "no_content", {"label": label}, section_id,
@@ -423,6 +424,11 @@ def find_problems(outline: Mapping[str, Any],
 
     found.sort(key=lambda item: item[0])
     return [problem for _, problem in found]
+
+
+def _cells(tables: list | None) -> list[str]:
+    """The text of tables (captions and cells), checked like paragraphs."""
+    return [cell for table in tables or [] for cell in table_cells(table)]
 
 
 def _texts_in_order(outline: Mapping[str, Any], sections: list[Section], title: str | None

@@ -36,13 +36,17 @@ def clean_line(value: Any, *, field: str, max_chars: int, required: bool = True)
     return value
 
 
-def clean_text(value: Any, *, field: str, max_chars: int, required: bool = True) -> str:
-    """A multi-line piece of user text: line breaks kept, other control characters removed."""
+def clean_text(value: Any, *, field: str, max_chars: int, required: bool = True,
+               keep_tabs: bool = False) -> str:
+    """A multi-line piece of user text: line breaks kept, other control characters removed
+    (``keep_tabs``: tabs kept too, for pasted tables)."""
     if not isinstance(value, str):
         raise BadInput("not_a_string", field=field)
     if len(value) > max_chars * 2:  # cheap early refusal before any regex work on huge input
         raise TooLarge("too_many_characters", field=field, limit=max_chars)
-    value = hygiene(value).strip()
+    value = hygiene(value, keep_tabs=keep_tabs)
+    # A leading tab is the empty first cell of a pasted table: only the line breaks go.
+    value = value.strip("\n") if keep_tabs and value.strip() else value.strip()
     if required and not value:
         raise BadInput("required", field=field)
     if len(value) > max_chars:
@@ -116,7 +120,7 @@ def imported_from(*, text: Any = None, outline: Any = None, docx: bytes | None =
         raise BadInput("content_source")
     # The importer's refusals are BadInput errors with reasons of their own: they pass through.
     if text is not None:
-        cleaned = clean_text(text, field="text", max_chars=MAX_TEXT_CHARS)
+        cleaned = clean_text(text, field="text", max_chars=MAX_TEXT_CHARS, keep_tabs=True)
         imported = import_text_with_repairs(cleaned, previous=previous)
     elif docx is not None:
         imported = import_docx_document(docx, previous=previous)

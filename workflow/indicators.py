@@ -26,6 +26,13 @@ Preamble, closing and annex indicators have ``section_id``/``section_number`` No
 
 The scan is linear in the length of the text: the quotation depth is followed along the text
 once (:class:`QuoteTracker`), never recounted from the start for each figure.
+
+Tables: every body cell (below the header rows) is read like a paragraph, and a bare number
+takes its unit from the row label (the first cell that is not a bare number: not the 序号) or
+the column header in brackets (``地区生产总值（亿元）``,
+``(万元)``, ``单位：亩``) or from the caption's ``单位：…``; the ``context`` is then the row label,
+the column header and the cell (``地区生产总值（亿元） 2026年目标：13.4``), and ``table_id``
+names the table.
 """
 from __future__ import annotations
 
@@ -33,6 +40,7 @@ import re
 import unicodedata
 
 from workflow.importer import chinese_numeral_value, iter_sections
+from workflow.outline import Table
 
 __all__ = ["UNITS", "QuoteTracker", "extract_indicators"]
 
@@ -148,15 +156,56 @@ def _indicators_in(text: str, section_id: str | None, section_number: str | None
     return found
 
 
+_BARE_NUMBER_RE = re.compile(r"[0-9０-９]{1,3}(?:,[0-9０-９]{3})+(?:[.．][0-9０-９]+)?"
+                             r"|[0-9０-９]+(?:[.．][0-9０-９]+)?")
+_HEADER_UNIT_RE = re.compile(r"(?:[(（]\s*(?:单位\s*[:：]\s*)?|单位\s*[:：]\s*)(" + _UNIT_ALTERNATION + r"|％)")
+
+
+def _header_unit(*texts: str) -> str | None:
+    """The unit a row label, column header or caption names: ``（亿元）``, ``单位：万元``."""
+    for text in texts:
+        match = _HEADER_UNIT_RE.search(text)
+        if match:
+            return unicodedata.normalize("NFKC", match.group(1))
+    return None
+
+
+def _table_indicators(table: Table, section_id: str | None, section_number: str | None) -> list[dict]:
+    """Indicators in a table's body cells, with the row label and column header as context."""
+    rows = table.get("rows") or []
+    header_rows = table.get("header_rows", 1)
+    header = rows[header_rows - 1] if 0 < header_rows <= len(rows) else []
+    found: list[dict] = []
+    for row in rows[header_rows:]:
+        for j, cell in enumerate(row):
+            # The row's label: its first cell before this one that is not a bare number (序号).
+            label = next((c for c in row[:j] if c.strip() and not _BARE_NUMBER_RE.fullmatch(c.strip())), "")
+            column = header[j] if j < len(header) else ""
+            context = f"{label} {column}：{cell}".strip()
+            in_cell = _indicators_in(cell, section_id, section_number)
+            unit = None if in_cell else _header_unit(label, column, table.get("caption", ""))
+            if unit and _BARE_NUMBER_RE.fullmatch(cell.strip()):
+                # Read as if the unit followed the number in the cell: the same shape as any other.
+                in_cell = _indicators_in(cell.strip() + unit, section_id, section_number)
+            found.extend({**indicator, "context": context, "table_id": table.get("id")}
+                         for indicator in in_cell)
+    return found
+
+
 def extract_indicators(outline: dict) -> list[dict]:
-    """The quantitative statements of an outline, in document order."""
+    """The quantitative statements of an outline, in document order (a section's tables after
+    its paragraphs)."""
     result: list[dict] = []
     for text in outline.get("preamble", []):
         result.extend(_indicators_in(text, None, None))
+    for table in outline.get("preamble_tables") or []:
+        result.extend(_table_indicators(table, None, None))
     for section, _ in iter_sections(outline.get("sections", [])):
         number = section.get("number", "").strip() or None
         for text in [section.get("heading", "")] + list(section.get("paragraphs", [])):
             result.extend(_indicators_in(text, section.get("id"), number))
+        for table in section.get("tables") or []:
+            result.extend(_table_indicators(table, section.get("id"), number))
     for text in [*outline.get("closing", []), *outline.get("annex", [])]:
         result.extend(_indicators_in(text, None, None))
     return result

@@ -55,7 +55,8 @@ class CreateReportSchema(StrictSchema):
     kind = fields.String(validate=validate.OneOf(KINDS), metadata={"description": "required without cycle_id"})
     year = fields.Integer(strict=True, metadata={"description": f"{YEAR_MIN}–{YEAR_MAX}; required without cycle_id"})
     title = fields.String(required=True, metadata={"description": "at most 200 characters, one line"})
-    text = fields.String(metadata={"description": "pasted plain text, imported into the outline; give text or outline"})
+    text = fields.String(metadata={"description": "pasted plain text, imported into the outline (runs of "
+                                                 "tab-separated lines become tables); give text or outline"})
     outline = OutlineField(metadata={"description": "an outline instead of text"})
     cycle_id = fields.Integer(strict=True, validate=_ID, metadata={
         "description": "the reporting cycle the report answers: kind and year come from it, and its template is "
@@ -242,6 +243,21 @@ class OrgUnitTreeSchema(ResponseSchema):
                         metadata={"description": "the roots of the caller's visible subtrees"})
 
 
+class TableSchema(ResponseSchema):
+    """A table among the paragraphs of a section (or of the preamble)."""
+
+    id = fields.String(required=True, metadata={"description": "stable across versions while the table stays "
+                                                              "in its section, e.g. t-3fa2c1"})
+    at = fields.Integer(required=True, metadata={
+        "description": "the table stands before paragraphs[at]; at == len(paragraphs): after the last one"})
+    rows = fields.List(fields.List(fields.String()), required=True, metadata={
+        "description": "rows of plain-text cells, every row as long as the others; at most 200 rows, "
+                       "30 columns, 2,000 characters per cell, 100 tables per report"})
+    header_rows = fields.Integer(required=True, metadata={"description": "the first header_rows rows are the "
+                                                                        "header (0…len(rows); 1 by default)"})
+    caption = fields.String(metadata={"description": "optional, e.g. 表1 2026年主要指标"})
+
+
 class SectionSchema(ResponseSchema):
     id = fields.String(required=True)
     level = fields.Integer(required=True)
@@ -250,6 +266,9 @@ class SectionSchema(ResponseSchema):
     paragraphs = fields.List(fields.String(), required=True)
     children = fields.List(fields.Nested(lambda: SectionSchema()), required=True)
     run_in = fields.Boolean(metadata={"description": "the heading runs into its first paragraph"})
+    tables = fields.List(fields.Nested(TableSchema), metadata={
+        "description": "the section's tables, sorted by `at`; absent or empty: none. A client that ignores "
+                       "tables still reads every paragraph"})
 
 
 class OutlineSchema(ResponseSchema):
@@ -258,6 +277,8 @@ class OutlineSchema(ResponseSchema):
     closing = fields.List(fields.String(), required=True)
     annex = fields.List(fields.String(), metadata={
         "description": "optional: the annexes (附件) — the list 附件：1. … and their text after the sign-off"})
+    preamble_tables = fields.List(fields.Nested(TableSchema), metadata={
+        "description": "tables before the first heading (`at` indexes into preamble)"})
 
 
 class ProblemSchema(ResponseSchema):
@@ -321,7 +342,8 @@ class IndicatorSchema(ResponseSchema):
                                                                  "the number itself otherwise"})
     high = fields.Float(allow_none=True, metadata={"description": "a range's upper end; the number otherwise"})
     approx = fields.Boolean(metadata={"description": "an approximation: 百余个, 5000多人, 近300户, 约5万元"})
-
+    table_id = fields.String(metadata={"description": "set when found in a table's cell (the context is then "
+                                                     "the row label and column header)"})
 
 class CheckResultSchema(ResponseSchema):
     problems = fields.List(fields.Nested(ProblemSchema), required=True)
@@ -393,6 +415,25 @@ class TextOpSchema(ResponseSchema):
     text = fields.String(required=True)
 
 
+class CellChangeSchema(ResponseSchema):
+    status = fields.String(required=True, validate=validate.OneOf(("same", "changed", "added", "removed")))
+    ops = fields.List(fields.Nested(TextOpSchema), required=True)
+
+
+class RowChangeSchema(ResponseSchema):
+    status = fields.String(required=True, validate=validate.OneOf(("same", "changed", "added", "removed")))
+    cells = fields.List(fields.Nested(CellChangeSchema), required=True)
+
+
+class TableChangeSchema(ResponseSchema):
+    table_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("same", "changed", "added", "removed")))
+    header_rows = fields.Integer(required=True)
+    caption_ops = fields.List(fields.Nested(TextOpSchema), required=True)
+    rows = fields.List(fields.Nested(RowChangeSchema), required=True, metadata={
+        "description": "rows aligned old → new: same, added, removed, or changed (then cell by cell)"})
+
+
 class DiffEntrySchema(ResponseSchema):
     section_id = fields.String(required=True, metadata={"description": "a section id, or preamble / closing"})
     level = fields.Integer(required=True)
@@ -403,6 +444,8 @@ class DiffEntrySchema(ResponseSchema):
     heading_ops = fields.List(fields.Nested(TextOpSchema), required=True)
     ops = fields.List(fields.Nested(TextOpSchema), required=True,
                       metadata={"description": "the section's own paragraphs, joined by newlines"})
+    tables = fields.List(fields.Nested(TableChangeSchema), metadata={
+        "description": "the section's tables, diffed cell by cell"})
 
 
 class DiffStatsSchema(ResponseSchema):
@@ -437,10 +480,10 @@ class VerifyResultSchema(ResponseSchema):
 # default, and the name a nested schema registers itself under). The views' docstrings use them.
 COMPONENTS: tuple[type[Schema], ...] = (
     ErrorSchema, TokenRequestSchema, TokenSchema, MeSchema, OrgUnitTreeSchema, OrgUnitNodeSchema, OutlineSchema,
-    SectionSchema, ProblemSchema, HistoryEntrySchema, CommentSchema, PdfSchema, IndicatorSchema,
+    SectionSchema, TableSchema, ProblemSchema, HistoryEntrySchema, CommentSchema, PdfSchema, IndicatorSchema,
     ReportSummarySchema, ReportListSchema, ReportSchema, CreateReportSchema, UpdateReportSchema,
     CreateReportUploadSchema, UpdateReportUploadSchema,
     ActionRequestSchema, CommentRequestSchema, AnswerRequestSchema, VersionSchema, VersionListSchema,
-    DiffSchema, VerifyResultSchema,
+    DiffSchema, VerifyResultSchema, TableChangeSchema,
     CheckRequestSchema, CheckResultSchema,
 )

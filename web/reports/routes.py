@@ -27,6 +27,7 @@ from workflow.errors import Conflict, DomainError, NotFound
 from workflow.importer import iter_sections, outline_to_text
 from workflow.indicators import extract_indicators
 from workflow.models import utcnow
+from workflow.outline import iter_tables
 from workflow.scope import roles_for
 from workflow.table import AUTHOR, DRAFT, EDIT_ROLE, EDITABLE_STATES, PUBLISHED, TOWN_KINDS, CommentStatus
 
@@ -53,6 +54,9 @@ def say_form_errors(form) -> None:
 def say_imported(saved: services.Saved) -> None:
     sections = count_sections(saved.report.current.outline.get("sections", []))
     say(ngettext("Imported %(num)d section.", "Imported %(num)d sections.", sections))
+    tables = sum(1 for _ in iter_tables(saved.report.current.outline))
+    if tables:
+        say(ngettext("Imported %(num)d table.", "Imported %(num)d tables.", tables))
     page_marks = saved.repairs.get("page_marks", 0)
     dropped = saved.dropped_lines[:len(saved.dropped_lines) - page_marks]
     if dropped:

@@ -8,6 +8,7 @@ One job per module:
 - :mod:`.parsing`: lines → numbered headings and paragraphs (preamble, closing, web-page
   residue), and the outline back to text;
 - :mod:`.ids`: section ids that stay stable across versions (three matching passes);
+- :mod:`.tables`: tab-separated lines as tables (and back), their bounds and ids;
 - :mod:`.docx_reader`: a .docx read as Word shows it (list numbers, tables, heading styles,
   the title), within bounds;
 - :mod:`.validation`: outlines sent by clients, checked and normalised.
@@ -32,10 +33,15 @@ from .ids import assign_ids
 from .numbering import ENCLOSED, STYLES, chinese_numeral, chinese_numeral_value, number_value, numbering_style
 from .parsing import is_heading_alone, loose_numbers, outline_to_text, parse_lines, starts_block
 from .repair import repair_lines
+from .tables import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, MAX_TABLES, assign_table_ids, keep_header_rows
 from .validation import validate_outline
 
 __all__ = [
     "ENCLOSED",
+    "MAX_CELL_CHARS",
+    "MAX_COLUMNS",
+    "MAX_ROWS",
+    "MAX_TABLES",
     "STYLES",
     "ContentError",
     "Imported",
@@ -83,7 +89,7 @@ def import_text_with_repairs(text: str, previous: Mapping[str, Any] | None = Non
     """
     if not isinstance(text, str):
         raise ContentError("text_not_string")
-    return _import_lines(lines_of(text), previous)
+    return _import_lines(lines_of(text, keep_tabs=True), previous)
 
 
 def import_text_with_report(text: str, previous: Mapping[str, Any] | None = None) -> tuple[Outline, list[str]]:
@@ -109,6 +115,8 @@ def _import_lines(lines: list[str], previous: Mapping[str, Any] | None,
     hints = {i: levels[origin] for i, origin in enumerate(repaired.origins) if origin in levels} if levels else None
     outline, dropped = parse_lines(repaired.lines, hints)
     assign_ids(outline["sections"], previous)
+    assign_table_ids(outline, previous)
+    keep_header_rows(outline, previous)
     repairs = {"joined_lines": repaired.joined,
                "loose_numbers": loose_numbers(outline["sections"]),
                "page_marks": len(repaired.page_marks)}
@@ -132,7 +140,9 @@ def _docx_lines(document: DocxText) -> tuple[list[str], dict[int, int]]:
     lines: list[str] = []
     levels: dict[int, int] = {}
     for block in document.blocks:
-        block_lines = lines_of(block.text)
+        block_lines = lines_of(block.text, keep_tabs=True)
+        if not block.text and lines and "\t" in lines[-1]:
+            lines.append("")  # the end of a table: the next one is another (see .tables)
         if block.heading and block_lines:
             levels[len(lines)] = block.heading
         lines.extend(block_lines)

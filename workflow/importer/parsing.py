@@ -55,6 +55,7 @@ from dataclasses import dataclass, replace
 from workflow.outline import Outline, Section
 
 from .numbering import CANONICAL_RANK, CN_NUMERALS, DIGITS, ENCLOSED, chinese_numeral_value
+from .tables import place_tables, take_tables, with_tables
 
 __all__ = ["is_heading_alone", "loose_numbers", "outline_to_text", "parse_lines", "starts_block"]
 
@@ -403,10 +404,21 @@ def parse_lines(lines: list[str], levels: Mapping[int, int] | None = None) -> tu
 
     ``levels`` maps line indexes to heading levels (1–9) a .docx gives by style (Word's
     标题 1 / Heading 1, outline levels): such a line is a heading, numbered or not, and its
-    level, not its numbering style, places it in the tree. (The annex split keeps a prefix of
-    the lines, so the indexes still hold.)
+    level, not its numbering style, places it in the tree.
+
+    Runs of tab-separated lines are tables (:mod:`.tables`): each stands as one marker line
+    while the lines are parsed (``levels`` move with the lines), then moves into its
+    section's ``tables``.
     """
-    levels = levels or {}
+    lines, tables, moved = take_tables(lines, levels)
+    outline, dropped = _parse_lines(lines, moved)
+    place_tables(outline, tables)
+    return outline, dropped
+
+
+def _parse_lines(lines: list[str], levels: Mapping[int, int]) -> tuple[Outline, list[str]]:
+    """:func:`parse_lines` on lines without tables. (The annex split keeps a prefix of the
+    lines, so the indexes of ``levels`` still hold.)"""
     lines, closing, annex = _split_annex(lines)
     headings = [_with_level(_match_heading(line), line, levels.get(i)) for i, line in enumerate(lines)]
     at = [i for i, heading in enumerate(headings) if heading]
@@ -429,17 +441,21 @@ def parse_lines(lines: list[str], levels: Mapping[int, int] | None = None) -> tu
 
 def outline_to_text(outline: Outline) -> str:
     """Render an outline as plain text: one line per paragraph, headings on their own line
-    (or sharing it with the first paragraph for run-in headings)."""
-    lines: list[str] = list(outline.get("preamble", []))
+    (or sharing it with the first paragraph for run-in headings), tables as tab-separated
+    lines where they stand."""
+    lines: list[str] = with_tables(list(outline.get("preamble", [])), outline.get("preamble_tables"))
 
     def walk(sections: list[Section]) -> None:
         for section in sections:
             paragraphs = list(section.get("paragraphs", []))
+            tables = section.get("tables")
             head = section.get("number", "") + section.get("heading", "")
             if section.get("run_in") and paragraphs:
                 head += paragraphs.pop(0)
+                # The first paragraph shares the heading's line: tables count from the second.
+                tables = [{**t, "at": max(0, t["at"] - 1)} for t in tables or []]
             lines.append(head)
-            lines.extend(paragraphs)
+            lines.extend(with_tables(paragraphs, tables))
             walk(section.get("children", []))
 
     walk(outline.get("sections", []))
