@@ -52,10 +52,16 @@ def _is_zombie(pid: int) -> bool:
 
 @pytest.fixture
 def jobs_app(app, redis_url):
-    """The test app wired to the real Redis (flushed), with retries that do not wait."""
+    """The test app wired to the real Redis (flushed), with retries that do not wait, and
+    served on a real socket: the signing job asks its development time-stamp authority
+    (``/tsa``) over HTTP, as it would a production one (``TSA_URL``)."""
+    from tests.browser_support import serve
+
     app.config.update(REDIS_URL=redis_url, PDF_RETRY_INTERVALS=[0, 0, 0])
     get_redis(app).flushdb()
-    yield app
+    with serve(app) as base:
+        app.config.update(PUBLIC_BASE_URL=base, TSA_URL=f"{base}/tsa")
+        yield app
     get_redis(app).flushdb()
 
 
@@ -86,6 +92,8 @@ def worker_env(app, **extra: str) -> dict[str, str]:
         "SECRET_KEY": app.config["SECRET_KEY"],
         "PYTHONUNBUFFERED": "1",
         "NOTIFY_ALLOW_INTERNAL_URLS": "1",  # the tests' receivers listen on loopback
+        "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
+        "TSA_URL": app.config.get("TSA_URL") or "",
     })
     env.update(extra)
     return env

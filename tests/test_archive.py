@@ -138,7 +138,7 @@ def _verify(client, data: bytes, name: str = "report.pdf"):
 
 
 def _status(response) -> str:
-    match = re.search(r'data-status="([a-z]+)"', response.get_data(as_text=True))
+    match = re.search(r'data-status="([a-z_]+)"', response.get_data(as_text=True))
     assert match, response.get_data(as_text=True)[:2000]
     return match.group(1)
 
@@ -164,13 +164,13 @@ def test_anyone_can_verify_a_published_pdf_and_spot_changes(jobs_app, world, tmp
 
     response = _verify(client, original)
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and _status(response) == "valid"
+    assert response.status_code == 200 and _status(response) == "valid_in_archive"
     assert "示范区" in html and pub.archive_no in html and pub.file_sha256 in html
     assert f'href="/reports/{rid}"' in html  # a link: the report page itself needs a login
 
     position = original.index(b"stream", 2000) + 40  # inside a signed content stream
     changed = original[:position] + bytes([original[position] ^ 0x01]) + original[position + 1:]
-    assert _status(_verify(client, changed)) == "tampered"
+    assert _status(_verify(client, changed)) == "modified"
     assert f'href="/reports/{rid}"' not in _verify(client, changed).get_data(as_text=True)
 
     assert _status(_verify(client, _foreign_pdf(tmp_path))) == "untrusted"

@@ -214,6 +214,24 @@ MESSAGES: dict[str, LazyString] = {
     "bad_request.bulk_no_items": _l("Choose at least one report."),
     "too_large.bulk_too_many_items": _l("At most %(limit)s reports can be approved at once (%(count)s chosen)."),
     "bad_request.bulk_bad_item": _l("The selection is not valid; reload the page and choose again."),
+    # ---- verify
+    "verify.signature_removed": _l("The file was changed after it was signed: its signature was removed."),
+    "verify.timestamp_invalid": _l("The file was changed after it was signed: the document timestamp of "
+                                   "revision %(revision)s no longer matches the file."),
+    "verify.info_changed": _l("The file was changed after it was signed: revision %(revision)s rewrites the "
+                              "document information (such as the archive number)."),
+    "verify.empty_update": _l("The file was changed after it was signed: revision %(revision)s is an update "
+                              "that no signature covers."),
+    "verify.bytes_after_end": _l("The file was changed after it was signed: %(bytes)s bytes were appended after "
+                                 "its end."),
+    "verify.catalog_replaced": _l("The file was changed after it was signed: revision %(revision)s replaces the "
+                                  "document catalog."),
+    "verify.objects_added": _l("The file was changed after it was signed: revision %(revision)s adds or "
+                               "replaces %(count)s objects."),
+    "verify.content_changed": _l("The file was changed after it was signed: page content or document structure "
+                                 "was altered."),
+    "verify.annotations_added": _l("The file was changed after it was signed: annotations were added or changed."),
+    "verify.form_changed": _l("The file was changed after it was signed: form fields were filled in or changed."),
 }
 
 # A category's message, for a reason with no entry of its own (one added later).
