@@ -30,14 +30,9 @@ from flask import Flask, current_app
 
 from workflow.publishing import signing_units
 
+from .ltv import ca_directory
+
 log = logging.getLogger(__name__)
-
-CA_DIR_NAME = "ca"
-
-
-def ca_directory(config: Any) -> Path:
-    return Path(config["KEYS_DIR"]) / CA_DIR_NAME
-
 
 def ca_certificate_file(config: Any) -> Path:
     """The development CA's certificate (PEM): ``KEYS_DIR/ca/ca.cert.pem``."""

@@ -23,8 +23,8 @@ from typing import Any
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 
-from . import signing
-from .cli import ca_directory
+# pyHanko (≈1 s to import) comes with .signing, imported by the functions that sign:
+# the web processes import this module for its paths and settings.
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,14 @@ CRL_PATH = "/ca/crl"
 CA_CERT_PATH = "/ca/cert"
 TSA_PATH = "/tsa"
 RENEW_BEFORE_DAYS = 365
+
+
+CA_DIR_NAME = "ca"
+
+
+def ca_directory(config: Any) -> Path:
+    """Where the development CA lives: ``KEYS_DIR/ca``."""
+    return Path(config["KEYS_DIR"]) / CA_DIR_NAME
 
 
 def base_url(config: Any) -> str:
@@ -49,6 +57,8 @@ def tsa_url(config: Any) -> str:
 
 
 def timestamper(config: Any) -> Any:
+    from . import signing
+
     return signing.http_timestamper(tsa_url(config), timeout=float(config.get("TSA_TIMEOUT", 10)))
 
 
@@ -67,6 +77,8 @@ def embedding_context(config: Any) -> Any:
     """The validation context whose certificates and CRLs go into a PDF's DSS: this
     site's trust roots, and the development CA's current CRL when there is one (other
     CAs' CRLs are fetched from their distribution points)."""
+    from . import signing
+
     ca_dir = ca_directory(config)
     crls = [signing.current_crl(ca_dir)] if (ca_dir / signing.CA_KEY_FILE).is_file() else []
     return signing.validation_context(_trust_certificates(config), crls)
@@ -74,6 +86,8 @@ def embedding_context(config: Any) -> Any:
 
 def ensure_dev_tsa(config: Any) -> Path:
     """The development TSA's certificate (issued, or re-issued with the current CRL URL)."""
+    from . import signing
+
     return signing.issue_tsa_certificate(ca_directory(config), crl_url=crl_url(config))
 
 
@@ -85,6 +99,8 @@ def dev_tsa_reply(config: Any, request_der: bytes) -> bytes | None:
     development TSA (no ``tsa.p12`` beside the development CA), ``b""`` for a request it
     cannot answer."""
     from asn1crypto import tsp
+
+    from . import signing
 
     ca_dir = ca_directory(config)
     p12 = ca_dir / signing.TSA_P12_FILE
@@ -149,4 +165,6 @@ def _tsa_certificate(signed_data: Any) -> Any:
 def renew(data: bytes, config: Any) -> bytes:
     """``data`` with the validation data of its last timestamp and a fresh document
     timestamp appended (incremental updates; the original bytes stay a prefix)."""
+    from . import signing
+
     return signing.add_document_timestamp(data, timestamper(config), embedding_context(config))

@@ -23,7 +23,16 @@ from typing import Any
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
 
-__all__ = ["Change", "revision_ends", "unexplained_changes"]
+__all__ = ["BYTES_AFTER_END", "CATALOG_CHANGED", "CATALOG_REPLACED", "EMPTY_UPDATE", "INFO_CHANGED", "OBJECTS_ADDED",
+           "Change", "revision_ends", "unexplained_changes"]
+
+# The kinds of change (each a ``verify.<kind>`` message).
+INFO_CHANGED = "info_changed"  # the document information dictionary differs from the signed one
+EMPTY_UPDATE = "empty_update"  # an update that adds nothing a verifier may accept
+BYTES_AFTER_END = "bytes_after_end"  # bytes after the last %%EOF (params: bytes)
+CATALOG_REPLACED = "catalog_replaced"  # the trailer points at another catalog, or adds encryption
+OBJECTS_ADDED = "objects_added"  # objects outside the DSS added or replaced (params: count)
+CATALOG_CHANGED = "catalog_changed"  # catalog entries other than /DSS and /Extensions changed
 
 # Keys of the document information dictionary that a writer updates on every save
 # (pyHanko's own incremental updates among them); any other key must keep its signed value.
@@ -61,12 +70,12 @@ def unexplained_changes(reader: PdfFileReader, data: bytes, signed_revision: int
         if revision in timestamp_revisions:
             continue  # the timestamp covers it; pyHanko's diff analysis judges its objects
         if not written:
-            changes.append(Change("empty_update", {"revision": revision + 1}))
+            changes.append(Change(EMPTY_UPDATE, {"revision": revision + 1}))
             continue
         changes.extend(_non_dss_objects(previous, current, written, signed, revision))
     tail = _bytes_after_end(reader, data)
     if tail:
-        changes.append(Change("bytes_after_end", {"bytes": tail}))
+        changes.append(Change(BYTES_AFTER_END, {"bytes": tail}))
     return changes
 
 
@@ -81,14 +90,14 @@ def _trailer_changes(signed: HistoricalResolver, current: HistoricalResolver, re
     found = []
     trailer, signed_trailer = current.trailer_view, signed.trailer_view
     if trailer.raw_get("/Root") != signed_trailer.raw_get("/Root") or "/Encrypt" in trailer:
-        found.append(Change("catalog_replaced", {"revision": revision + 1}))
+        found.append(Change(CATALOG_REPLACED, {"revision": revision + 1}))
     info_ref, signed_ref = _info_ref(current), _info_ref(signed)
     if info_ref != signed_ref:
-        found.append(Change("info_changed", {"revision": revision + 1}))
+        found.append(Change(INFO_CHANGED, {"revision": revision + 1}))
     elif isinstance(info_ref, generic.IndirectObject):
         now, then = _info_values(current, info_ref), _info_values(signed, info_ref)
         if now != then:
-            found.append(Change("info_changed", {"revision": revision + 1}))
+            found.append(Change(INFO_CHANGED, {"revision": revision + 1}))
     return found
 
 
@@ -113,7 +122,7 @@ def _non_dss_objects(previous: HistoricalResolver, current: HistoricalResolver, 
         changed = {k for k in set(root_now) | set(root_before)
                    if _raw(root_now, k) != _raw(root_before, k)} if root_ref.reference in written else set()
         if changed - _DSS_CATALOG_KEYS:
-            return [Change("content_changed", {"revision": revision + 1})]
+            return [Change(CATALOG_CHANGED, {"revision": revision + 1})]
         allowed.add(root_ref.reference)
         if "/DSS" in root_now:
             dss = root_now.raw_get("/DSS")
@@ -127,9 +136,9 @@ def _non_dss_objects(previous: HistoricalResolver, current: HistoricalResolver, 
     if not extra:
         dss_written = allowed - {info_ref.reference if isinstance(info_ref, generic.IndirectObject) else None}
         if not (written & dss_written):
-            return [Change("empty_update", {"revision": revision + 1})]
+            return [Change(EMPTY_UPDATE, {"revision": revision + 1})]
         return []
-    return [Change("objects_added", {"revision": revision + 1, "count": len(extra)})]
+    return [Change(OBJECTS_ADDED, {"revision": revision + 1, "count": len(extra)})]
 
 
 def _raw(dictionary: generic.DictionaryObject, key: str) -> Any:

@@ -118,7 +118,7 @@ def trusted_certificates_pem() -> bytes:
 
 
 def _dev_ca_dir() -> Path:
-    from .cli import ca_directory
+    from .ltv import ca_directory
 
     return ca_directory(current_app.config)
 

@@ -59,10 +59,22 @@ from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationChec
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from .render import INFO_ARCHIVE_NO, INFO_REPORT_ID
-from .revisions import Change, revision_ends, unexplained_changes
+from .revisions import (
+    BYTES_AFTER_END,
+    CATALOG_CHANGED,
+    CATALOG_REPLACED,
+    EMPTY_UPDATE,
+    INFO_CHANGED,
+    OBJECTS_ADDED,
+    Change,
+    revision_ends,
+    unexplained_changes,
+)
 from .signing import CA_CERT_FILE, run_coroutine
 
-__all__ = ["Status", "VerifyResult", "trust_roots", "verify_pdf"]
+# The reasons a file is ``modified`` that pdf.revisions finds, named here with the others.
+__all__ = ["BYTES_AFTER_END", "CATALOG_CHANGED", "CATALOG_REPLACED", "EMPTY_UPDATE", "INFO_CHANGED", "OBJECTS_ADDED",
+           "Status", "VerifyResult", "trust_roots", "verify_pdf"]
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +91,11 @@ SIGNATURE_REMOVED = "signature_removed"  # an earlier revision was signed, the f
 TIMESTAMP_INVALID = "timestamp_invalid"  # a document timestamp no longer matches what it covers
 
 _ACCEPTED_LEVELS = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
-# What pyHanko's difference analysis found, as the reader is told (``verify.<kind>``).
-_CHANGE_KINDS = {ModificationLevel.FORM_FILLING: "form_changed", ModificationLevel.ANNOTATIONS: "annotations_added",
-                 ModificationLevel.OTHER: "content_changed"}
+FORM_CHANGED = "form_changed"  # pyHanko: form fields filled in after signing
+ANNOTATIONS_ADDED = "annotations_added"  # pyHanko: annotations added or changed after signing
+CONTENT_CHANGED = "content_changed"  # pyHanko: any other object change (page content, structure)
+_CHANGE_KINDS = {ModificationLevel.FORM_FILLING: FORM_CHANGED, ModificationLevel.ANNOTATIONS: ANNOTATIONS_ADDED,
+                 ModificationLevel.OTHER: CONTENT_CHANGED}
 _ROOT_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 
 
@@ -272,7 +286,7 @@ def _what_changed(reader: PdfFileReader, data: bytes, embedded: EmbeddedPdfSigna
     if status.coverage != SignatureCoverageLevel.ENTIRE_REVISION:
         return Change(MODIFIED_AFTER_SIGNING)
     if status.modification_level not in _ACCEPTED_LEVELS or status.docmdp_ok is False:
-        return Change(_CHANGE_KINDS.get(status.modification_level, "content_changed"))
+        return Change(_CHANGE_KINDS.get(status.modification_level, CONTENT_CHANGED))
     later = [ts for ts in timestamps if ts.signed_revision > embedded.signed_revision]
     for ts in later:
         if not _timestamp_intact(ts, roots):

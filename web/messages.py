@@ -226,6 +226,8 @@ MESSAGES: dict[str, LazyString] = {
                                  "its end."),
     "verify.catalog_replaced": _l("The file was changed after it was signed: revision %(revision)s replaces the "
                                   "document catalog."),
+    "verify.catalog_changed": _l("The file was changed after it was signed: revision %(revision)s changes the "
+                                 "document catalog."),
     "verify.objects_added": _l("The file was changed after it was signed: revision %(revision)s adds or "
                                "replaces %(count)s objects."),
     "verify.content_changed": _l("The file was changed after it was signed: page content or document structure "
