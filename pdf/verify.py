@@ -231,7 +231,7 @@ def _was_signed(reader: PdfFileReader) -> bool:
         try:
             resolver = reader.get_historical_resolver(revision)
             root = resolver(resolver.trailer_view.raw_get("/Root").reference)
-            fields = root["/AcroForm"]["/Fields"] if "/AcroForm" in root else []
+            fields = [f.get_object() for f in root["/AcroForm"]["/Fields"]] if "/AcroForm" in root else []
             if any(f.get("/FT") == "/Sig" and "/V" in f for f in fields):
                 return True
         except Exception:
