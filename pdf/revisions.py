@@ -72,7 +72,7 @@ def unexplained_changes(reader: PdfFileReader, data: bytes, signed_revision: int
         if not written:
             changes.append(Change(EMPTY_UPDATE, {"revision": revision + 1}))
             continue
-        changes.extend(_non_dss_objects(previous, current, written, signed, revision))
+        changes.extend(_non_dss_objects(previous, current, written, revision))
     tail = _bytes_after_end(reader, data)
     if tail:
         changes.append(Change(BYTES_AFTER_END, {"bytes": tail}))
@@ -109,55 +109,66 @@ def _info_values(resolver: HistoricalResolver, ref: generic.IndirectObject) -> d
 
 
 def _non_dss_objects(previous: HistoricalResolver, current: HistoricalResolver, written: set,
-                     signed: HistoricalResolver, revision: int) -> list[Change]:
+                     revision: int) -> list[Change]:
     """A revision that is not a document timestamp may only add or replace the DSS: the
     catalog (with nothing but ``/DSS`` and ``/Extensions`` changed), the information
-    dictionary (judged with the trailer) and objects reachable from the DSS."""
+    dictionary (judged with the trailer), the DSS dictionary and arrays the previous
+    revision already had, and objects new in this revision that the DSS reaches. An
+    object the document had before, other than those, is never "part of the DSS"."""
     root_ref = current.trailer_view.raw_get("/Root")
     info_ref = _info_ref(current)
-    allowed: set = set()
-    root_before = previous(root_ref.reference) if isinstance(root_ref, generic.IndirectObject) else None
-    root_now = current(root_ref.reference) if isinstance(root_ref, generic.IndirectObject) else None
-    if isinstance(root_now, generic.DictionaryObject) and isinstance(root_before, generic.DictionaryObject):
-        changed = {k for k in set(root_now) | set(root_before)
-                   if _raw(root_now, k) != _raw(root_before, k)} if root_ref.reference in written else set()
+    if not isinstance(root_ref, generic.IndirectObject):
+        return [Change(CATALOG_REPLACED, {"revision": revision + 1})]
+    root_before, root_now = previous(root_ref.reference), current(root_ref.reference)
+    if not (isinstance(root_now, generic.DictionaryObject) and isinstance(root_before, generic.DictionaryObject)):
+        return [Change(CATALOG_REPLACED, {"revision": revision + 1})]
+    if root_ref.reference in written:
+        changed = {k for k in set(root_now) | set(root_before) if _raw(root_now, k) != _raw(root_before, k)}
         if changed - _DSS_CATALOG_KEYS:
             return [Change(CATALOG_CHANGED, {"revision": revision + 1})]
-        allowed.add(root_ref.reference)
-        if "/DSS" in root_now:
-            dss = root_now.raw_get("/DSS")
-            if isinstance(dss, generic.IndirectObject):
-                allowed.add(dss.reference)
-            allowed |= current.collect_dependencies(root_now["/DSS"], since_revision=current.revision)
-            allowed |= _dss_members(current, root_now["/DSS"])
+    dss_refs = _dss_containers(root_before) | _dss_containers(root_now) - {root_ref.reference}
+    dss_refs = {ref for ref in dss_refs if ref in _dss_containers(root_before) or _is_new(current, ref)}
+    if "/DSS" in root_now:
+        dss_refs |= {ref for ref in current.collect_dependencies(root_now["/DSS"], since_revision=current.revision)
+                     if _is_new(current, ref)}
+    allowed = {root_ref.reference} | dss_refs
     if isinstance(info_ref, generic.IndirectObject):
         allowed.add(info_ref.reference)
     extra = {ref for ref in written if ref not in allowed}
-    if not extra:
-        dss_written = allowed - {info_ref.reference if isinstance(info_ref, generic.IndirectObject) else None}
-        if not (written & dss_written):
-            return [Change(EMPTY_UPDATE, {"revision": revision + 1})]
-        return []
-    return [Change(OBJECTS_ADDED, {"revision": revision + 1, "count": len(extra)})]
+    if extra:
+        return [Change(OBJECTS_ADDED, {"revision": revision + 1, "count": len(extra)})]
+    if not written & (dss_refs | {root_ref.reference}):
+        return [Change(EMPTY_UPDATE, {"revision": revision + 1})]
+    return []
+
+
+def _is_new(resolver: HistoricalResolver, ref: Any) -> bool:
+    """True when ``ref`` first appears in the resolver's revision."""
+    try:
+        return resolver.reader.xrefs.get_introducing_revision(ref) == resolver.revision
+    except KeyError:
+        return False
+
+
+def _dss_containers(root: generic.DictionaryObject) -> set:
+    """The references of the DSS dictionary and of its arrays and VRI dictionary."""
+    found: set = set()
+    if "/DSS" not in root:
+        return found
+    raw = root.raw_get("/DSS")
+    if isinstance(raw, generic.IndirectObject):
+        found.add(raw.reference)
+    dss = root["/DSS"]
+    if isinstance(dss, generic.DictionaryObject):
+        for key in ("/Certs", "/CRLs", "/OCSPs", "/VRI"):
+            value = _raw(dss, key)
+            if isinstance(value, generic.IndirectObject):
+                found.add(value.reference)
+    return found
 
 
 def _raw(dictionary: generic.DictionaryObject, key: str) -> Any:
     return dictionary.raw_get(key) if key in dictionary else None
-
-
-def _dss_members(resolver: HistoricalResolver, dss: Any) -> set:
-    """The references a DSS holds (its arrays and VRI entries), replaced or not."""
-    found: set = set()
-    if not isinstance(dss, generic.DictionaryObject):
-        return found
-    for key in ("/Certs", "/CRLs", "/OCSPs", "/VRI"):
-        if key not in dss:
-            continue
-        raw = dss.raw_get(key)
-        if isinstance(raw, generic.IndirectObject):
-            found.add(raw.reference)
-        found |= resolver.collect_dependencies(dss[key])
-    return found
 
 
 def revision_ends(reader: PdfFileReader, data: bytes, first: int = 0) -> list[int]:

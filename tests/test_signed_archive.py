@@ -45,6 +45,7 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from app import create_app
 from pdf import ltv, signing
 from pdf.render import RenderInput, render_report
+from pdf.revisions import unexplained_changes
 from pdf.verify import verify_pdf
 from tests.browser_support import serve
 
@@ -306,6 +307,27 @@ def test_pdfsig_pyhanko_and_the_app_on_each_change(pki, original, tmp_path, case
     answers = (pdfsig_says(path), pyhanko_says(data, _roots(pki)), _app_says(data, pki))
     print(f"| {case} | {answers[0]} | {answers[1]} | {answers[2]} |", flush=True)
     assert answers == EXPECTED[case]
+
+
+def test_a_page_rewritten_under_cover_of_the_dss_is_caught(pki, original):
+    """An update that looks like long-term validation data: the page's content stream is
+    replaced in place and listed among the DSS's certificates."""
+    writer = IncrementalPdfFileWriter(BytesIO(original))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    contents = page.raw_get("/Contents")
+    ref = contents if isinstance(contents, generic.IndirectObject) else contents[0]
+    writer.mark_update(ref)
+    writer.objects[(ref.generation, ref.idnum)] = generic.StreamObject(stream_data=b"0 0 1 rg 0 0 100 100 re f\n")
+    dss = writer.root["/DSS"]
+    dss["/Certs"].append(ref)
+    writer.update_container(dss["/Certs"] if isinstance(dss.raw_get("/Certs"), generic.IndirectObject) else dss)
+    forged = _write(writer)
+    assert verify_pdf(forged, [pki.ca_cert]).status == "modified"  # pyHanko's diff analysis sees it first
+    reader = PdfFileReader(BytesIO(forged))
+    signed = reader.embedded_regular_signatures[0].signed_revision
+    stamps = {ts.signed_revision for ts in reader.embedded_timestamp_signatures}
+    assert [c.kind for c in unexplained_changes(reader, forged, signed, stamps)] == ["objects_added"]
+    assert unexplained_changes(PdfFileReader(BytesIO(original)), original, signed, stamps) == []
 
 
 def test_the_forged_archive_number_is_never_shown(pki, original):
