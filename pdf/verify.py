@@ -275,9 +275,10 @@ def _verify_one(reader: PdfFileReader, data: bytes, embedded: EmbeddedPdfSignatu
     found["archive_no"], found["report_id"] = _signed_info(reader, embedded.signed_revision)
     timestamped = status.timestamp_validity is not None or any(
         ts.signed_revision > embedded.signed_revision for ts in timestamps)
-    # A B-B signature (archived before timestamps) holds while its certificate is valid:
-    # the basic validation says so. A timestamped one gets the long-term validation.
-    if not (_trusted(embedded, roots, at) if timestamped else status.trusted):
+    # While the signer's certificate is valid, the basic validation decides (a B-B
+    # signature from before timestamps, later renewed, included); once it has expired,
+    # only the PAdES long-term validation of a timestamped signature can.
+    if not (status.trusted or (timestamped and _trusted(embedded, roots, at))):
         return _result("untrusted", sha256, **found)
     return _result("valid", sha256, **found)
 

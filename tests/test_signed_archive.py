@@ -423,3 +423,16 @@ def test_a_renewed_file_verifies_ten_years_ahead_without_simulation(pki, origina
     result = asyncio.run(ades_lta_validation(embedded, _spec(_roots(pki)), timing_info=timing))
     assert result.ades_subindic == AdESPassed.OK
     assert verify_pdf(info_only(renewed), [pki.ca_cert]).status == "modified"
+
+
+def test_a_file_signed_before_timestamps_is_renewed_and_still_verifies(pki):
+    """Archived B-B files (signed before timestamps existed) are due for renewal at once;
+    the document timestamp added to them keeps them valid."""
+    rendered = _render(archive_no="示范区〔2025〕1号")
+    plain = signing.sign_pdf(rendered.data, signing.load_signer(pki.p12, None), seal_box=rendered.seal_box,
+                             reason="批准发布", signer_name="示范区")
+    assert ltv.renewal_need(plain, before=dt.timedelta(days=365)).due
+    renewed = ltv.renew(plain, pki.config)
+    assert not ltv.renewal_need(renewed, before=dt.timedelta(days=365)).due
+    result = verify_pdf(renewed, [pki.ca_cert])
+    assert (result.status, result.archive_no) == ("valid", "示范区〔2025〕1号")
