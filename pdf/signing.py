@@ -7,7 +7,7 @@ admin installs the district's PKCS#12 from a real CA instead; nothing else chang
 :func:`sign_pdf` adds a PAdES B-B signature (``ETSI.CAdES.detached``, SHA-256) as an
 incremental update. The signature is a *certification* signature that allows no further
 changes (DocMDP P=1): a published report is final, so any later revision other than
-long-term-validation data makes :func:`pdf.verify.verify_pdf` answer "tampered". Its
+long-term-validation data makes :func:`pdf.verify.verify_pdf` answer "modified". Its
 widget sits exactly over the seal drawn by the renderer and has an empty appearance:
 the red seal on the page *is* the visible signature.
 """
@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import fcntl
 import os
+import ssl
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -25,7 +26,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
+import aiohttp
+import certifi
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -39,16 +45,30 @@ from pyhanko.sign.fields import (
     append_signature_field,
 )
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
+from pyhanko.sign.timestamps import DummyTimeStamper, HTTPTimeStamper, TimeStamper
 from pyhanko.stamp import NoOpStampStyle
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-__all__ = ["CA", "CA_CERT_FILE", "CA_KEY_FILE", "SIGNATURE_FIELD", "create_dev_ca",
-           "issue_district_certificate", "load_signer", "sign_pdf"]
+__all__ = ["CA", "CA_CERT_FILE", "CA_KEY_FILE", "SIGNATURE_FIELD", "add_document_timestamp", "create_dev_ca",
+           "current_crl", "issue_district_certificate", "issue_tsa_certificate", "issued_by_dev_ca_without",
+           "load_signer", "sign_pdf"]
 
 CA_CERT_FILE = "ca.cert.pem"
 CA_KEY_FILE = "ca.key.pem"
+CA_CRL_FILE = "ca.crl.der"
+TSA_P12_FILE = "tsa.p12"
 SIGNATURE_FIELD = "ChengbaoSeal"
-CA_VALIDITY = dt.timedelta(days=3650)
+# Long enough that an archived report's chain of document timestamps can be verified
+# decades on: the signer's certificate expires after five years, the TSA's after twelve
+# (renewed timestamps carry the proof beyond both), the root after thirty.
+CA_VALIDITY = dt.timedelta(days=30 * 365)
 DISTRICT_VALIDITY = dt.timedelta(days=1825)
+TSA_VALIDITY = dt.timedelta(days=12 * 365)
+# The CRL is re-issued when less than this is left of its validity.
+CRL_VALIDITY = dt.timedelta(days=7)
+CRL_REFRESH = dt.timedelta(days=1)
 DEFAULT_CA_NAME = "Chengbao 开发用根证书 (Development CA)"
 
 
@@ -147,61 +167,180 @@ def _common_name(cert: x509.Certificate) -> str | None:
     return str(values[0].value) if values else None
 
 
+def _crl_url_of(cert: x509.Certificate) -> str | None:
+    """The first URL of the certificate's CRL distribution points (None without one)."""
+    try:
+        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    except x509.ExtensionNotFound:
+        return None
+    for point in points:
+        for name in point.full_name or ():
+            if isinstance(name, x509.UniformResourceIdentifier):
+                return name.value
+    return None
+
+
+def issued_by_dev_ca_without(ca_dir: Path, p12: Path, passphrase: bytes | None, crl_url: str) -> bool:
+    """True when ``p12`` holds a certificate that the development CA in ``ca_dir`` issued
+    without ``crl_url`` as its CRL distribution point (keys made before CRLs existed, or
+    for another address): those are re-issued. Keys from any other CA are never touched."""
+    ca = create_dev_ca(Path(ca_dir))
+    try:
+        _, cert, _ = pkcs12.load_key_and_certificates(Path(p12).read_bytes(), passphrase)
+    except ValueError:
+        return False
+    return (cert is not None and cert.issuer == ca.certificate.subject and _verifies(ca, cert)
+            and _crl_url_of(cert) != crl_url)
+
+
+def _reusable(ca: CA, p12: Path, passphrase: bytes | None, name: str, crl_url: str | None) -> bool:
+    """True when ``p12`` holds a certificate for ``name`` issued by ``ca`` that names
+    ``crl_url`` as its CRL distribution point (when one is asked for)."""
+    try:
+        _, cert, _ = pkcs12.load_key_and_certificates(p12.read_bytes(), passphrase)
+    except ValueError:
+        return False
+    return (cert is not None and cert.issuer == ca.certificate.subject and _common_name(cert) == name
+            and _verifies(ca, cert) and (crl_url is None or _crl_url_of(cert) == crl_url))
+
+
+def _leaf_certificate(ca: CA, key: rsa.RSAPrivateKey, subject: x509.Name, validity: dt.timedelta,
+                      crl_url: str | None) -> x509.CertificateBuilder:
+    """An end-entity certificate issued by ``ca``, valid for ``validity`` (never beyond the
+    CA), naming ``crl_url`` as where its revocation status is published."""
+    now = _now()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject).issuer_name(ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(min(now + validity, ca.certificate.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.private_key.public_key()),
+                       critical=False)
+    )
+    if crl_url:
+        builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(crl_url)], relative_name=None, reasons=None,
+            crl_issuer=None)]), critical=False)
+    return builder
+
+
+def _key_usage(*, digital_signature: bool, content_commitment: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=digital_signature, content_commitment=content_commitment, key_encipherment=False,
+        data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+        encipher_only=False, decipher_only=False)
+
+
+def _replace_aside(path: Path) -> None:
+    """Move a key file that is no longer right aside (never deleted): ``<name>.replaced-<time>``."""
+    if path.is_file():
+        stamp = _now().strftime("%Y%m%dT%H%M%SZ")
+        path.replace(path.with_name(f"{path.name}.replaced-{stamp}"))
+
+
+def _save_p12(path: Path, name: str, key: rsa.RSAPrivateKey, cert: x509.Certificate, ca: CA,
+              passphrase: bytes | None) -> Path:
+    encryption = (serialization.BestAvailableEncryption(passphrase) if passphrase
+                  else serialization.NoEncryption())
+    data = pkcs12.serialize_key_and_certificates(name.encode("utf-8"), key, cert, [ca.certificate], encryption)
+    _write_atomic(path, data, private=True)
+    return path
+
+
 def issue_district_certificate(ca_dir: Path, district_name: str, out_p12: Path,
-                               passphrase: bytes | None) -> Path:
+                               passphrase: bytes | None, crl_url: str | None = None) -> Path:
     """A signing key and certificate for ``district_name`` (CN and O), issued by the CA in
     ``ca_dir`` (created if absent), saved as PKCS#12 at ``out_p12`` with the CA
-    certificate included. Idempotent: an existing file issued by this CA for this name is
-    kept as it is. One issued by another CA or for another name is moved aside (never
-    deleted) to ``<name>.replaced-<time>`` and a new one is issued."""
+    certificate included; ``crl_url`` becomes its CRL distribution point. Idempotent: an
+    existing file issued by this CA for this name (and this CRL URL, when one is given) is
+    kept as it is. Any other is moved aside (never deleted) to ``<name>.replaced-<time>``
+    and a new one is issued: that is how keys made before CRLs existed get one."""
     ca = create_dev_ca(Path(ca_dir))
     out_p12 = Path(out_p12)
     with _locked(out_p12.parent):
-        if out_p12.is_file():
-            try:
-                _, cert, _ = pkcs12.load_key_and_certificates(out_p12.read_bytes(), passphrase)
-            except ValueError:
-                cert = None
-            if (cert is not None and cert.issuer == ca.certificate.subject
-                    and _common_name(cert) == district_name and _verifies(ca, cert)):
-                return out_p12
-            stamp = _now().strftime("%Y%m%dT%H%M%SZ")
-            out_p12.replace(out_p12.with_name(f"{out_p12.name}.replaced-{stamp}"))
+        if out_p12.is_file() and _reusable(ca, out_p12, passphrase, district_name, crl_url):
+            return out_p12
+        _replace_aside(out_p12)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        now = _now()
         subject = x509.Name([
             x509.NameAttribute(NameOID.COMMON_NAME, district_name),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, district_name),
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "电子印章 (Chengbao)"),
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
         ])
-        not_after = min(now + DISTRICT_VALIDITY, ca.certificate.not_valid_after_utc)
         cert = (
-            x509.CertificateBuilder()
-            .subject_name(subject).issuer_name(ca.certificate.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(not_after)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            _leaf_certificate(ca, key, subject, DISTRICT_VALIDITY, crl_url)
             # digitalSignature + nonRepudiation (contentCommitment): what signature
             # validators (pyHanko, Acrobat, NSS) expect of a document-signing key. No
             # extended key usage: NSS would then demand emailProtection for pdfsig.
-            .add_extension(x509.KeyUsage(
-                digital_signature=True, content_commitment=True, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca.private_key.public_key()), critical=False)
+            .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
             .sign(ca.private_key, hashes.SHA256())
         )
-        encryption = (serialization.BestAvailableEncryption(passphrase) if passphrase
-                      else serialization.NoEncryption())
-        data = pkcs12.serialize_key_and_certificates(
-            district_name.encode("utf-8"), key, cert, [ca.certificate], encryption)
-        _write_atomic(out_p12, data, private=True)
-        return out_p12
+        return _save_p12(out_p12, district_name, key, cert, ca, passphrase)
+
+
+TSA_NAME = "Chengbao 开发用时间戳服务 (Development TSA)"
+
+
+def issue_tsa_certificate(ca_dir: Path, crl_url: str | None = None) -> Path:
+    """The development time-stamp authority's key and certificate (extended key usage
+    timeStamping, critical, as RFC 3161 demands), issued by the CA in ``ca_dir`` and kept
+    beside it as ``tsa.p12`` (no passphrase: like the CA key, a development secret).
+    Idempotent like :func:`issue_district_certificate`."""
+    ca = create_dev_ca(Path(ca_dir))
+    target = Path(ca_dir) / TSA_P12_FILE
+    with _locked(target.parent):
+        if target.is_file() and _reusable(ca, target, None, TSA_NAME, crl_url):
+            return target
+        _replace_aside(target)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        subject = x509.Name([
+            x509.NameAttribute(NameOID.COMMON_NAME, TSA_NAME),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Chengbao 呈报"),
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+        ])
+        cert = (
+            _leaf_certificate(ca, key, subject, TSA_VALIDITY, crl_url)
+            .add_extension(_key_usage(digital_signature=True, content_commitment=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .sign(ca.private_key, hashes.SHA256())
+        )
+        return _save_p12(target, TSA_NAME, key, cert, ca, None)
+
+
+def current_crl(ca_dir: Path) -> bytes:
+    """The CA's certificate revocation list (DER), signed by the CA: the stored one while
+    it has more than ``CRL_REFRESH`` left, else a fresh one valid for ``CRL_VALIDITY``. It
+    lists no certificate: a development CA revokes nothing, but verifiers (pyHanko, and
+    any PAdES validator years from now) need signed proof of that, embedded in each PDF."""
+    ca = create_dev_ca(Path(ca_dir))
+    path = Path(ca_dir) / CA_CRL_FILE
+    with _locked(path.parent):
+        if path.is_file():
+            crl = x509.load_der_x509_crl(path.read_bytes())
+            next_update = crl.next_update_utc
+            if (crl.is_signature_valid(ca.private_key.public_key()) and next_update is not None
+                    and next_update - _now() > CRL_REFRESH):
+                return path.read_bytes()
+        now = _now()
+        number = int(now.timestamp())
+        crl = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(ca.certificate.subject)
+            .last_update(now - dt.timedelta(minutes=5))
+            .next_update(now + CRL_VALIDITY)
+            .add_extension(x509.CRLNumber(number), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.private_key.public_key()),
+                           critical=False)
+            .sign(ca.private_key, hashes.SHA256())
+        )
+        data = crl.public_bytes(serialization.Encoding.DER)
+        _write_atomic(path, data, private=False)
+        return data
 
 
 def _verifies(ca: CA, cert: x509.Certificate) -> bool:
@@ -270,34 +409,130 @@ def load_signer(p12_path: Path, passphrase: bytes | None) -> SimpleSigner:
 
 def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, float, float, float],
              reason: str, location: str | None = None, contact: str | None = None,
-             signer_name: str) -> bytes:
-    """``data`` with a PAdES B-B certification signature appended (incremental update).
+             signer_name: str, field_name: str = SIGNATURE_FIELD, certify: bool = True,
+             timestamper: TimeStamper | None = None,
+             validation_context: ValidationContext | None = None) -> bytes:
+    """``data`` with a PAdES certification signature appended (incremental update).
+
+    With ``timestamper`` and ``validation_context`` it is PAdES B-LTA: the signature
+    carries an RFC 3161 signature timestamp, the certificates and CRLs that validate it
+    go into the document security store (DSS), and a document timestamp closes the file
+    (the revisions :func:`pdf.verify.verify_pdf` accepts after a signature). With
+    neither it is B-B (tests that need no TSA).
 
     ``seal_box`` is ``RenderedPdf.seal_box`` — (page index, x, y, width, height) in
     points; the signature widget covers it with an empty appearance so the drawn seal
     shows. ``reason``, ``location``, ``contact`` and ``signer_name`` go into the
-    signature dictionary (/Reason, /Location, /ContactInfo, /Name)."""
+    signature dictionary (/Reason, /Location, /ContactInfo, /Name). A second seal (an
+    approval signature over a first, certifying one) takes its own ``field_name`` and
+    ``certify=False``."""
     page, x, y, width, height = seal_box
     writer = IncrementalPdfFileWriter(BytesIO(data))
+    lta = timestamper is not None and validation_context is not None
     meta = PdfSignatureMetadata(
-        field_name=SIGNATURE_FIELD,
+        field_name=field_name,
         md_algorithm="sha256",
         subfilter=SigSeedSubFilter.PADES,
         reason=reason,
         location=location,
         contact_info=contact,
         name=signer_name,
-        certify=True,
+        certify=certify,
         docmdp_permissions=MDPPerm.NO_CHANGES,
+        embed_validation_info=lta,
+        use_pades_lta=lta,
+        validation_context=validation_context if lta else None,
+        timestamp_field_name=f"{field_name}Timestamp" if lta else None,
     )
     # The field is added first, in the same incremental update: that path gives the
     # widget an explicit empty appearance stream, which the no-op stamp style keeps.
     append_signature_field(writer, SigFieldSpec(  # pyHanko takes a float box (its annotation says int)
-        sig_field_name=SIGNATURE_FIELD, on_page=page, box=(x, y, x + width, y + height)))  # type: ignore[arg-type]
-    pdf_signer = PdfSigner(meta, signer=signer, stamp_style=NoOpStampStyle())
+        sig_field_name=field_name, on_page=page, box=(x, y, x + width, y + height)))  # type: ignore[arg-type]
+    pdf_signer = PdfSigner(meta, signer=signer, stamp_style=NoOpStampStyle(), timestamper=timestamper)
     out = BytesIO()
-    run_coroutine(pdf_signer.async_sign_pdf(writer, output=out))
+    run_coroutine(_then_close(pdf_signer.async_sign_pdf(writer, output=out), timestamper))
     return out.getvalue()
+
+
+def add_document_timestamp(data: bytes, timestamper: TimeStamper, validation_context: ValidationContext) -> bytes:
+    """``data`` with the validation data of its last timestamp added to the DSS and a
+    fresh document timestamp over everything (incremental updates): what keeps an
+    archived B-LTA file verifiable when its last timestamp's certificate nears expiry."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.signers import PdfTimeStamper
+
+    out = BytesIO()
+    reader = PdfFileReader(BytesIO(data))
+    stamper = PdfTimeStamper(timestamper, field_name=f"Timestamp{len(reader.embedded_signatures) + 1}")
+    run_coroutine(_then_close(stamper.async_update_archival_timestamp_chain(
+        reader, validation_context, in_place=False, output=out), timestamper))
+    return out.getvalue()
+
+
+_tls_context: ssl.SSLContext | None = None
+
+
+def _tls() -> ssl.SSLContext:
+    """One TLS context per process: loading the CA bundle costs ≈70 ms, and pyHanko's
+    default would load it again for each of a signature's three timestamp requests."""
+    global _tls_context
+    if _tls_context is None:
+        _tls_context = ssl.create_default_context(cafile=certifi.where())
+    return _tls_context
+
+
+class _Session(LazySession):
+    def get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=_tls()))
+        return self._session
+
+
+class TsaClient(HTTPTimeStamper):
+    """pyHanko's RFC 3161 HTTP client with one session for all the requests of a
+    signature (closed by :func:`sign_pdf` and :func:`add_document_timestamp` when done)."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.session = _Session()
+        super().__init__(url, timeout=int(timeout), session=self.session)
+
+
+async def _then_close(coro: Any, timestamper: TimeStamper | None) -> Any:
+    try:
+        return await coro
+    finally:
+        if isinstance(timestamper, TsaClient):
+            await timestamper.session.close()
+
+
+def http_timestamper(url: str, timeout: float = 10) -> TsaClient:
+    """The RFC 3161 client that asks the TSA at ``url`` (``TSA_URL``) over HTTP."""
+    return TsaClient(url, timeout)
+
+
+def tsa_timestamper(ca_dir: Path) -> DummyTimeStamper:
+    """The development TSA itself (key and certificate from ``tsa.p12``, CA certificate
+    embedded in every token), answering the requests that ``/tsa`` receives."""
+    ca = create_dev_ca(Path(ca_dir))
+    key, cert, _ = pkcs12.load_key_and_certificates((Path(ca_dir) / TSA_P12_FILE).read_bytes(), None)
+    if key is None or cert is None:
+        raise ValueError(f"{ca_dir / TSA_P12_FILE}: no key or certificate")
+    der = serialization.Encoding.DER
+    return DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(cert.public_bytes(der)),
+        tsa_key=asn1_keys.PrivateKeyInfo.load(key.private_bytes(
+            der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
+        certs_to_embed=SimpleCertificateStore.from_certs(
+            [asn1_x509.Certificate.load(ca.certificate.public_bytes(der))]),
+    )
+
+
+def validation_context(trust_roots: list[asn1_x509.Certificate], crls: list[bytes]) -> ValidationContext:
+    """What a signature's validation data (certificates, CRLs) is gathered with when it is
+    embedded: the trust roots, the CRLs at hand (our CA's), and fetching from the CRL
+    distribution points of other CAs (a production CA's)."""
+    return ValidationContext(trust_roots=trust_roots, crls=crls, allow_fetching=True,
+                             revocation_mode="hard-fail")
 
 
 def run_coroutine(coro):

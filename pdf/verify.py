@@ -3,11 +3,15 @@ our CA, and unaltered since?
 
 Statuses (``VerifyResult.status``):
 
-* ``valid`` — the signature is intact, made by a certificate that chains to one of the
-  trust roots, and nothing but long-term-validation data was added after it;
-* ``tampered`` — the signed bytes no longer match their digest, the signature value is
-  wrong, or the file was changed after signing (pyHanko's difference analysis against
-  the certification signature's "no changes" policy);
+* ``valid`` — every signature is intact, made by a certificate that chains to one of the
+  trust roots (PAdES long-term validation: a signature timestamped while its certificate
+  was valid stays valid after the certificate expires), and nothing but long-term
+  validation data (a DSS, document timestamps) was added after it;
+* ``modified`` — the signed bytes no longer match their digest, the signature value is
+  wrong, a signature was removed, or the file was changed after signing: any
+  incremental update other than a DSS or a document timestamp, any byte after the last
+  ``%%EOF`` (:mod:`pdf.revisions`), or an object change pyHanko's difference analysis
+  finds;
 * ``untrusted`` — intact, but the signer's certificate does not chain to our roots;
 * ``unsigned`` — a readable PDF without a signature;
 * ``malformed`` — not a PDF pyHanko can read (never an exception).
@@ -19,10 +23,13 @@ reader's language by the page and the API.
 The archive number and report id come from the document information dictionary of the
 *signed revision* (``/ChengbaoArchiveNo``, ``/ChengbaoReportId``, written by
 ``pdf.render``), so they are covered by the signature; they are reported only when the
-signature is intact (``valid`` or ``untrusted``).
+file is unaltered (``valid`` or ``untrusted``). ``signed_prefixes`` are the SHA-256 of
+the file cut after each signature's revision: an archived original is one of them when
+the upload is that original renewed with later document timestamps.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -34,29 +41,61 @@ from typing import Any, ClassVar, Literal
 
 from asn1crypto import pem, x509
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.ades.report import AdESPassed
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
+from pyhanko.sign.validation.ades import ades_lta_validation, simulate_future_ades_lta_validation
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.policy_decl import (
+    PdfSignatureValidationSpec,
+    RevinfoOnlineFetchingRule,
+    RevocationInfoGatheringSpec,
+    SignatureValidationSpec,
+)
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
+from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from .render import INFO_ARCHIVE_NO, INFO_REPORT_ID
+from .revisions import (
+    BYTES_AFTER_END,
+    CATALOG_CHANGED,
+    CATALOG_REPLACED,
+    EMPTY_UPDATE,
+    INFO_CHANGED,
+    OBJECTS_ADDED,
+    Change,
+    revision_ends,
+    unexplained_changes,
+)
 from .signing import CA_CERT_FILE, run_coroutine
 
-__all__ = ["Status", "VerifyResult", "trust_roots", "verify_pdf"]
+# The reasons a file is ``modified`` that pdf.revisions finds, named here with the others.
+__all__ = ["BYTES_AFTER_END", "CATALOG_CHANGED", "CATALOG_REPLACED", "EMPTY_UPDATE", "INFO_CHANGED", "OBJECTS_ADDED",
+           "Status", "VerifyResult", "trust_roots", "verify_pdf"]
 
 log = logging.getLogger(__name__)
 
-Status = Literal["valid", "tampered", "untrusted", "unsigned", "malformed"]
+Status = Literal["valid", "modified", "untrusted", "unsigned", "malformed"]
 
 # Why, beyond the status: ``valid``, ``untrusted``, ``unsigned`` and ``malformed`` explain
-# themselves; a document is ``tampered`` for one of these reasons.
+# themselves; a document is ``modified`` for one of these reasons or a
+# :class:`pdf.revisions.Change` kind.
 DIGEST_MISMATCH = "digest_mismatch"  # the signed bytes no longer match their digest
 SIGNATURE_INVALID = "signature_invalid"  # the signature value does not match content or certificate
-MODIFIED_AFTER_SIGNING = "modified_after_signing"  # a revision other than LTV data was appended
+MODIFIED_AFTER_SIGNING = "modified_after_signing"  # the signature does not cover its whole revision
 UNPROCESSABLE = "unprocessable"  # the signature container cannot be processed (params: error)
+SIGNATURE_REMOVED = "signature_removed"  # an earlier revision was signed, the file no longer is
+TIMESTAMP_INVALID = "timestamp_invalid"  # a timestamp no longer matches what it covers (params: revision)
 
 _ACCEPTED_LEVELS = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+FORM_CHANGED = "form_changed"  # pyHanko: form fields filled in after signing
+ANNOTATIONS_ADDED = "annotations_added"  # pyHanko: annotations added or changed after signing
+CONTENT_CHANGED = "content_changed"  # pyHanko: any other object change (page content, structure)
+_CHANGE_KINDS = {ModificationLevel.FORM_FILLING: FORM_CHANGED, ModificationLevel.ANNOTATIONS: ANNOTATIONS_ADDED,
+                 ModificationLevel.OTHER: CONTENT_CHANGED}
 _ROOT_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 
 
@@ -66,12 +105,14 @@ class VerifyResult:
     status: Status
     sha256: str  # of the bytes as uploaded
     signer: str | None  # the signing certificate's common name
-    signed_at: dt.datetime | None
+    signed_at: dt.datetime | None  # the signature timestamp's time, else the signer's claim
     reason: str | None  # the signature's /Reason
     archive_no: str | None
     report_id: int | None
-    detail: str  # why: the status itself, or one of the tampered reasons above
+    detail: str  # why: the status itself, or one of the modified reasons above
     params: dict[str, Any] = field(default_factory=dict)
+    timestamped: bool = False  # the signing time comes from a trusted time-stamp authority
+    signed_prefixes: tuple[str, ...] = ()  # SHA-256 of the file as it was after each signed revision and later
 
     code: ClassVar[str] = "verify"
 
@@ -84,8 +125,6 @@ class VerifyResult:
     def message(self) -> str:
         """The explanation, as its message key (the page and the API render it)."""
         return self.key
-
-
 def trust_roots(keys_dir: Path | str) -> list[Path]:
     """The CA certificates to trust, found under the keys directory: the development CA
     (``ca.cert.pem`` or ``ca/ca.cert.pem``, as :func:`pdf.signing.create_dev_ca` writes
@@ -135,12 +174,15 @@ def _text(value: Any) -> str | None:
 
 
 def _signed_info(reader: PdfFileReader, revision: int) -> tuple[str | None, int | None]:
-    """Archive number and report id from the Info dictionary of ``revision``."""
+    """Archive number and report id from the Info dictionary of ``revision`` (the signed
+    one: whatever a later update wrote there is not what was signed)."""
     try:
-        info = reader.get_historical_resolver(revision).trailer_view.get("/Info")
-        if info is None:
+        resolver = reader.get_historical_resolver(revision)
+        trailer = resolver.trailer_view
+        if "/Info" not in trailer:
             return None, None
-        info = info.get_object()
+        ref = trailer.raw_get("/Info")
+        info = resolver(ref.reference) if hasattr(ref, "reference") else ref
         archive_no = _text(info.get("/" + INFO_ARCHIVE_NO))
         raw_id = _text(info.get("/" + INFO_REPORT_ID))
         return archive_no, int(raw_id) if raw_id and raw_id.isdigit() else None
@@ -148,34 +190,58 @@ def _signed_info(reader: PdfFileReader, revision: int) -> tuple[str | None, int 
         return None, None
 
 
-def verify_pdf(data: bytes, trust_roots: Sequence[Path | bytes]) -> VerifyResult:
+def verify_pdf(data: bytes, trust_roots: Sequence[Path | bytes], *, at: dt.datetime | None = None) -> VerifyResult:
     """Verify the signature(s) of ``data`` against ``trust_roots`` (CA certificates as
-    paths or PEM/DER bytes). Never raises on bad input: see the module doc for statuses."""
+    paths or PEM/DER bytes). Never raises on bad input: see the module doc for statuses.
+
+    ``at``: judge as of that (future) moment instead of now, by pyHanko's simulation of a
+    PAdES long-term validation then, given that the file's document timestamps are renewed
+    in time (what ``flask archive-renew`` does)."""
     sha256 = hashlib.sha256(data).hexdigest()
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
         signatures = reader.embedded_regular_signatures
+        timestamps = reader.embedded_timestamp_signatures
     except Exception as exc:
         log.info("verify: unreadable PDF (%s)", exc)
         return _result("malformed", sha256)
     if not signatures:
+        if _was_signed(reader):
+            return _result("modified", sha256, SIGNATURE_REMOVED)
         return _result("unsigned", sha256)
     roots = _certificates(trust_roots)
+    prefixes = tuple(hashlib.sha256(data[:end]).hexdigest()
+                     for end in revision_ends(reader, data, signatures[0].signed_revision))
     # The last signature speaks for the final document; earlier ones must hold too.
     worst: VerifyResult | None = None
     for embedded in reversed(signatures):
-        result = _verify_one(reader, embedded, roots, sha256)
+        result = _verify_one(reader, data, embedded, timestamps, roots, sha256, at)
         if worst is None or _RANK[result.status] > _RANK[worst.status]:
             worst = result
     assert worst is not None
-    return worst
+    return dataclasses.replace(worst, signed_prefixes=prefixes)
 
 
-_RANK = {"valid": 0, "untrusted": 1, "tampered": 2, "malformed": 3}
+_RANK = {"valid": 0, "untrusted": 1, "modified": 2, "malformed": 3}
 
 
-def _verify_one(reader: PdfFileReader, embedded: EmbeddedPdfSignature, roots: list[x509.Certificate],
-                sha256: str) -> VerifyResult:
+def _was_signed(reader: PdfFileReader) -> bool:
+    """True when an earlier revision of the file carries a signature field with a value."""
+    for revision in range(reader.xrefs.total_revisions - 1):
+        try:
+            resolver = reader.get_historical_resolver(revision)
+            root = resolver(resolver.trailer_view.raw_get("/Root").reference)
+            fields = [f.get_object() for f in root["/AcroForm"]["/Fields"]] if "/AcroForm" in root else []
+            if any(f.get("/FT") == "/Sig" and "/V" in f for f in fields):
+                return True
+        except Exception:
+            continue
+    return False
+
+
+def _verify_one(reader: PdfFileReader, data: bytes, embedded: EmbeddedPdfSignature,
+                timestamps: list[EmbeddedPdfSignature], roots: list[x509.Certificate], sha256: str,
+                at: dt.datetime | None) -> VerifyResult:
     found: dict[str, Any] = {}
     try:
         found["reason"] = _text(embedded.sig_object.get("/Reason"))
@@ -184,26 +250,100 @@ def _verify_one(reader: PdfFileReader, embedded: EmbeddedPdfSignature, roots: li
     except Exception:
         pass
     try:
-        context = ValidationContext(trust_roots=roots, allow_fetching=False,
-                                    revocation_mode="soft-fail")
-        status = run_coroutine(async_validate_pdf_signature(embedded, context))
+        status = run_coroutine(async_validate_pdf_signature(embedded, _context(roots, at)))
     except Exception as exc:
         # The signature container itself cannot be processed (garbled CMS, bytes cut
         # off): whatever this is, it is not the document we signed.
         log.info("verify: signature not processable (%s)", exc)
-        return _result("tampered", sha256, UNPROCESSABLE, {"error": type(exc).__name__}, **found)
+        return _result("modified", sha256, UNPROCESSABLE, {"error": type(exc).__name__}, **found)
     if status.signer_reported_dt is not None:
         found["signed_at"] = status.signer_reported_dt
+    stamp = status.timestamp_validity
+    if stamp is not None and stamp.intact and stamp.valid:
+        found["signed_at"], found["timestamped"] = stamp.timestamp, bool(stamp.trusted)
     if not status.intact:
-        return _result("tampered", sha256, DIGEST_MISMATCH, **found)
+        return _result("modified", sha256, DIGEST_MISMATCH, **found)
     if not status.valid:
-        return _result("tampered", sha256, SIGNATURE_INVALID, **found)
-    covered = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
-        status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
-        and status.modification_level in _ACCEPTED_LEVELS and status.docmdp_ok is not False)
-    if not covered:
-        return _result("tampered", sha256, MODIFIED_AFTER_SIGNING, **found)
+        return _result("modified", sha256, SIGNATURE_INVALID, **found)
+    if stamp is not None and not (stamp.intact and stamp.valid):
+        # The signature timestamp sits in the signature's unsigned attributes, outside
+        # the signed bytes: a broken one was altered after signing.
+        return _result("modified", sha256, TIMESTAMP_INVALID, {"revision": embedded.signed_revision + 1}, **found)
+    changed = _what_changed(reader, data, embedded, timestamps, roots, status)
+    if changed is not None:
+        return _result("modified", sha256, changed.kind, changed.params, **found)
     found["archive_no"], found["report_id"] = _signed_info(reader, embedded.signed_revision)
-    if not status.trusted:
+    timestamped = status.timestamp_validity is not None or any(
+        ts.signed_revision > embedded.signed_revision for ts in timestamps)
+    # While the signer's certificate is valid, the basic validation decides (a B-B
+    # signature from before timestamps, later renewed, included); once it has expired,
+    # only the PAdES long-term validation of a timestamped signature can.
+    if not (status.trusted or (timestamped and _trusted(embedded, roots, at))):
         return _result("untrusted", sha256, **found)
     return _result("valid", sha256, **found)
+
+
+def _what_changed(reader: PdfFileReader, data: bytes, embedded: EmbeddedPdfSignature,
+                  timestamps: list[EmbeddedPdfSignature], roots: list[x509.Certificate], status: Any) -> Change | None:
+    """The first change after the signature that is not long-term validation data."""
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        tail = unexplained_changes(reader, data, embedded.signed_revision, set())
+        return tail[0] if tail else None
+    if status.coverage != SignatureCoverageLevel.ENTIRE_REVISION:
+        return Change(MODIFIED_AFTER_SIGNING)
+    if status.modification_level not in _ACCEPTED_LEVELS or status.docmdp_ok is False:
+        return Change(_CHANGE_KINDS.get(status.modification_level, CONTENT_CHANGED))
+    later = [ts for ts in timestamps if ts.signed_revision > embedded.signed_revision]
+    for ts in later:
+        if not _timestamp_intact(ts, roots):
+            return Change(TIMESTAMP_INVALID, {"revision": ts.signed_revision + 1})
+    changes = unexplained_changes(reader, data, embedded.signed_revision, {ts.signed_revision for ts in later})
+    return changes[0] if changes else None
+
+
+def _timestamp_intact(timestamp: EmbeddedPdfSignature, roots: list[x509.Certificate]) -> bool:
+    """A document timestamp still matches the bytes it covers (whoever its TSA is: its
+    revision then counts as long-term validation data, judged by pyHanko's diff analysis)."""
+    try:
+        status = run_coroutine(async_validate_pdf_timestamp(
+            timestamp, ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")))
+    except Exception:
+        return False
+    return bool(status.intact and status.valid)
+
+
+def _context(roots: list[x509.Certificate], at: dt.datetime | None) -> ValidationContext:
+    """Integrity and difference analysis: no fetching (an uploaded file must not make this
+    server reach out to the URLs it names), revocation checked with what the file holds."""
+    return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail",
+                             moment=at)
+
+
+def _trusted(embedded: EmbeddedPdfSignature, roots: list[x509.Certificate], at: dt.datetime | None) -> bool:
+    """PAdES long-term validation (ETSI EN 319 102-1 § 5.6.3) against ``roots``: the
+    signature timestamp proves the signature existed while its certificate was valid,
+    the DSS holds the revocation data of that time, the document timestamps prove the DSS
+    existed; revocation data is required where the file has it and a certificate names a
+    CRL, and never fetched. ``at``: pyHanko's simulation of that validation at a later
+    moment, with the timestamp chain maintained until then."""
+    if not roots:
+        return False
+    spec = PdfSignatureValidationSpec(SignatureValidationSpec(
+        cert_validation_policy=CertValidationPolicySpec(
+            trust_manager=SimpleTrustManager.build(trust_roots=roots),
+            revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(
+                ee_certificate_rule=RevocationCheckingRule.CHECK_IF_DECLARED_SOFT,
+                intermediate_ca_cert_rule=RevocationCheckingRule.CHECK_IF_DECLARED_SOFT)),
+        ),
+        revinfo_gathering_policy=RevocationInfoGatheringSpec(
+            online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY),
+    ))
+    try:
+        if at is None:
+            result = run_coroutine(ades_lta_validation(embedded, spec))
+        else:
+            result = run_coroutine(simulate_future_ades_lta_validation(embedded, spec, at))
+    except Exception as exc:
+        log.info("verify: long-term validation failed to run (%s)", exc)
+        return False
+    return result.ades_subindic == AdESPassed.OK

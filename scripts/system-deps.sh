@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages Chengbao needs at run time (CJK fonts for the PDFs) and in tests
-# (poppler's pdffonts/pdftotext/pdfsig). Installs what is missing when run as root
+# (poppler's pdffonts/pdftotext/pdfsig, qpdf). Installs what is missing when run as root
 # with apt-get available; otherwise says exactly what to install.
 set -u
 need=()
@@ -8,6 +8,7 @@ need=()
 [ -f /usr/share/fonts/truetype/arphic/ukai.ttc ] || need+=(fonts-arphic-ukai)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 command -v pdfsig >/dev/null 2>&1 || need+=(poppler-utils)
+command -v qpdf >/dev/null 2>&1 || need+=(qpdf)  # re-saves a signed PDF in the verification tests
 if [ "${WITH_BROWSER:-0}" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi

@@ -18,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,12 +52,25 @@ def _is_zombie(pid: int) -> bool:
         return True
 
 
+@contextmanager
+def serving_tsa(app) -> Iterator[str]:
+    """The app on a real socket, its development time-stamp authority (``/tsa``) the
+    ``TSA_URL``: the signing job asks it over HTTP, as it would a production TSA."""
+    from tests.browser_support import serve
+
+    with serve(app) as base:
+        app.config.update(PUBLIC_BASE_URL=base, TSA_URL=f"{base}/tsa")
+        yield base
+
+
 @pytest.fixture
 def jobs_app(app, redis_url):
-    """The test app wired to the real Redis (flushed), with retries that do not wait."""
+    """The test app wired to the real Redis (flushed), with retries that do not wait, and
+    served with its time-stamp authority (:func:`serving_tsa`)."""
     app.config.update(REDIS_URL=redis_url, PDF_RETRY_INTERVALS=[0, 0, 0])
     get_redis(app).flushdb()
-    yield app
+    with serving_tsa(app):
+        yield app
     get_redis(app).flushdb()
 
 
@@ -86,6 +101,8 @@ def worker_env(app, **extra: str) -> dict[str, str]:
         "SECRET_KEY": app.config["SECRET_KEY"],
         "PYTHONUNBUFFERED": "1",
         "NOTIFY_ALLOW_INTERNAL_URLS": "1",  # the tests' receivers listen on loopback
+        "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
+        "TSA_URL": app.config.get("TSA_URL") or "",
     })
     env.update(extra)
     return env

@@ -464,32 +464,21 @@ def test_the_pdf_is_served_once_ready(app, as_user, world):
     assert as_user("xk_reviewer").get(f"/reports/{draft_id}/pdf").status_code == 404
 
 
-def test_verify_wires_the_uploaded_file_to_the_verifier(app, as_user, world, monkeypatch):
-    """The route's wiring, with a stand-in verifier (the real one is exercised in
-    test_verify_answers_for_a_real_pdf when pdf/verify.py is present)."""
+def test_verify_needs_no_token_and_answers_with_one_verdict(app, world):
+    """Like the page, the API verifies for anyone: no token, no session, one headline."""
     import io
-    from types import SimpleNamespace
 
-    from web.api import routes
-
-    seen = {}
-
-    def fake_verify(data):
-        seen["data"] = data
-        return SimpleNamespace(valid=False, status="modified", sha256=hashlib.sha256(data).hexdigest(), signer=None,
-                               signed_at=None, reason=None, archive_no=None, report_id=None,
-                               message="the file was changed after signing")
-
-    monkeypatch.setattr(routes, "_verify_pdf", fake_verify)
-    api = as_user("qs_author")
-    r = api.post("/verify", data={"file": (io.BytesIO(b"%PDF-1.7 x"), "a.pdf")}, content_type="multipart/form-data")
-    assert r.status_code == 200
+    client = app.test_client()
+    r = client.post(f"{API}/verify", data={"file": (io.BytesIO(b"%PDF-1.7 x"), "a.pdf")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 200, r.get_json()
     body = r.get_json()
-    assert seen["data"] == b"%PDF-1.7 x"
-    assert body["valid"] is False and body["status"] == "modified"
-    assert body["sha256"] == hashlib.sha256(b"%PDF-1.7 x").hexdigest()
-    assert api.post("/verify", data={}, content_type="multipart/form-data").status_code == 400
-    assert api.post("/verify", json={"file": "x"}).status_code == 400
+    assert (body["valid"], body["verdict"], body["status"], body["in_archive"]) == (False, "malformed", "malformed",
+                                                                                     False)
+    assert body["sha256"] == hashlib.sha256(b"%PDF-1.7 x").hexdigest() and body["message"]
+    assert "Set-Cookie" not in r.headers
+    assert client.post(f"{API}/verify", data={}, content_type="multipart/form-data").status_code == 400
+    assert client.post(f"{API}/verify", json={"file": "x"}).status_code == 400
 
 
 def test_verify_answers_for_a_real_signed_pdf(app, as_user, world):
@@ -529,7 +518,8 @@ def test_verify_answers_for_a_real_signed_pdf(app, as_user, world):
     tampered = bytearray(signed)
     tampered[start] ^= 0x01
     bad = verify(bytes(tampered))
-    assert (bad["valid"], bad["status"], bad["archive_no"], bad["report_id"]) == (False, "tampered", None, None)
+    assert (bad["valid"], bad["status"], bad["verdict"], bad["archive_no"], bad["report_id"]) == (
+        False, "modified", "modified", None, None)
     assert verify(b"not a pdf at all")["valid"] is False
     assert verify(rendered.data)["status"] == "unsigned"
 

@@ -138,7 +138,7 @@ def _verify(client, data: bytes, name: str = "report.pdf"):
 
 
 def _status(response) -> str:
-    match = re.search(r'data-status="([a-z]+)"', response.get_data(as_text=True))
+    match = re.search(r'data-status="([a-z_]+)"', response.get_data(as_text=True))
     assert match, response.get_data(as_text=True)[:2000]
     return match.group(1)
 
@@ -164,13 +164,13 @@ def test_anyone_can_verify_a_published_pdf_and_spot_changes(jobs_app, world, tmp
 
     response = _verify(client, original)
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and _status(response) == "valid"
+    assert response.status_code == 200 and _status(response) == "valid_in_archive"
     assert "示范区" in html and pub.archive_no in html and pub.file_sha256 in html
     assert f'href="/reports/{rid}"' in html  # a link: the report page itself needs a login
 
     position = original.index(b"stream", 2000) + 40  # inside a signed content stream
     changed = original[:position] + bytes([original[position] ^ 0x01]) + original[position + 1:]
-    assert _status(_verify(client, changed)) == "tampered"
+    assert _status(_verify(client, changed)) == "modified"
     assert f'href="/reports/{rid}"' not in _verify(client, changed).get_data(as_text=True)
 
     assert _status(_verify(client, _foreign_pdf(tmp_path))) == "untrusted"
@@ -209,3 +209,89 @@ def test_the_ca_certificate_and_archive_numbers_can_be_looked_up(jobs_app, world
     assert pub.archive_no in found and pub.file_sha256 in found
     missing = client.get("/verify", query_string={"no": "示范区〔1999〕9号"}).get_data(as_text=True)
     assert "示范区〔1999〕9号" in missing and pub.file_sha256 not in missing
+
+
+# ---------------------------------------------------------------- long-term validation
+
+
+def test_archive_renew_adds_a_document_timestamp_beside_the_original(jobs_app, world):
+    """``flask archive-renew --all`` stores a renewed file beside the original (whose hash
+    stays the key); downloads serve it, the page and the API find it in the archive;
+    without --all nothing is due (the TSA certificate has years left) until the horizon
+    reaches its expiry."""
+    import io
+    import json
+
+    app = jobs_app
+    rid, pub = published(app, ("qs", "青山镇2027年度工作计划", "annual_plan", 2027))["青山镇2027年度工作计划"]
+    original = archived_bytes(app, pub)
+    runner = app.test_cli_runner()
+
+    quiet = runner.invoke(args=["archive-renew"])
+    assert quiet.exit_code == 0, quiet.output
+    assert json.loads(quiet.output) == {"checked": 1, "renewed": [], "failed": []}
+
+    done = runner.invoke(args=["archive-renew", "--all"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output) == {"checked": 1, "renewed": [pub.archive_no], "failed": []}
+    with app.app_context():
+        renewed_path = archive.current_path(app.config["ARCHIVE_DIR"], pub.file_sha256)
+        assert renewed_path.name == f"{pub.file_sha256}.r1.pdf"
+        assert archive.read(app.config["ARCHIVE_DIR"], pub.file_sha256) == original  # the key is untouched
+    renewed = renewed_path.read_bytes()
+    assert renewed.startswith(original) and len(renewed) > len(original)
+
+    client = app.test_client()
+    login(client, "district_reviewer")
+    assert client.get(f"/reports/{rid}/pdf").data == renewed
+    anonymous = app.test_client()
+    response = _verify(anonymous, renewed)
+    assert _status(response) == "valid_in_archive" and pub.archive_no in response.get_data(as_text=True)
+    answer = anonymous.post("/api/v1/verify", data={"file": (io.BytesIO(renewed), "r.pdf")},
+                            content_type="multipart/form-data").get_json()
+    assert (answer["verdict"], answer["in_archive"], answer["archive_no"], answer["report_id"]) == (
+        "valid_in_archive", True, pub.archive_no, rid)
+
+    again = runner.invoke(args=["archive-renew", "--before-days", "36500"])  # every TSA certificate expires by then
+    assert json.loads(again.output)["renewed"] == [pub.archive_no]
+    with app.app_context():
+        assert archive.current_path(app.config["ARCHIVE_DIR"], pub.file_sha256).name.endswith(".r2.pdf")
+
+
+def test_keys_made_before_crls_are_reissued_and_their_pdfs_still_verify(jobs_app, world, tmp_path):
+    """An instance upgraded from B-B signing: its district key (no CRL distribution point)
+    is re-issued at start with one, the old file moved aside; a PDF signed with the old
+    key still verifies as valid; the CA certificate and CRL download from the page."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from pdf.cli import ensure_dev_keys
+    from pdf.jobs import signing_key_path
+
+    app = jobs_app
+    with app.app_context():
+        keys = Path(app.config["KEYS_DIR"])
+        old = signing.issue_district_certificate(keys / "ca", "示范区", signing_key_path(app.config, world["district"]),
+                                                 None)
+        rendered = render_report(RenderInput(
+            title="旧的报告", outline={"preamble": ["正文。"], "sections": [], "closing": []}, issuer="示范区",
+            town="青山镇", date=dt.date(2025, 1, 5), archive_no="示范区〔2025〕1号"))
+        old_pdf = signing.sign_pdf(rendered.data, signing.load_signer(old, None), seal_box=rendered.seal_box,
+                                   reason="old", signer_name="示范区")
+        assert "示范区 (district-1.p12)" in ensure_dev_keys(app)
+        _, cert, _ = pkcs12.load_key_and_certificates(old.read_bytes(), None)
+        point = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value[0]
+        assert point.full_name[0].value == app.config["PUBLIC_BASE_URL"] + "/ca/crl"
+        assert list(keys.glob("district-1.p12.replaced-*"))
+        assert ensure_dev_keys(app) == []  # once
+
+    client = app.test_client()
+    response = _verify(client, old_pdf)
+    assert _status(response) == "valid_not_ours"  # valid, but never published here
+    page = client.get("/verify").get_data(as_text=True)
+    assert 'href="/ca/cert"' in page and 'href="/ca/crl"' in page
+    crl = client.get("/ca/crl")
+    assert crl.status_code == 200 and crl.mimetype == "application/pkix-crl"
+    ca = x509.load_der_x509_certificate(client.get("/ca/cert").data)
+    assert x509.load_der_x509_crl(crl.data).is_signature_valid(ca.public_key())
+    assert client.post("/tsa", data=b"not a request", content_type="application/timestamp-query").status_code == 400

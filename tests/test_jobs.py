@@ -22,7 +22,15 @@ from pdf.queue import get_queue, get_redis
 from run import descendants
 from tests.conftest import csrf_from
 from tests.helpers import PASSWORD, advance, gen_report
-from tests.jobs_support import jobs_app, kill_group, redis_url, run_worker, wait_for, worker_process  # noqa: F401
+from tests.jobs_support import (  # noqa: F401
+    jobs_app,
+    kill_group,
+    redis_url,
+    run_worker,
+    serving_tsa,
+    wait_for,
+    worker_process,
+)
 from workflow.db import db
 from workflow.models import ArchiveCounter, OrgUnit, Publication, Report
 
@@ -378,7 +386,8 @@ def test_without_redis_the_approval_stands_and_the_sweeper_hands_it_over(app, wo
     with app.app_context():
         assert jobs.sweep().requeued == [pub_id]
         assert jobs.sweep().requeued == []  # queued now: not twice
-    run_worker(app)
+    with serving_tsa(app):
+        run_worker(app)
     assert publication(app, pub_id).status == "ready"
     get_redis(app).flushdb()
 

@@ -321,7 +321,7 @@ def test_verify_accepts_the_original(signed, keys):
 
 def test_verify_detects_a_changed_byte(signed, keys):
     result = verify_pdf(flip_byte_in_content(signed[0]), trust_roots=[keys["ca_cert"]])
-    assert result.status == "tampered" and not result.valid
+    assert result.status == "modified" and not result.valid
     assert result.archive_no is None and result.report_id is None
 
 
@@ -335,7 +335,7 @@ def test_verify_detects_a_change_appended_after_signing(signed, keys):
     writer.update_container(page)
     out = BytesIO()
     writer.write(out)
-    assert verify_pdf(out.getvalue(), trust_roots=[keys["ca_cert"]]).status == "tampered"
+    assert verify_pdf(out.getvalue(), trust_roots=[keys["ca_cert"]]).status == "modified"
 
 
 def test_verify_calls_a_foreign_signature_untrusted(seed_pdfs, keys):

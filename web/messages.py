@@ -253,6 +253,26 @@ MESSAGES: dict[str, LazyString] = {
     "too_large.table_too_many_rows": _l("Table %(table)s has more than %(limit)s rows."),
     "too_large.table_too_many_columns": _l("Table %(table)s has more than %(limit)s columns."),
     "too_large.table_cell_too_long": _l("A cell of table %(table)s has more than %(limit)s characters."),
+    # ---- verify
+    "verify.signature_removed": _l("The file was changed after it was signed: its signature was removed."),
+    "verify.timestamp_invalid": _l("The file was changed after it was signed: a timestamp in revision "
+                                   "%(revision)s no longer matches the file."),
+    "verify.info_changed": _l("The file was changed after it was signed: revision %(revision)s rewrites the "
+                              "document information (such as the archive number)."),
+    "verify.empty_update": _l("The file was changed after it was signed: revision %(revision)s is an update "
+                              "that no signature covers."),
+    "verify.bytes_after_end": _l("The file was changed after it was signed: %(bytes)s bytes were appended after "
+                                 "its end."),
+    "verify.catalog_replaced": _l("The file was changed after it was signed: revision %(revision)s replaces the "
+                                  "document catalog."),
+    "verify.catalog_changed": _l("The file was changed after it was signed: revision %(revision)s changes the "
+                                 "document catalog."),
+    "verify.objects_added": _l("The file was changed after it was signed: revision %(revision)s adds or "
+                               "replaces %(count)s objects."),
+    "verify.content_changed": _l("The file was changed after it was signed: page content or document structure "
+                                 "was altered."),
+    "verify.annotations_added": _l("The file was changed after it was signed: annotations were added or changed."),
+    "verify.form_changed": _l("The file was changed after it was signed: form fields were filled in or changed."),
 }
 
 # ---- accounts: parameters that are codes, shown by their label (a role, never "author").

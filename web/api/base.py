@@ -26,8 +26,8 @@ bp = Blueprint("api", __name__)
 # Bearer tokens only, never the session cookie: no ambient authority, so no CSRF token.
 csrf.exempt(bp)
 
-# Endpoints that need no token.
-PUBLIC_ENDPOINTS = {"api.create_token", "api.openapi"}
+# Endpoints that need no token (verification, like the page: anyone holding a PDF may check it).
+PUBLIC_ENDPOINTS = {"api.create_token", "api.openapi", "api.verify"}
 MAX_JSON_DEPTH = 64
 # How much of an over-large body is read and thrown away so that the client sees the 413.
 DRAIN_LIMIT = 64 * 1024 * 1024

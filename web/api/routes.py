@@ -468,11 +468,18 @@ def report_pdf(report_id: int):
 
 @bp.post("/verify")
 def verify():
-    """Check that a PDF is an authentic, unaltered published report.
+    """Check that a PDF is an authentic, unaltered published report. No token needed.
     ---
     post:
       tags: [verify]
       summary: Verify a signed PDF
+      description: >
+        Public, like the verification page: no token. The answer's `verdict` is one of
+        valid_in_archive, valid_not_ours, modified, unsigned, untrusted, malformed;
+        `message` explains it in the caller's language. Nothing is stored and no session
+        is made, so a proxy may rate-limit the endpoint per client address; the upload is
+        bounded by MAX_UPLOAD_BYTES (413 beyond).
+      security: []
       requestBody:
         required: true
         content:
@@ -489,7 +496,6 @@ def verify():
             application/json:
               schema: VerifyResultSchema
         400: {$ref: '#/components/responses/BadRequest'}
-        401: {$ref: '#/components/responses/Unauthorized'}
         413: {$ref: '#/components/responses/TooLarge'}
     """
     upload = request.files.get("file")
@@ -499,11 +505,7 @@ def verify():
     data = upload.read()
     if not data:
         raise BadInput("empty_file")
-    return jsonify(serialize.verify_result(_verify_pdf(data)))
-
-
-def _verify_pdf(data: bytes):
-    return pdf_service.verify_upload(data)
+    return jsonify(serialize.verdict(pdf_service.verdict_on(data)))
 
 
 @bp.get("/openapi.json")

@@ -466,6 +466,12 @@ class DiffSchema(ResponseSchema):
 
 class VerifyResultSchema(ResponseSchema):
     valid = fields.Boolean(required=True)
+    verdict = fields.String(required=True, metadata={
+        "description": "valid_in_archive, valid_not_ours, modified, unsigned, untrusted or malformed"})
+    in_archive = fields.Boolean(required=True)
+    timestamped = fields.Boolean(required=True, metadata={
+        "description": "signed_at comes from a time-stamp authority, not the signer's clock"})
+    detail = fields.String(allow_none=True, metadata={"description": "why, as a reason key (verify.<detail>)"})
     status = fields.String(required=True)
     sha256 = fields.String(required=True)
     report_id = fields.Integer(allow_none=True)

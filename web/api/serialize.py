@@ -92,13 +92,17 @@ def pdf_status(status: PdfStatus | None) -> dict | None:
             "heartbeat_at": status.heartbeat_at, "retry_at": status.retry_at}
 
 
-def verify_result(result: Any) -> dict:
-    """``pdf.verify.VerifyResult`` as the API answers it, ``message`` in the caller's language."""
+def verdict(found: Any) -> dict:
+    """``pdf.service.Verdict`` as the API answers it, ``message`` in the caller's language.
+    The archive number is the archive's when the file is in it, else the signed one."""
+    result, entry = found.result, found.entry
     data = {name: getattr(result, name, None) for name in
-            ("valid", "status", "sha256", "report_id", "archive_no", "signer", "reason", "signed_at")}
-    data["valid"] = bool(data["valid"])
-    # A VerifyResult names its explanation by key; a stand-in verifier may bring its own sentence.
-    data["message"] = messages.render(result) if hasattr(result, "key") else getattr(result, "message", None)
+            ("status", "sha256", "report_id", "archive_no", "signer", "reason", "signed_at", "detail")}
+    data.update(valid=found.headline in ("valid_in_archive", "valid_not_ours"), verdict=found.headline,
+                in_archive=entry is not None, timestamped=bool(result.timestamped),
+                message=messages.render(result))
+    if entry is not None:
+        data.update(archive_no=entry.archive_no, report_id=entry.report_id)
     return schemas.VerifyResultSchema().dump(data)
 
 

@@ -2,7 +2,9 @@
 the signed PDF of one report: download, progress (JSON, polled by the report page) and an
 admin's retry of a failed publication.
 
-Scope applies everywhere except ``/verify``: anyone holding a PDF may check it there.
+Scope applies everywhere except ``/verify``: anyone holding a PDF may check it there,
+and the development CA's certificate and CRL (``/ca/cert``, ``/ca/crl``) and time-stamp
+authority (``/tsa``), which verifiers and the signing worker reach over HTTP.
 """
 from __future__ import annotations
 
@@ -12,24 +14,25 @@ import logging
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from forms.archive import RetryForm, VerifyForm
 from pdf import service as pdf_service
 from pdf.publications import PdfStatus, StoredError
 from web import messages
 from web.errors import error_body
+from web.extensions import csrf
 from web.templating import local_time, say
 from workflow import services
-from workflow.db import db
 from workflow.errors import Conflict, NotFound
-from workflow.models import OrgUnit, Publication
+from workflow.models import Publication
 from workflow.publishing import may_retry_publication
 from workflow.table import KINDS, PUBLISHED
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("archive", __name__)
+
+TSA_REQUEST_LIMIT = 16 * 1024  # a timestamp request is a few hundred bytes
 
 
 # ---------------------------------------------------------------- template helpers
@@ -190,41 +193,31 @@ def _report_url(report_id: int) -> str:
 # ---------------------------------------------------------------- verification (public)
 
 
-def _registry_entry(*, sha256: str | None = None, archive_no: str | None = None):
-    """What the archive knows about a file or an archive number (public facts only)."""
-    if not sha256 and not archive_no:
-        return None
-    stmt = (select(Publication.report_id, Publication.archive_no, Publication.file_sha256, Publication.signed_at,
-                   Publication.status, OrgUnit.name.label("district"))
-            .join(OrgUnit, OrgUnit.id == Publication.district_id))
-    stmt = stmt.where(Publication.file_sha256 == sha256) if sha256 else stmt.where(Publication.archive_no == archive_no)
-    return db.session.execute(stmt.limit(1)).one_or_none()
-
-
 @bp.route("/verify", methods=["GET", "POST"])
 def verify():
-    """Upload a PDF: valid (signer, signing time, archive number), tampered, unknown
-    (signed by someone we do not trust), unsigned or malformed. No login needed."""
+    """Upload a PDF: one headline (``pdf.service.VERDICTS``: valid and in the archive,
+    valid but not ours, modified, unsigned, untrusted, malformed) and the facts behind it.
+    No login needed."""
     form = VerifyForm()
-    result = entry = None
+    verdict = None
     looked_up = request.args.get("no", "").strip()[:64] or None
     if request.method == "POST":
         if form.validate_on_submit():
             data = form.file.data.read(int(current_app.config.get("MAX_CONTENT_LENGTH") or 5 * 2**20) + 1)
-            result = pdf_service.verify_upload(data)
-            entry = _registry_entry(sha256=result.sha256) if result.sha256 else None
+            verdict = pdf_service.verdict_on(data)
         else:
             say(_("Choose a PDF file."), "error")
-    lookup = _registry_entry(archive_no=looked_up) if looked_up and result is None else None
+    lookup = pdf_service.archive_entry(archive_no=looked_up) if looked_up and verdict is None else None
     report_link = None
-    report_id = (entry.report_id if entry else None) or getattr(result, "report_id", None)
-    if report_id and result is not None and result.status == "valid":
-        report_link = _linkable_report(report_id)
-    status = 200 if request.method == "GET" or result is not None else 400
-    return render_template("archive/verify.html", form=form, result=result, entry=entry, lookup=lookup,
-                           looked_up=looked_up, report_link=report_link,
+    if verdict is not None and verdict.headline == "valid_in_archive" and verdict.entry is not None:
+        report_link = _linkable_report(verdict.entry.report_id)
+    result = verdict.result if verdict is not None else None
+    status = 200 if request.method == "GET" or verdict is not None else 400
+    return render_template("archive/verify.html", form=form, verdict=verdict, result=result,
+                           entry=verdict.entry if verdict else None, lookup=lookup, looked_up=looked_up,
+                           report_link=report_link,
                            details=messages.render(result) if result is not None else None,
-                           has_ca=bool(pdf_service.trust_roots())), status
+                           has_ca=bool(pdf_service.trust_roots()), has_crl=pdf_service.has_dev_ca()), status
 
 
 def _linkable_report(report_id) -> str | None:
@@ -245,3 +238,45 @@ def ca_cert():
     response = current_app.response_class(data, mimetype="application/x-pem-file")
     response.headers["Content-Disposition"] = "attachment; filename=chengbao-ca.pem"
     return response
+
+
+# ---------------------------------------------------------------- the development CA and TSA (public)
+
+
+@bp.get("/ca/cert")
+def dev_ca_certificate():
+    """The development CA's certificate (DER), where its certificates' issuers are fetched."""
+    data = pdf_service.dev_ca_certificate_der()
+    if data is None:
+        abort(404)
+    response = current_app.response_class(data, mimetype="application/pkix-cert")
+    response.headers["Content-Disposition"] = "attachment; filename=chengbao-ca.cer"
+    return response
+
+
+@bp.get("/ca/crl")
+def dev_ca_crl():
+    """The development CA's CRL (DER, signed by the CA, re-issued when it nears its next
+    update): the CRL distribution point named in every certificate the CA issues."""
+    data = pdf_service.dev_ca_crl()
+    if data is None:
+        abort(404)
+    response = current_app.response_class(data, mimetype="application/pkix-crl")
+    response.headers["Content-Disposition"] = "attachment; filename=chengbao-ca.crl"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.post("/tsa")
+@csrf.exempt
+def dev_tsa():
+    """The development RFC 3161 time-stamp authority (``application/timestamp-query`` in,
+    ``application/timestamp-reply`` out); 404 on a site without the development CA."""
+    if request.content_length is not None and request.content_length > TSA_REQUEST_LIMIT:
+        abort(413)
+    reply = pdf_service.dev_timestamp(request.get_data(cache=False)[:TSA_REQUEST_LIMIT + 1])
+    if reply is None:
+        abort(404)
+    if reply == b"":
+        abort(400)
+    return current_app.response_class(reply, mimetype="application/timestamp-reply")
