@@ -87,7 +87,10 @@ def pdf_status(status: PdfStatus | None) -> dict | None:
         return None
     return {"status": status.status, "progress": status.progress,
             "url": url_for("api.report_pdf", report_id=status.report_id, _external=True) if status.ready else None,
-            "sha256": status.sha256, "archive_no": status.archive_no, "stage": status.stage}
+            "sha256": status.sha256, "archive_no": status.archive_no, "stage": status.stage,
+            "error": None if status.error is None else {
+                "reason": status.error.reason,
+                "message": messages.render_key("publication_failed", status.error.reason)}}
 
 
 def verify_result(result: Any) -> dict:
