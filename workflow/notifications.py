@@ -40,7 +40,13 @@ from .scope import can_see_unit, is_admin_for, unit_filter
 from .table import ADMIN, AUTHOR, DRAFT, EDIT_ROLE, ROLE_UNIT_KINDS, TOWN_KINDS, TOWN_REVIEWER, transitions_from
 
 CHANNEL_KINDS: tuple[str, ...] = ("wecom", "dingtalk", "webhook")
-EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+# An e-mail address: no blank, control character, quote or angle bracket. Written with
+# explicit ranges (not ``\s``, whose meaning differs between regex engines) so that the
+# API's OpenAPI pattern built from it (``EMAIL_PATTERN``) accepts exactly what we accept.
+_EMAIL_CHAR = r'[^@<>"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]'
+EMAIL_RE = re.compile(rf"^{_EMAIL_CHAR}+@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}+$")
+BLANKS = " \t\n\r\f\v"  # around an address, ignored
+EMAIL_PATTERN = rf"^[ \t\n\r\f\v]*({EMAIL_RE.pattern[1:-1]})?[ \t\n\r\f\v]*$"
 MAX_URL = 1000
 MAX_SECRET = 200
 
@@ -258,11 +264,12 @@ def mark_all_read(actor: User) -> int:
 
 
 def clean_email(value: Any) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    """The address without the blanks around it; None for none (null or blank)."""
+    if value is None or (isinstance(value, str) and not value.strip(BLANKS)):
         return None
-    if not isinstance(value, str) or len(value.strip()) > 254 or not EMAIL_RE.match(value.strip()):
+    if not isinstance(value, str) or len(value.strip(BLANKS)) > 254 or not EMAIL_RE.fullmatch(value.strip(BLANKS)):
         raise BadInput("email")
-    return value.strip()
+    return value.strip(BLANKS)
 
 
 def update_settings(actor: User, *, email: Any = ..., email_notifications: Any = ...) -> User:

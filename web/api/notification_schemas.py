@@ -5,10 +5,10 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from workflow.events import KINDS as EVENT_KINDS
-from workflow.notifications import CHANNEL_KINDS
+from workflow.notifications import CHANNEL_KINDS, EMAIL_PATTERN
 from workflow.outbox import STATUSES
 
-from .schemas import ResponseSchema, StrictSchema, UtcDateTime
+from .schemas import ResponseSchema, StrictBoolean, StrictSchema, UtcDateTime
 
 
 class NotificationQuerySchema(Schema):
@@ -103,5 +103,6 @@ class SettingsSchema(ResponseSchema):
 
 
 class SettingsRequestSchema(StrictSchema):
-    email = fields.String(allow_none=True, validate=validate.Length(max=254))
-    email_notifications = fields.Boolean(truthy={True}, falsy={False})
+    email = fields.String(allow_none=True, validate=validate.Length(max=254), metadata={
+        "pattern": EMAIL_PATTERN, "description": "an e-mail address; blank or null: none"})
+    email_notifications = StrictBoolean()

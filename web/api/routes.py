@@ -148,7 +148,10 @@ def create_report():
     post:
       tags: [reports]
       summary: Create a report
-      description: Only an author of the (town-level) org unit may create its reports.
+      description: >
+        Only an author of the (town-level) org unit may create its reports. Give exactly one of
+        `text` and `outline`, or neither with `cycle_id` (the cycle's template is the content);
+        both answer 400 `text_and_outline`, neither without a cycle 400 `text_or_outline`.
       requestBody:
         required: true
         content:
@@ -166,6 +169,7 @@ def create_report():
         401: {$ref: '#/components/responses/Unauthorized'}
         403: {$ref: '#/components/responses/Forbidden'}
         404: {$ref: '#/components/responses/NotFound'}
+        409: {$ref: '#/components/responses/Conflict'}
         413: {$ref: '#/components/responses/TooLarge'}
         422: {$ref: '#/components/responses/Invalid'}
     """
@@ -205,7 +209,7 @@ def update_report(report_id: int):
       description: >
         Send the `version` you loaded; a stale one answers 409 and changes nothing. Give `text`
         or `outline` to replace the content (section ids are kept where the sections match),
-        `title` to rename, or both.
+        `title` to rename, or both. `text` and `outline` together answer 400 `text_and_outline`.
       requestBody:
         required: true
         content:
@@ -421,7 +425,7 @@ def verify():
               type: object
               required: [file]
               properties:
-                file: {type: string, format: binary, description: the PDF}
+                file: {type: string, format: binary, minLength: 1, description: the PDF (not empty)}
       responses:
         200:
           description: the verdict (valid or not, and why)
