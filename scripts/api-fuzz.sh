@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 ST=.venv/bin/st
 FUZZ_USER=${FUZZ_USER:-qs_author}
-FUZZ_EXAMPLES=${FUZZ_EXAMPLES:-30}
+FUZZ_EXAMPLES=${FUZZ_EXAMPLES:-25}
 FUZZ_SEED=${FUZZ_SEED:-20261201}
 
 work=$(mktemp -d)

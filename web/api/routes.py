@@ -162,6 +162,14 @@ def create_report():
           description: the new draft
           headers:
             Location: {description: the report's URL, schema: {type: string}}
+          links:
+            GetReport: {operationId: get_report, parameters: {report_id: '$response.body#/id'}}
+            EditReport: {operationId: update_report, parameters: {report_id: '$response.body#/id'}}
+            ActOnReport: {operationId: report_action, parameters: {report_id: '$response.body#/id'}}
+            CommentOnReport: {operationId: add_comment, parameters: {report_id: '$response.body#/id'}}
+            ReportVersions: {operationId: report_versions, parameters: {report_id: '$response.body#/id'}}
+            ReportDiff: {operationId: report_diff, parameters: {report_id: '$response.body#/id'}}
+            ReportPdf: {operationId: report_pdf, parameters: {report_id: '$response.body#/id'}}
           content:
             application/json:
               schema: ReportSchema
