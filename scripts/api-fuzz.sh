@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # The JSON API fuzzed by schemathesis against a running server: a fresh instance with the
 # demo data (SQLite, no Redis: approvals leave their PDF queued), gunicorn on a free port,
-# a token of a demo account, then every check on every operation, with a fixed seed and a
-# bounded number of cases, stateful phase included. Exits non-zero on any failure.
+# then, with a token of each demo account in FUZZ_USERS (a town's author, the district's
+# reviewer and its admin: each reaches other operations), every check on every operation,
+# with a fixed seed and a bounded number of cases, stateful phase included. Exits non-zero
+# on any failure.
 #
-#   scripts/api-fuzz.sh                  # as qs_author (a town's author)
-#   FUZZ_USER=district_reviewer FUZZ_EXAMPLES=50 scripts/api-fuzz.sh
+#   scripts/api-fuzz.sh
+#   FUZZ_USERS=admin FUZZ_EXAMPLES=50 scripts/api-fuzz.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 ST=.venv/bin/st
-FUZZ_USER=${FUZZ_USER:-qs_author}
-FUZZ_EXAMPLES=${FUZZ_EXAMPLES:-25}
+FUZZ_USERS=${FUZZ_USERS:-qs_author district_reviewer admin}
+FUZZ_EXAMPLES=${FUZZ_EXAMPLES:-12}
 FUZZ_SEED=${FUZZ_SEED:-20261201}
 
 work=$(mktemp -d)
@@ -34,7 +36,9 @@ $PY -m gunicorn -w 2 -b "127.0.0.1:$port" --no-control-socket --error-logfile "$
   "app:create_app()" &
 server_pid=$!
 
-token=$($PY - "$port" "$FUZZ_USER" <<'PY'
+# A token of a demo account (waiting for the server to answer first).
+token_of() {
+  $PY - "$port" "$1" <<'PY'
 import json, sys, time, urllib.request
 port, user = sys.argv[1], sys.argv[2]
 body = json.dumps({"username": user, "password": "chengbao-demo"}).encode()
@@ -50,21 +54,23 @@ while True:
             raise
         time.sleep(0.3)
 PY
-)
-echo "[fuzz] server on port $port; fuzzing as $FUZZ_USER (seed $FUZZ_SEED, $FUZZ_EXAMPLES cases an operation)"
+}
 
-# DELETE /tokens/current revokes the one token the whole run uses: every later case
-# would answer 401. It is covered by tests/test_api.py instead.
+# DELETE /tokens/current revokes the one token a pass uses: every later case would answer
+# 401. It is covered by tests/test_api.py instead.
 # One schemathesis worker: with two, hypothesis parses lambdas' source from two threads at
 # once, which CPython 3.11's ast module does not survive ("AST constructor recursion depth
 # mismatch"), an error of the fuzzer, not of the API.
 status=0
-$ST --config-file scripts/schemathesis.toml run "http://127.0.0.1:$port/api/v1/openapi.json" --url "http://127.0.0.1:$port" \
-  --checks all --phases examples,coverage,fuzzing,stateful \
-  --exclude-path /api/v1/tokens/current \
-  -H "Authorization: Bearer $token" \
-  --seed "$FUZZ_SEED" --max-examples "$FUZZ_EXAMPLES" --workers 1 \
-  --report junit --report-dir "$work/report" --no-color "$@" || status=$?
+for user in $FUZZ_USERS; do
+  token=$(token_of "$user")
+  echo "[fuzz] server on port $port; fuzzing as $user (seed $FUZZ_SEED, $FUZZ_EXAMPLES cases an operation)"
+  $ST --config-file scripts/schemathesis.toml run "http://127.0.0.1:$port/api/v1/openapi.json" \
+    --url "http://127.0.0.1:$port" --checks all --phases examples,coverage,fuzzing,stateful \
+    --exclude-path /api/v1/tokens/current -H "Authorization: Bearer $token" \
+    --seed "$FUZZ_SEED" --max-examples "$FUZZ_EXAMPLES" --workers 1 \
+    --report junit --report-dir "$work/report-$user" --no-color "$@" || status=1
+done
 if [ "$status" -ne 0 ]; then
   echo "[fuzz] failures; the server's log:"
   tail -n 50 "$work/server.log"

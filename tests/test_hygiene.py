@@ -164,3 +164,29 @@ def test_the_openapi_states_that_exactly_one_of_text_and_outline_is_given(client
     edit = api.put(f"/reports/{report['id']}", json={"version": report["version"], "text": "x",
                                                       "outline": {"sections": []}})
     assert (edit.status_code, error_of(edit)["reason"]) == (400, "text_and_outline")
+
+
+# ---------------------------------------------------------------- what the API fuzzing found
+
+
+def test_what_the_api_fuzzing_found_is_answered_as_documented(client, world):
+    admin_api, author = Api(client, "admin"), Api(client, "qs_author")
+    # A malformed host in a channel address was a 500 (urlsplit's ValueError): now a 400.
+    for url in ("http://[abc", "https://a]b/hook"):
+        r = admin_api.post(f"/org-units/{world['district']}/channels", json={"kind": "webhook", "url": url})
+        assert (r.status_code, error_of(r)["reason"]) == (400, "channel_url"), url
+    # Booleans are JSON booleans: 0 and 1 were taken for false and true.
+    for value in (0, 1, "true"):
+        r = author.put("/me/settings", json={"email_notifications": value})
+        assert r.status_code == 400 and "email_notifications" in error_of(r)["fields"], value
+    assert author.put("/me/settings", json={"email": " li@example.cn ", "email_notifications": True}).get_json() == \
+        {"email": "li@example.cn", "email_notifications": True}
+    # An empty query value is no filter (allowEmptyValue); a blank one is a value like any other.
+    assert author.get("/reports?state=").status_code == 200
+    assert author.get("/reports?state=%20").status_code == 400
+    # A title with nothing visible is refused, and over 200 characters is too large, as sent.
+    report = author.post("/reports", json={"org_unit_id": world["qs"], "kind": "annual_plan", "year": 2027,
+                                           "title": "青山镇计划", "text": "一、总体\n内容。"}).get_json()
+    blank = author.put(f"/reports/{report['id']}", json={"version": report["version"], "title": "\u3000\x01 "})
+    long = author.put(f"/reports/{report['id']}", json={"version": report["version"], "title": " " * 201})
+    assert blank.status_code == 400 and long.status_code == 413
