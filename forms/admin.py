@@ -1,16 +1,23 @@
 """Administration: org units, users and positions."""
 from __future__ import annotations
 
+import json
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from forms import labels
-from workflow.table import ORG_KINDS, ROLES
+from workflow import admin
+from workflow.table import ORG_KINDS, ROLES, child_kinds
 
 
 class UnitForm(FlaskForm):
+    """A new unit under one the admin manages. The kind must sit below the parent's (a 镇
+    under a 区/县, never under a 镇) and defaults to the level just below it; a name is
+    taken once under one parent. ``workflow.admin.add_org_unit`` checks both again."""
+
     parent_id = SelectField(_l("Parent unit"), coerce=int, validators=[DataRequired()])
     name = StringField(_l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=100)])
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
@@ -20,8 +27,29 @@ class UnitForm(FlaskForm):
 
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.parent_id.choices = [(u.id, "\u3000" * max(u.depth - 1, 0) + u.name) for u in units]
+        # Only units something can be placed under (not a town) are offered as parents.
+        self.parents = {u.id: u for u in units if child_kinds(u.kind)}
+        self.parent_id.choices = [(u.id, "\u3000" * max(u.depth - 1, 0) + u.name) for u in self.parents.values()]
         self.kind.choices = [(k, labels.ORG_KINDS.get(k, k)) for k in ORG_KINDS]
+        if self.kind.data is None and self.parents:
+            parent = self.parents.get(self.parent_id.data) or next(iter(self.parents.values()))
+            self.kind.data = child_kinds(parent.kind)[0]
+
+    @property
+    def child_kinds_json(self) -> str:
+        """``{parent id: [kinds allowed under it, the usual one first]}``, for the page's script."""
+        return json.dumps({str(i): child_kinds(u.kind) for i, u in self.parents.items()})
+
+    def validate_kind(self, field) -> None:
+        parent = self.parents.get(self.parent_id.data)
+        if parent is not None and field.data not in child_kinds(parent.kind):
+            raise ValidationError(_l("A unit of this kind cannot be placed under %(parent)s.", parent=parent.name))
+
+    def validate_name(self, field) -> None:
+        parent = self.parents.get(self.parent_id.data)
+        if parent is not None and field.data and admin.name_taken(parent.id, field.data.strip()):
+            raise ValidationError(_l("%(parent)s already has a unit named %(name)s.", parent=parent.name,
+                                     name=field.data.strip()))
 
 
 class UserForm(FlaskForm):

@@ -25,7 +25,8 @@ Reading: :func:`status_of` is the one rule for "the PDF is ready" (the row says 
 *and* names its file's hash) and for "running" (the row says running *and* its
 heartbeat, ``updated_at``, is fresh), and the status both front doors show. A failed attempt is
 kept as a :class:`StoredError`: the message key and params the reader's language is
-rendered from, never a sentence, and never an absolute server path.
+rendered from, never a sentence, and never an absolute server path; and a reason code
+(:data:`REVIEWER_REASONS`), all a reviewer is told.
 """
 from __future__ import annotations
 
@@ -70,17 +71,38 @@ def without_paths(text: str) -> str:
     return _ABSOLUTE_PATH.sub(r"\1", text)
 
 
+# What a reviewer is told of a failed attempt: the reason code of its message key, one
+# sentence each (``publication_failed.<reason>`` in ``web/messages.py``). The details (the
+# key's own sentence with its params, the exception) are for the district's administrators,
+# who can act on them, and for the log.
+REVIEWER_REASONS = {
+    "invalid.signing_key_missing": "signing_key",
+    "conflict.content_mismatch": "content_changed",
+    "invalid.font_file_missing": "fonts",
+    "invalid.font_unreadable": "fonts",
+    "invalid.font_no_unicode_map": "fonts",
+    "job.worker_died": "interrupted",
+}
+INTERNAL_REASON = "internal"
+FAILURE_REASONS = (*dict.fromkeys(REVIEWER_REASONS.values()), INTERNAL_REASON)
+
+
 @dataclass(frozen=True)
 class StoredError:
     """A failed attempt as the row keeps it for reviewers and administrators.
 
     ``exception`` is the exception's class name (``SigningKeyMissing``); ``key`` names the
     explanation in ``web/messages.py`` and ``params`` fill it in, so every reader gets it
-    in their own language. Absolute server paths are cut to file names."""
+    in their own language. Absolute server paths are cut to file names. ``reason`` is
+    what a reviewer is told (:data:`REVIEWER_REASONS`)."""
 
     exception: str
     key: str | None
     params: dict[str, Any] = field(default_factory=dict)
+    reason: str = field(init=False, default=INTERNAL_REASON)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", REVIEWER_REASONS.get(self.key or "", INTERNAL_REASON))
 
     @property
     def code(self) -> str:
@@ -101,11 +123,12 @@ class StoredError:
         return cls(name, key, {k: _plain(v) for k, v in params.items()})
 
     def to_column(self) -> str:
-        text = json.dumps({"type": self.exception, "key": self.key, "params": self.params}, ensure_ascii=False)
+        head = {"type": self.exception, "key": self.key, "reason": self.reason}
+        text = json.dumps(head | {"params": self.params}, ensure_ascii=False)
         if len(text) <= MAX_ERROR_CHARS:
             return text
         shortened = {k: (v[:200] + "…" if isinstance(v, str) and len(v) > 200 else v) for k, v in self.params.items()}
-        return json.dumps({"type": self.exception, "key": self.key, "params": shortened}, ensure_ascii=False)
+        return json.dumps(head | {"params": shortened}, ensure_ascii=False)
 
     @classmethod
     def from_column(cls, text: str | None) -> StoredError | None:

@@ -71,12 +71,6 @@ def pdf_file(actor: User, report_id: object) -> PdfFile:
 # ---------------------------------------------------------------- the status
 
 
-def pdf_status(actor: User, report_id: object) -> PdfStatus | None:
-    """Where the report's PDF stands; None before the report is published."""
-    report = services.get_report(actor, report_id)
-    return status_of_report(report)
-
-
 def status_of_report(report: Report) -> PdfStatus | None:
     """The status of a report the caller has already read (it is in the actor's scope)."""
     pub = services.publication_of(report) if report.state == PUBLISHED else None

@@ -96,9 +96,13 @@ def test_the_required_fields_are_required(client, world):
         body = {k: v for k, v in _good(world).items() if k != missing}
         r = api.post("/reports", json=body)
         assert r.status_code == 400, missing
-        assert missing in error_of(r)["fields"] or "_schema" in error_of(r)["fields"]
+        if missing == "text":  # neither text nor outline
+            assert error_of(r)["reason"] == "text_or_outline"
+        else:
+            assert missing in error_of(r)["fields"]
     both = _good(world) | {"outline": {"sections": []}}
-    assert api.post("/reports", json=both).status_code == 400
+    r = api.post("/reports", json=both)
+    assert r.status_code == 400 and error_of(r)["reason"] == "text_and_outline"
     r = api.post("/reports", json=_good(world) | {"kind": "memo"})
     assert r.status_code == 400 and "kind" in error_of(r)["fields"]
     r = api.post("/reports", json=_good(world) | {"coment": "typo"})

@@ -189,11 +189,14 @@ def test_every_reason_raised_has_a_sentence():
 
 def stored_keys() -> set[str]:
     """The keys the PDF layer gives its verdicts and stored job failures (not exceptions):
-    ``verify.<status or detail>`` (pdf/verify.py) and ``job.<reason>`` (pdf/publications.py)."""
+    ``verify.<status or detail>`` (pdf/verify.py), ``job.<reason>`` (pdf/publications.py)
+    and what a reviewer is told of a failure, ``publication_failed.<reason>``."""
     from pdf import verify
+    from pdf.publications import FAILURE_REASONS
 
     details = {v for k, v in vars(verify).items() if k.isupper() and isinstance(v, str) and v.islower()}
     keys = {f"verify.{name}" for name in set(typing.get_args(verify.Status)) | details}
+    keys |= {f"publication_failed.{reason}" for reason in FAILURE_REASONS}
     for path in _python_files("pdf"):
         keys.update(re.findall(r'"(job\.[a-z_]+)"', path.read_text(encoding="utf-8")))
     return keys

@@ -330,7 +330,8 @@ def test_a_missing_signing_key_fails_loudly_and_an_admin_retries_it(jobs_app, wo
     reviewer = app.test_client()
     login(reviewer, "district_reviewer")
     status = reviewer.get(f"/reports/{report_id}/pdf/status").get_json()
-    assert status["status"] == "failed" and "SigningKeyMissing" in status["error"]
+    # The reviewer is told why; the details (which file to install where) are the admin's.
+    assert status["status"] == "failed" and status["error"] == "区里的签名密钥尚未安装，需由区管理员安装后重试。"
     page = reviewer.get(f"/reports/{report_id}").get_data(as_text=True)
     assert f"/reports/{report_id}/pdf/retry" not in page  # the retry button is the admin's
     token = csrf_from(page)
@@ -344,6 +345,7 @@ def test_a_missing_signing_key_fails_loudly_and_an_admin_retries_it(jobs_app, wo
     assert app.test_cli_runner().invoke(args=["dev-keys"]).exit_code == 0
     assert key.is_file()
     page = admin.get(f"/reports/{report_id}").get_data(as_text=True)
+    assert f"district-{district_id}.p12" in page  # the admin sees which file was missing
     assert f'action="/reports/{report_id}/pdf/retry"' in page
     response = admin.post(f"/reports/{report_id}/pdf/retry", data={"csrf_token": csrf_from(page)})
     assert response.status_code == 303 and response.headers["Location"] == f"/reports/{report_id}"

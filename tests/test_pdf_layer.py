@@ -84,10 +84,15 @@ def test_a_failed_attempt_is_kept_as_a_message_key_without_server_paths(app):
     assert without_paths("see /var/lib/x/y.log and http://127.0.0.1:5000/verify") == \
         "see y.log and http://127.0.0.1:5000/verify"
 
+    assert (StoredError.from_column(column).reason, stored.reason) == ("internal", "fonts")
     with app.test_request_context("/"):
-        assert error_text(StoredError.from_column(column)) == \
-            "OSError: 任务失败：[Errno 13] Permission denied: 'district-3.p12'"
-        assert error_text(stored).startswith("FontsMissing: PDF 字体（kaiti）缺失：ukai.ttc")
+        # A reviewer is told why in one sentence; an administrator gets the details too.
+        assert error_text(StoredError.from_column(column)) == "因内部错误未能完成；详情见服务器日志。"
+        assert error_text(StoredError.from_column(column), detailed=True) == \
+            "因内部错误未能完成；详情见服务器日志。 任务失败：[Errno 13] Permission denied: 'district-3.p12'"
+        assert error_text(stored) == "服务器上缺少生成PDF所需的字体。"
+        assert error_text(stored, detailed=True).startswith(
+            "服务器上缺少生成PDF所需的字体。 PDF 字体（kaiti）缺失：ukai.ttc")
 
 
 def _published_report(app) -> tuple[int, int]:

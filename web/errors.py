@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from web import messages
@@ -52,14 +52,26 @@ def domain_error_response(exc: DomainError):
 
 def http_error_response(exc: HTTPException):
     """An HTTP error (404, 405, 413 …): a description given by the code that raised it is
-    already in the reader's language; Werkzeug's own English default is replaced."""
+    already in the reader's language; Werkzeug's own English default is replaced. The
+    exception's own headers (``Allow`` of a 405, ``Retry-After``) are kept."""
     status = exc.code or 500
     code = HTTP_CODES.get(status, "error")
     custom = exc.description if exc.description != type(exc).description else None
     if status == 413:
-        return error_response(status, code, "request_body", {"limit": current_app.config.get("MAX_CONTENT_LENGTH")},
-                              message=custom)
-    return error_response(status, code, "http", message=custom)
+        answer = error_response(status, code, "request_body",
+                                {"limit": current_app.config.get("MAX_CONTENT_LENGTH")}, message=custom)
+    else:
+        answer = error_response(status, code, "http", message=custom)
+    return _with_headers_of(exc, *answer)
+
+
+def _with_headers_of(exc: HTTPException, body: Any, status: int) -> Response:
+    """The error answer with the headers the exception carries, its content type excepted."""
+    response = make_response(body, status)
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -273,6 +273,19 @@ MESSAGES: dict[str, LazyString] = {
                                  "was altered."),
     "verify.annotations_added": _l("The file was changed after it was signed: annotations were added or changed."),
     "verify.form_changed": _l("The file was changed after it was signed: form fields were filled in or changed."),
+    # ---- hygiene
+    "bad_request.text_and_outline": _l("Give the content as text or as an outline, not both."),
+    "bad_request.text_or_outline": _l("Give the content: either text or an outline."),
+    # Why a publication's PDF failed, as a reviewer is told (pdf.publications.REVIEWER_REASONS).
+    "publication_failed.signing_key": _l("The district's signing key is not installed; an administrator of the "
+                                         "district must install it, then try again."),
+    "publication_failed.content_changed": _l("The content differs from the approved content, so it was not "
+                                             "printed."),
+    "publication_failed.fonts": _l("The fonts for the PDF are missing on the server."),
+    "publication_failed.interrupted": _l("The PDF was interrupted while being made."),
+    "publication_failed.internal": _l("An internal error stopped it; the details are in the server's log."),
+    "invalid.org_kind_under_parent": _l("A unit of this kind cannot be placed under %(parent)s."),
+    "conflict.org_unit_name_taken": _l("%(parent)s already has a unit named %(name)s."),
 }
 
 # ---- accounts: parameters that are codes, shown by their label (a role, never "author").

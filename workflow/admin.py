@@ -11,15 +11,16 @@ import re
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from . import audit
 from .content import clean_line
 from .db import db
-from .errors import BadInput, Conflict, DomainError, Forbidden, NotFound
+from .errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFound
 from .models import AdminAudit, OrgUnit, Position, User
 from .passwords import check_new_password
 from .scope import can_see_unit, is_admin_for, positions, unit_filter
-from .table import ADMIN, ORG_KINDS, ROLE_UNIT_KINDS, ROLES
+from .table import ADMIN, ORG_KINDS, ROLE_UNIT_KINDS, ROLES, child_kinds
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 DIVISION_RE = re.compile(r"^\d{12}$")
@@ -56,12 +57,26 @@ def add_org_unit(actor: User | None, *, name: Any, kind: Any, parent_id: Any = N
         _require_admin(actor, parent)
     elif actor is not None:
         raise Forbidden("unit_outside_tree")
+    if parent is not None and kind not in child_kinds(parent.kind):
+        raise Invalid("org_kind_under_parent", parent=parent.name)
+    if name_taken(parent.id if parent else None, name_s):
+        raise Conflict("org_unit_name_taken", name=name_s, parent=parent.name if parent else "")
     unit = OrgUnit(name=name_s, kind=kind, division_code=code, parent_id=parent.id if parent else None)
     db.session.add(unit)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same name added at the same moment (the unique index)
+        db.session.rollback()
+        raise Conflict("org_unit_name_taken", name=name_s, parent=parent.name if parent else "") from None
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"
     db.session.commit()
     return unit
+
+
+def name_taken(parent_id: int | None, name: str) -> bool:
+    """Whether ``parent_id`` (None: the roots) already has a unit called ``name``."""
+    parent = OrgUnit.parent_id.is_(None) if parent_id is None else OrgUnit.parent_id == parent_id
+    return db.session.scalar(select(OrgUnit.id).where(parent, OrgUnit.name == name).limit(1)) is not None
 
 
 def import_org_units_csv(data: str) -> tuple[int, int]:

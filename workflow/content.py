@@ -19,6 +19,10 @@ from .importer import clean_text as hygiene
 from .outline import Outline, Section
 
 MAX_TITLE_CHARS = 200
+# A character that is neither blank (``str.isspace``) nor removed by the importer's hygiene:
+# a required line (a title) needs at least one. Explicit ranges, not ``\s``, so that the
+# API's OpenAPI ``pattern`` built from it means the same in every regex engine.
+VISIBLE_CHAR = r"[^\x00-\x20\x7f-\xa0\xad\u1680\u2000-\u200f\u2028\u2029\u202f\u205f\u2060\u3000\ufeff\ufffe\uffff]"
 MAX_TEXT_CHARS = 300_000  # the longest seed is ~14k characters; a whole-year report fits many times over
 MAX_COMMENT_CHARS = 5_000
 MAX_SECTIONS = 2_000

@@ -36,6 +36,10 @@ class OrgUnit(Model):
     """
 
     __tablename__ = "org_unit"
+    # Two units of one name under one parent are one unit entered twice (roots, whose parent
+    # is NULL, are told apart by ``workflow.admin``). A unique index rather than a table
+    # constraint: SQLite adds it without rebuilding a table the whole schema refers to.
+    __table_args__ = (Index("uq_org_unit_parent_id_name", "parent_id", "name", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)

@@ -41,8 +41,19 @@ from .scope import can_see_unit, is_admin_for, unit_filter
 from .table import ADMIN, AUTHOR, DRAFT, EDIT_ROLE, ROLE_UNIT_KINDS, TOWN_KINDS, TOWN_REVIEWER, transitions_from
 
 CHANNEL_KINDS: tuple[str, ...] = ("wecom", "dingtalk", "webhook")
-EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+# An e-mail address: no blank, control character, quote or angle bracket. Written with
+# explicit ranges (not ``\s``, whose meaning differs between regex engines) so that the
+# API's OpenAPI pattern built from it (``EMAIL_PATTERN``) accepts exactly what we accept.
+_EMAIL_CHAR = r'[^@<>"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]'
+EMAIL_RE = re.compile(rf"^{_EMAIL_CHAR}+@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}+$")
+BLANKS = " \t\n\r\f\v"  # around an address, ignored
+EMAIL_PATTERN = rf"^[ \t\n\r\f\v]*({EMAIL_RE.pattern[1:-1]})?[ \t\n\r\f\v]*$"
 MAX_URL = 1000
+# A channel's address starts http(s):// and a host character; a secret has no blank
+# (``str.isspace``). Explicit ranges, like the e-mail's, for the API's OpenAPI patterns.
+CHANNEL_URL_RE = re.compile(r"^https?://[^/\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+CHANNEL_URL_PATTERN = rf"^[ \t\n\r\f\v]*{CHANNEL_URL_RE.pattern[1:]}"
+SECRET_PATTERN = r"^[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
 MAX_SECRET = 200
 
 
@@ -241,11 +252,12 @@ def mark_all_read(actor: User) -> int:
 
 
 def clean_email(value: Any) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    """The address without the blanks around it; None for none (null or blank)."""
+    if value is None or (isinstance(value, str) and not value.strip(BLANKS)):
         return None
-    if not isinstance(value, str) or len(value.strip()) > 254 or not EMAIL_RE.match(value.strip()):
+    if not isinstance(value, str) or len(value.strip(BLANKS)) > 254 or not EMAIL_RE.fullmatch(value.strip(BLANKS)):
         raise BadInput("email")
-    return value.strip()
+    return value.strip(BLANKS)
 
 
 def update_settings(actor: User, *, email: Any = ..., email_notifications: Any = ...) -> User:
@@ -322,6 +334,17 @@ def _names_internal_host(url: str) -> bool:
         return False
 
 
+def _channel_url(url: Any) -> str:
+    """The address without the blanks around it: http(s) and a host that parses."""
+    if not isinstance(url, str) or not CHANNEL_URL_RE.match(url.strip(BLANKS)) or len(url.strip(BLANKS)) > MAX_URL:
+        raise BadInput("channel_url")
+    try:
+        urlsplit(url.strip(BLANKS)).hostname  # noqa: B018 - raises on a malformed host ("http://[x")
+    except ValueError:
+        raise BadInput("channel_url") from None
+    return url.strip(BLANKS)
+
+
 def add_channel(actor: User, org_unit_id: Any, *, kind: Any, url: Any, secret: Any = None,
                 events: Any = None, allow_internal: bool = False) -> Channel:
     """A group robot or webhook for an org unit (its admins). Internal addresses are refused
@@ -329,9 +352,8 @@ def add_channel(actor: User, org_unit_id: Any, *, kind: Any, url: Any, secret: A
     unit = _admin_unit(actor, org_unit_id)
     if kind not in CHANNEL_KINDS:
         raise BadInput("channel_kind")
-    if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url.strip()) or len(url.strip()) > MAX_URL:
-        raise BadInput("channel_url")
-    if not allow_internal and _names_internal_host(url.strip()):
+    url = _channel_url(url)
+    if not allow_internal and _names_internal_host(url):
         raise Invalid("channel_url_internal")
     if secret in ("", None):
         secret = None
@@ -341,7 +363,7 @@ def add_channel(actor: User, org_unit_id: Any, *, kind: Any, url: Any, secret: A
         events = None
     elif not isinstance(events, list) or any(e not in ev.KINDS for e in events):
         raise BadInput("channel_events")
-    channel = Channel(org_unit_id=unit.id, kind=kind, url=url.strip(), secret=secret,
+    channel = Channel(org_unit_id=unit.id, kind=kind, url=url, secret=secret,
                       events=sorted(set(events)) if events else None, created_by_id=actor.id)
     db.session.add(channel)
     db.session.flush()

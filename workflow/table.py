@@ -36,6 +36,17 @@ COMMENT_ANSWERS: tuple[CommentStatus, ...] = (CommentStatus.ADOPTED, CommentStat
 DISTRICT_KINDS: tuple[str, ...] = ("district", "county")
 TOWN_KINDS: tuple[str, ...] = ("town", "township", "subdistrict")
 ORG_KINDS: tuple[str, ...] = ("province", "city") + DISTRICT_KINDS + TOWN_KINDS
+# The level of each kind in the administrative tree: a unit sits below its parent's level
+# (a 镇 under a 区/县 or a 市 without districts, never under another 镇).
+ORG_KIND_LEVELS: dict[str, int] = {"province": 1, "city": 2} | dict.fromkeys(DISTRICT_KINDS, 3) | dict.fromkeys(
+    TOWN_KINDS, 4)
+
+
+def child_kinds(parent_kind: str) -> tuple[str, ...]:
+    """The kinds a unit under a ``parent_kind`` may have, the usual one (a level below) first."""
+    level = ORG_KIND_LEVELS.get(parent_kind, 0)
+    return tuple(sorted((k for k in ORG_KINDS if ORG_KIND_LEVELS[k] > level),
+                        key=lambda k: (ORG_KIND_LEVELS[k], ORG_KINDS.index(k))))
 
 # Which org unit kinds a role may be held at.
 ROLE_UNIT_KINDS: dict[str, tuple[str, ...]] = {

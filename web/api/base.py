@@ -166,8 +166,9 @@ def _load(schema: Schema, data: dict) -> dict:
 
 
 def query_args(schema: Schema) -> dict:
-    """The query string through ``schema``; empty values mean "no filter"."""
-    args = {k: v.replace("\x00", "") for k, v in request.args.items() if v.strip()}
+    """The query string through ``schema``; an empty value means "no filter" (the OpenAPI
+    says ``allowEmptyValue``), a blank one is a value like any other."""
+    args = {k: v.replace("\x00", "") for k, v in request.args.items() if v != ""}
     return _load(schema, args)
 
 

@@ -25,7 +25,7 @@ class BulkActionRequestSchema(StrictSchema):
     action = fields.String(required=True, metadata={
         "enum": list(bulk.BULK_ACTIONS), "description": "only `approve`: a return needs its own reason (400)"})
     items = fields.List(fields.Nested(BulkItemSchema), required=True, metadata={
-        "description": f"1 to {bulk.MAX_ITEMS} reports, acted on in this order (more: 413)"})
+        "minItems": 1, "description": f"1 to {bulk.MAX_ITEMS} reports, acted on in this order (more: 413)"})
     comment = fields.String(allow_none=True, metadata={"description": "a common opinion, recorded with each approval"})
 
     @pre_load

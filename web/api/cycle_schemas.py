@@ -9,9 +9,10 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from workflow.cycle_models import CYCLE_STATES
 from workflow.cycles import FILTERS, SORTS, STATUSES
+from workflow.dates import YEAR_MAX, YEAR_MIN
 from workflow.table import KINDS
 
-from .schemas import _ID, OrgUnitRefSchema, OutlineField, ResponseSchema, StrictSchema, UtcDateTime
+from .schemas import _ID, OrgUnitRefSchema, OutlineField, ResponseSchema, StrictSchema, TitleField, UtcDateTime
 
 
 class TemplateField(fields.Raw):
@@ -29,8 +30,9 @@ class TemplateField(fields.Raw):
 class CreateCycleSchema(StrictSchema):
     org_unit_id = fields.Integer(required=True, strict=True, validate=_ID, metadata={"description": "the district"})
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    year = fields.Integer(required=True, strict=True, metadata={"description": "2000–2100"})
-    title = fields.String(required=True, metadata={"description": "at most 200 characters, one line"})
+    year = fields.Integer(required=True, strict=True, metadata={"description": f"{YEAR_MIN}–{YEAR_MAX}",
+                                                                "minimum": YEAR_MIN, "maximum": YEAR_MAX})
+    title = TitleField(required=True)
     due_date = fields.Date(required=True, metadata={"description": "YYYY-MM-DD, a Beijing calendar day, not past"})
     instructions = fields.String(allow_none=True, metadata={"description": "the notice (通知) to the towns"})
     org_unit_ids = fields.List(fields.Integer(strict=True, validate=_ID), allow_none=True, metadata={

@@ -5,10 +5,10 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from workflow.events import KINDS as EVENT_KINDS
-from workflow.notifications import CHANNEL_KINDS
+from workflow.notifications import CHANNEL_KINDS, CHANNEL_URL_PATTERN, EMAIL_PATTERN, SECRET_PATTERN
 from workflow.outbox import STATUSES
 
-from .schemas import ResponseSchema, StrictSchema, UtcDateTime
+from .schemas import ResponseSchema, StrictBoolean, StrictSchema, UtcDateTime
 
 
 class NotificationQuerySchema(Schema):
@@ -45,10 +45,12 @@ class ReadAllSchema(ResponseSchema):
 class ChannelRequestSchema(StrictSchema):
     kind = fields.String(required=True, validate=validate.OneOf(CHANNEL_KINDS))
     url = fields.String(required=True, validate=validate.Length(min=8, max=1000),
-                        metadata={"description": "the robot's webhook address, or your endpoint (http/https)"})
+                        metadata={"description": "the robot's webhook address, or your endpoint (http/https)",
+                                  "pattern": CHANNEL_URL_PATTERN})
     secret = fields.String(allow_none=True, validate=validate.Length(max=200),
                            metadata={"description": "钉钉: the 加签 secret; "
-                                                    "webhook: signs the body (X-Chengbao-Signature)"})
+                                                    "webhook: signs the body (X-Chengbao-Signature); no blanks",
+                                     "pattern": SECRET_PATTERN})
     events = fields.List(fields.String(validate=validate.OneOf(EVENT_KINDS)), allow_none=True,
                          metadata={"description": "only these events (default: all)"})
 
@@ -103,5 +105,6 @@ class SettingsSchema(ResponseSchema):
 
 
 class SettingsRequestSchema(StrictSchema):
-    email = fields.String(allow_none=True, validate=validate.Length(max=254))
-    email_notifications = fields.Boolean(truthy={True}, falsy={False})
+    email = fields.String(allow_none=True, validate=validate.Length(max=254), metadata={
+        "pattern": EMAIL_PATTERN, "description": "an e-mail address; blank or null: none"})
+    email_notifications = StrictBoolean()

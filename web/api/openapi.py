@@ -14,6 +14,7 @@ from apispec.yaml_utils import load_operations_from_docstring
 from flask import Flask
 
 from . import schemas
+from .cycle_schemas import TemplateField
 
 BLUEPRINT = "api"
 _IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -57,10 +58,18 @@ def _path_parameters(rule: str) -> list[dict[str, Any]]:
 
 
 def _outline_ref(self, field, **kwargs) -> dict:
-    """Describe ``OutlineField`` (passed through verbatim) as the ``Outline`` schema."""
+    """Describe ``OutlineField`` (passed through verbatim) as the ``Outline`` schema, and a
+    cycle's ``TemplateField`` as pasted text or that schema."""
     if isinstance(field, schemas.OutlineField):
         return {"allOf": [{"$ref": "#/components/schemas/Outline"}]}
+    if isinstance(field, TemplateField):
+        return {"oneOf": [{"type": "string"}, {"$ref": "#/components/schemas/Outline"}]}
     return {}
+
+
+def _empty_query_value(self, field, ret, **kwargs) -> dict:
+    """A query parameter sent empty (``?status=``) means "no filter" (``web.api.base.query_args``)."""
+    return {"allowEmptyValue": True} if ret.get("in") == "query" else {}
 
 
 def build_spec(app: Flask) -> APISpec:
@@ -71,12 +80,14 @@ def build_spec(app: Flask) -> APISpec:
         security=[{"bearerAuth": []}],
     )
     plugin.converter.add_attribute_function(_outline_ref)
+    plugin.converter.add_parameter_attribute_function(_empty_query_value)
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
                                                    "description": "a token from POST /api/v1/tokens"})
     for schema in schemas.COMPONENTS:
         name = schema.__name__.removesuffix("Schema")
         if name not in spec.components.schemas:  # already there when nested in an earlier one
-            spec.components.schema(name, schema=schema)
+            # A schema's rules across fields (``OPENAPI_RULES``: oneOf, not …) join its properties.
+            spec.components.schema(name, component=getattr(schema, "OPENAPI_RULES", None), schema=schema)
     for name, description in ERROR_RESPONSES.items():
         spec.components.response(name, {"description": description, "content": {
             "application/json": {"schema": "ErrorSchema"}}})

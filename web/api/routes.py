@@ -159,10 +159,12 @@ def create_report():
       tags: [reports]
       summary: Create a report
       description: >
-        Only an author of the (town-level) org unit may create its reports. Send JSON, or
-        multipart/form-data with the .docx as `file` and the other fields as form fields (as
-        the web form does); without a `title`, the .docx's paragraphs in Word's Title style are
-        the title.
+        Only an author of the (town-level) org unit may create its reports. Give exactly one of
+        `text` and `outline`, or neither with `cycle_id` (the cycle's template is the content);
+        both answer 400 `text_and_outline`, neither without a cycle 400 `text_or_outline`. Or
+        send multipart/form-data with the .docx as `file` and the other fields as form fields
+        (as the web form does); without a `title`, the .docx's paragraphs in Word's Title style
+        are the title.
       requestBody:
         required: true
         content:
@@ -175,6 +177,14 @@ def create_report():
           description: the new draft
           headers:
             Location: {description: the report's URL, schema: {type: string}}
+          links:
+            GetReport: {operationId: get_report, parameters: {report_id: '$response.body#/id'}}
+            EditReport: {operationId: update_report, parameters: {report_id: '$response.body#/id'}}
+            ActOnReport: {operationId: report_action, parameters: {report_id: '$response.body#/id'}}
+            CommentOnReport: {operationId: add_comment, parameters: {report_id: '$response.body#/id'}}
+            ReportVersions: {operationId: report_versions, parameters: {report_id: '$response.body#/id'}}
+            ReportDiff: {operationId: report_diff, parameters: {report_id: '$response.body#/id'}}
+            ReportPdf: {operationId: report_pdf, parameters: {report_id: '$response.body#/id'}}
           content:
             application/json:
               schema: ReportSchema
@@ -182,6 +192,7 @@ def create_report():
         401: {$ref: '#/components/responses/Unauthorized'}
         403: {$ref: '#/components/responses/Forbidden'}
         404: {$ref: '#/components/responses/NotFound'}
+        409: {$ref: '#/components/responses/Conflict'}
         413: {$ref: '#/components/responses/TooLarge'}
         422: {$ref: '#/components/responses/Invalid'}
     """
@@ -258,8 +269,9 @@ def update_report(report_id: int):
       description: >
         Send the `version` you loaded; a stale one answers 409 and changes nothing. Give `text`
         or `outline` to replace the content (section ids are kept where the sections match),
-        `title` to rename, or both. Or send multipart/form-data with a .docx as `file` (and
-        `version`, optionally `title`, as form fields) to replace the content with the file's.
+        `title` to rename, or both. `text` and `outline` together answer 400 `text_and_outline`.
+        Or send multipart/form-data with a .docx as `file` (and `version`, optionally `title`, as
+        form fields) to replace the content with the file's.
       requestBody:
         required: true
         content:
@@ -488,7 +500,7 @@ def verify():
               type: object
               required: [file]
               properties:
-                file: {type: string, format: binary, description: the PDF}
+                file: {type: string, format: binary, minLength: 1, description: the PDF (not empty)}
       responses:
         200:
           description: the verdict (valid or not, and why)

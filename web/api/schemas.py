@@ -13,7 +13,10 @@ import datetime as dt
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from pdf.publications import FAILURE_REASONS
+from workflow.content import MAX_TITLE_CHARS, VISIBLE_CHAR
 from workflow.dates import YEAR_MAX, YEAR_MIN
+from workflow.errors import BadInput, TooLarge
 from workflow.models import PublicationStatus
 from workflow.table import ACTIONS, COMMENT_ANSWERS, KINDS, STATES, CommentStatus
 
@@ -37,6 +40,31 @@ class OutlineField(fields.Raw):
     way in); described in OpenAPI as a reference to the ``Outline`` schema."""
 
 
+class TitleField(fields.String):
+    """A title: one line of at most ``MAX_TITLE_CHARS`` characters, a visible one among them.
+    Longer, as sent, answers 413 like every text over its limit; the domain checks the rest."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(metadata={"description": f"one line of at most {MAX_TITLE_CHARS} characters",
+                                   "maxLength": MAX_TITLE_CHARS, "pattern": VISIBLE_CHAR}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > MAX_TITLE_CHARS:
+            raise TooLarge("too_many_characters", field="title", limit=MAX_TITLE_CHARS)
+        return text
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON ``true`` or ``false`` only: marshmallow's Boolean also takes ``0``, ``1`` and
+    ``"yes"`` (and ``0 in {False}`` in Python, so ``truthy``/``falsy`` sets do not help)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -53,8 +81,9 @@ class TokenRequestSchema(StrictSchema):
 class CreateReportSchema(StrictSchema):
     org_unit_id = fields.Integer(required=True, strict=True, validate=_ID)
     kind = fields.String(validate=validate.OneOf(KINDS), metadata={"description": "required without cycle_id"})
-    year = fields.Integer(strict=True, metadata={"description": f"{YEAR_MIN}–{YEAR_MAX}; required without cycle_id"})
-    title = fields.String(required=True, metadata={"description": "at most 200 characters, one line"})
+    year = fields.Integer(strict=True, metadata={"description": f"{YEAR_MIN}–{YEAR_MAX}; required without cycle_id",
+                                                 "minimum": YEAR_MIN, "maximum": YEAR_MAX})
+    title = TitleField(required=True)
     text = fields.String(metadata={"description": "pasted plain text, imported into the outline (runs of "
                                                  "tab-separated lines become tables); give text or outline"})
     outline = OutlineField(metadata={"description": "an outline instead of text"})
@@ -62,13 +91,25 @@ class CreateReportSchema(StrictSchema):
         "description": "the reporting cycle the report answers: kind and year come from it, and its template is "
                        "the content when neither text nor outline is given"})
 
+    # The one-of rules above, for the OpenAPI document (``web.api.openapi``): exactly one
+    # of text and outline, or neither with a cycle (its template); kind and year unless
+    # a cycle gives them.
+    OPENAPI_RULES = {
+        "oneOf": [
+            {"required": ["text"]},
+            {"required": ["outline"]},
+            {"required": ["cycle_id"], "not": {"anyOf": [{"required": ["text"]}, {"required": ["outline"]}]}},
+        ],
+        "anyOf": [{"required": ["cycle_id"]}, {"required": ["kind", "year"]}],
+    }
+
     @validates_schema
     def _text_or_outline(self, data, **kwargs):
         if "text" in data and "outline" in data:
-            raise ValidationError("give exactly one of text or outline", "_schema")
+            raise BadInput("text_and_outline")
         if "cycle_id" not in data:
             if "text" not in data and "outline" not in data:
-                raise ValidationError("give exactly one of text or outline", "_schema")
+                raise BadInput("text_or_outline")
             missing = {"kind": ["Missing data for required field."], "year": ["Missing data for required field."]}
             missing = {k: v for k, v in missing.items() if k not in data}
             if missing:
@@ -78,14 +119,17 @@ class CreateReportSchema(StrictSchema):
 class UpdateReportSchema(StrictSchema):
     version = fields.Integer(required=True, strict=True, validate=_ID,
                              metadata={"description": "the report version the client saw (optimistic lock)"})
-    title = fields.String()
+    title = TitleField()
     text = fields.String()
     outline = OutlineField()
+
+    # At most one of text and outline (neither: only the title changes).
+    OPENAPI_RULES = {"not": {"required": ["text", "outline"]}}
 
     @validates_schema
     def _not_both(self, data, **kwargs):
         if "text" in data and "outline" in data:
-            raise ValidationError("give text or outline, not both", "_schema")
+            raise BadInput("text_and_outline")
 
 
 # ---- docx: the same requests as multipart/form-data, with a .docx as the content
@@ -316,6 +360,12 @@ class CommentSchema(ResponseSchema):
     answered_at = UtcDateTime(allow_none=True)
 
 
+class PdfErrorSchema(ResponseSchema):
+    reason = fields.String(required=True, validate=validate.OneOf(FAILURE_REASONS), metadata={
+        "description": "why the last attempt failed (the details are in the server's log and on the admin's page)"})
+    message = fields.String(required=True, metadata={"description": "the reason, in the language of Accept-Language"})
+
+
 class PdfSchema(ResponseSchema):
     status = fields.String(required=True, validate=validate.OneOf(tuple(PublicationStatus)))
     progress = fields.Integer(required=True, metadata={"description": "0–100"})
@@ -329,6 +379,8 @@ class PdfSchema(ResponseSchema):
         "description": "the running attempt's last heartbeat; status is `running` only while it is fresh"})
     retry_at = UtcDateTime(allow_none=True, metadata={
         "description": "when a failed attempt will be retried automatically (status `queued`)"})
+    error = fields.Nested(PdfErrorSchema, allow_none=True, metadata={
+        "description": "the last failed attempt, while the PDF is failed or waiting for a retry"})
 
 
 class IndicatorSchema(ResponseSchema):

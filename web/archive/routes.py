@@ -54,17 +54,21 @@ def can_retry_publication(report) -> bool:
 
 @bp.app_template_global()
 def publication_status(publication) -> dict:
-    """The status for ``reports/_pdf.html``: :func:`status_json` with the times in local time."""
+    """The status for ``reports/_pdf.html``: :func:`status_json` with the times in local time
+    (and the error's details for an administrator who can act on them)."""
     status = pdf_service.status_of_publication(publication) if publication is not None else None
-    return status_json(status) | {
+    detailed = (status is not None and status.error is not None
+                and may_retry_publication(current_user, publication.report))
+    return status_json(status, detailed=detailed) | {
         "heartbeat_local": local_time(status.heartbeat_at, "%H:%M:%S") if status else "",
         "retry_local": local_time(status.retry_at, "%H:%M:%S") if status else "",
     }
 
 
-def status_json(status: PdfStatus | None) -> dict:
+def status_json(status: PdfStatus | None, *, detailed: bool = False) -> dict:
     """``{"status","progress","stage","url","archive_no","error","heartbeat_at","retry_at"}``:
-    what the report page polls (times as ISO 8601 UTC)."""
+    what the report page polls (times as ISO 8601 UTC). ``detailed``: the error's details,
+    for an administrator who can act on them."""
     if status is None:
         return {"status": None, "progress": 0, "stage": None, "url": None, "archive_no": None, "error": None,
                 "heartbeat_at": None, "retry_at": None}
@@ -74,7 +78,7 @@ def status_json(status: PdfStatus | None) -> dict:
         "stage": status.stage,
         "url": url_for("archive.report_pdf", report_id=status.report_id) if status.ready else None,
         "archive_no": status.archive_no,
-        "error": error_text(status.error),
+        "error": error_text(status.error, detailed=detailed),
         "heartbeat_at": iso_utc(status.heartbeat_at),
         "retry_at": iso_utc(status.retry_at),
     }
@@ -85,12 +89,16 @@ def iso_utc(when: dt.datetime | None) -> str | None:
     return when.replace(microsecond=0).isoformat() + "Z" if when is not None else None
 
 
-def error_text(error: StoredError | None) -> str | None:
-    """A failed attempt in the reader's language, after the exception's name (``SigningKeyMissing: …``)."""
+def error_text(error: StoredError | None, *, detailed: bool = False) -> str | None:
+    """A failed attempt in the reader's language: why, in one sentence of its reason code;
+    with ``detailed``, the error's own sentence (file names, never server paths) too."""
     if error is None:
         return None
-    text = messages.render(error) if error.key else str(error.params.get("error", ""))
-    return f"{error.exception}: {text}" if error.exception else text
+    text = messages.render_key("publication_failed", error.reason)
+    if not detailed:
+        return text
+    detail = messages.render(error) if error.key else str(error.params.get("error", ""))
+    return f"{text} {detail}" if detail else text
 
 
 @bp.app_context_processor
@@ -159,10 +167,12 @@ def pdf_status(report_id: int):
     if not current_user.is_authenticated:
         return jsonify(error_body("unauthorized", "login")), 401
     try:
-        status = pdf_service.pdf_status(current_user, report_id)
+        report = services.get_report(current_user, report_id)
     except NotFound as exc:
         return jsonify(error_body(exc.code, exc.reason, exc.params)), 404
-    response = jsonify(status_json(status))
+    status = pdf_service.status_of_report(report)
+    detailed = status is not None and status.error is not None and may_retry_publication(current_user, report)
+    response = jsonify(status_json(status, detailed=detailed))
     response.headers["Cache-Control"] = "no-store"
     return response
 
