@@ -414,6 +414,11 @@ def _body_lines(ts: Typesetter, outline: dict) -> list[Flow]:
             _section_lines(ts, section, lines)
     for text in _texts(outline.get("closing")):
         lines.extend(ts.paragraph([(text, _BODY)]))
+    annex = _texts(outline.get("annex"))
+    if annex:  # 附件: its list and bodies, after a blank grid line (before the signature block)
+        lines.append(None)
+        for text in annex:
+            lines.extend(ts.paragraph([(text, _BODY)]))
     return lines
 
 

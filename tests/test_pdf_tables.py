@@ -137,3 +137,18 @@ def test_every_header_row_and_only_those_repeat_on_each_page(header_rows):
         assert headers == ["指标", "目标", "备注", "2026年", "2027年"][:3 * (header_rows > 0) + 2 * (header_rows > 1)]
     found = [t for page in pages for t, _ in page if t.startswith("第") and t.endswith("项")]
     assert found == [f"第{i}项" for i in range(80)]
+
+
+def test_the_annex_is_printed_after_the_body(tmp_path):
+    text = ("一、总体情况\n全年完成各项任务。\n\n青山镇人民政府\n2026年1月5日\n"
+            "附件：1. 重点项目清单\n附件1\n重点项目清单\n（一）道路改造工程。")
+    outline = import_text(text)
+    assert outline.get("annex"), outline  # the importer keeps it apart from the last section
+    rendered = render_report(RenderInput(title="青山镇2026年度工作计划", outline=outline, issuer="示范区人民政府",
+                                         town="青山镇", date=datetime.date(2026, 1, 5), doc_number="示范区〔2026〕3号",
+                                         archive_no="示范区〔2026〕档0003号", verify_url="http://127.0.0.1:5000/verify?a=3"))
+    path = tmp_path / "annex.pdf"
+    path.write_bytes(rendered.data)
+    text_out = squash(poppler("pdftotext", path, "-"))
+    assert "附件：1.重点项目清单" in text_out or "附件：1. 重点项目清单" in text_out, text_out
+    assert text_out.index("全年完成各项任务") < text_out.index("道路改造工程")
