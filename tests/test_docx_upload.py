@@ -102,13 +102,14 @@ def test_the_same_word_file_gives_the_same_outline_three_times_through_the_page_
 
     assert all(outline == page_outlines[0] for outline in page_outlines + api_outlines)
     assert shape(page_outlines[0])[0] == EXPECTED[0] and shape(page_outlines[0])[2] == EXPECTED[2]
-    # The table of targets is in the section it stands in (as a table block, or as its cells'
-    # text until tables are blocks): every figure is there, in order.
+    # The table of targets is a table block where Word shows it: after "主要指标如下。".
     section = page_outlines[0]["sections"][0]["children"][0]
     assert (section["number"], section["heading"]) == ("（一）", "抓好茶叶产业")
-    assert section["paragraphs"][:2] == ["新建茶园800亩。", "主要指标如下。"]
-    flat = str(section)
-    assert all(cell in flat for row in TARGETS for cell in row)
+    assert section["paragraphs"] == ["新建茶园800亩。", "主要指标如下。"]
+    [targets] = section["tables"]
+    assert (targets["rows"], targets["header_rows"], targets["at"]) == (TARGETS, 1, 2)
+    shown = re.search(r'<table class="doc-table">(.*?)</table>', html, re.S).group(1)
+    assert re.findall(r"<t[hd][^>]*>\s*([^<]*?)\s*</t[hd]>", shown) == [c for row in TARGETS for c in row]
     headings = [s["number"] + s["heading"] for s in page_outlines[0]["sections"]]
     assert headings == ["一、发展特色产业", "二、办好民生实事"]
 
