@@ -234,10 +234,11 @@ def test_concurrent_appends_to_different_reports_make_one_global_line(app, world
 
 def test_the_published_pdf_prints_the_head_of_its_reports_chain(app, world):
     from pdf import jobs
+    from tests.jobs_support import serving_tsa
     from tests.pdf_helpers import poppler
     from workflow.models import Publication
 
-    with app.app_context():
+    with serving_tsa(app), app.app_context():  # the signature's timestamp comes from the app's TSA
         ensure_dev_keys(app)
         report = advance(gen_report("qs").id, "published")
         publication = db.session.scalar(db.select(Publication).where(Publication.report_id == report.id))
