@@ -61,6 +61,11 @@ def main() -> dict:
     app = create_app()
     result: dict = {"heartbeat_s": HEARTBEAT_SECONDS, "stale_after_s": STALE_AFTER}
     stack = None
+    from contextlib import ExitStack
+
+    from tests.jobs_support import serving_tsa
+
+    served = ExitStack()
     try:
         with _stdout_to_stderr():
             with app.app_context():
@@ -69,6 +74,7 @@ def main() -> dict:
                 outline = import_text((ROOT.parent / "shared" / "seeds" / "annual-plan-2026.txt")
                                       .read_text(encoding="utf-8"))
                 db.session.remove()
+            served.enter_context(serving_tsa(app))  # the signatures' timestamps: the app's own TSA
             stack = Stack(app, tmp / "redis").start()
 
             def status_of(pub_id: int) -> dict:
@@ -91,6 +97,7 @@ def main() -> dict:
         if stack is not None:
             with _stdout_to_stderr():
                 stack.stop()
+        served.close()
         shutil.rmtree(tmp, ignore_errors=True)
     return result
 

@@ -47,6 +47,10 @@ def _env(app: Any, redis_url: str) -> dict[str, str]:
         "PDF_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
         "PDF_STALE_AFTER": str(STALE_AFTER),
         "CHENGBAO_TEST_RENDER_DELAY": str(FIRST_ATTEMPT_DELAY),
+        # The signature's timestamp: the app's development TSA, served by the caller
+        # (tests.jobs_support.serving_tsa), as a production TSA would be.
+        "PUBLIC_BASE_URL": app.config.get("PUBLIC_BASE_URL") or "",
+        "TSA_URL": app.config.get("TSA_URL") or "",
     })
 
 
