@@ -223,6 +223,9 @@ MESSAGES: dict[str, LazyString] = {
     "bad_request.bulk_no_items": _l("Choose at least one report."),
     "too_large.bulk_too_many_items": _l("At most %(limit)s reports can be approved at once (%(count)s chosen)."),
     "bad_request.bulk_bad_item": _l("The selection is not valid; reload the page and choose again."),
+    # ---- perf
+    "bad_request.bad_cursor": _l("The page link is not valid; start again from the first page."),
+    "bad_request.limit_out_of_range": _l("limit must be between 1 and %(max)s."),
 }
 
 # A category's message, for a reason with no entry of its own (one added later).
