@@ -5,7 +5,10 @@
   ``page`` number (OFFSET) still works for old links and API clients.
 - **A capped count**: at most ``COUNT_CAP`` rows are counted ("1,000+"), not every row in scope.
 - **Scope as an index range**: a report carries its town's path (``Report.org_path``), so a
-  district's list reads the district's rows through ``ix_report_org_path_updated``.
+  district's list reads the district's rows through ``ix_report_org_path_updated`` and sorts
+  them (at most COUNT_CAP: the count says so). A wider list (more than COUNT_CAP rows, e.g. a
+  province) walks the newest-activity index instead and stops after a page: reading the
+  province's rows to sort them is what made the province's list slow.
 - **The town picker** answers at most ``UNIT_LIMIT`` units matching a name, in the actor's scope.
 
 With a search query the order is the match's rank: such a list pages by number only.
@@ -18,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
 
 from . import search
 from .db import db
@@ -78,23 +81,24 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
 
 
 def after(cursor: str) -> ColumnElement[bool]:
-    """The rows that come after the cursor's row in (updated_at desc, id desc) order."""
+    """The rows that come after the cursor's row in (updated_at desc, id desc) order (a row
+    comparison: both databases read it as one index range)."""
     stamp, rid = decode_cursor(cursor)
-    return or_(Report.updated_at < stamp, and_(Report.updated_at == stamp, Report.id < rid))
+    return tuple_(Report.updated_at, Report.id) < tuple_(stamp, rid)
 
 
 # ---------------------------------------------------------------- the list
 
 
 def _conditions(actor: User, state: str | None, year: Any, kind: str | None, org_unit_id: Any,
-                town: str | None) -> list[ColumnElement[bool]] | None:
+                town: str | None, by_path_index: bool = True) -> list[ColumnElement[bool]] | None:
     """The filters as SQL conditions (None: an unknown unit, nothing can match)."""
     if state and state not in STATES:
         raise BadInput("unknown_state", state=str(state)[:40])
     if kind and kind not in KINDS:
         raise BadInput("unknown_kind", kind=str(kind)[:40], expected=list(KINDS))
     year_i, unit_i = _int_filter(year, "year"), _int_filter(org_unit_id, "org_unit_id")
-    conditions = [report_filter(actor)]
+    conditions = [report_filter(actor, by_path_index=by_path_index)]
     if state:
         conditions.append(Report.state == state)
     if year_i is not None:
@@ -128,20 +132,24 @@ def list_reports(actor: User, *, state: str | None = None, year: Any = None, kin
     page_i = _int_filter(page, "page")
     if page_i is not None and not 1 <= page_i <= MAX_PAGE:
         raise BadInput("page_out_of_range")
-    conditions = _conditions(actor, state, year, kind, org_unit_id, town)
+    filters = (actor, state, year, kind, org_unit_id, town)
+    conditions = _conditions(*filters)
     found = search.match(q)
     keyset = bool(cursor) and not found and page_i is None
     number = None if keyset else page_i or 1
     if conditions is None:
         return Page([], 0, number, per_page)
 
-    def matching(query: Select) -> Select:  # the matches of ``q`` (if any) joined to the reports in scope
+    def matching(query: Select, where: list[ColumnElement[bool]]) -> Select:
+        """The matches of ``q`` (if any) joined to the reports in scope."""
         query = query.join(found.hits, found.hits.c.report_id == Report.id) if found else query
-        return query.where(*conditions)
+        return query.where(*where)
 
-    total, capped = capped_count(matching(select(Report.id)))
-    query = matching(select(Report)).order_by(*(found.order_by if found else []), Report.updated_at.desc(),
-                                             Report.id.desc()).limit(per_page + 1)
+    total, capped = capped_count(matching(select(Report.id), conditions))
+    if capped and not found:  # a wide list: walk the newest activity, filter, stop after a page
+        conditions = _conditions(*filters, by_path_index=False) or []
+    query = matching(select(Report), conditions).order_by(
+        *(found.order_by if found else []), Report.updated_at.desc(), Report.id.desc()).limit(per_page + 1)
     if keyset:
         query = query.where(after(str(cursor)))
     else:
