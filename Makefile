@@ -14,7 +14,7 @@ UV      ?= yes
 # The venv is (re)built when the requirements change.
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
-	@if [ "$(UV)" != no ] && $(BIN)/pip install --quiet "$$(grep '^uv==' requirements-dev.txt)"; then \
+	@if [ "$(UV)" != no ] && $(BIN)/pip install --quiet "$$(grep -o '^uv==[^ ]*' requirements-dev.txt)"; then \
 		echo "installing the requirements with uv"; \
 		$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt; \
 	else \
