@@ -42,7 +42,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: $(STAMP) system-deps translations
+bench: $(STAMP) translations
+	@WITH_WRK=1 bash scripts/system-deps.sh
 	@$(BIN)/python -m bench
 
 clean:
