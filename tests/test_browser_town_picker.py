@@ -11,7 +11,7 @@ require_chromium()
 pytestmark = pytest.mark.browser
 
 
-def test_typing_offers_the_towns_in_scope_and_picking_one_filters_by_it(app, world, browser):  # noqa: F811
+def test_typing_offers_the_towns_in_scope_and_picking_one_filters_by_it(app, world, browser):
     with app.app_context():
         gen_report("qs", title="青山的报告")
         gen_report("xk", title="溪口的报告")
