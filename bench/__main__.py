@@ -1,10 +1,19 @@
 """`make bench`: every benchmark, one JSON document on stdout."""
 import json
 
-from bench import bench_cycles, bench_import, bench_lists, bench_outbox, bench_pdf, bench_recovery, bench_search
+from bench import (
+    bench_cycles,
+    bench_http,
+    bench_import,
+    bench_lists,
+    bench_outbox,
+    bench_pdf,
+    bench_recovery,
+    bench_search,
+)
 
 if __name__ == "__main__":
     print(json.dumps({"pdf": bench_pdf.main(), "lists": bench_lists.main(), "cycles": bench_cycles.main(),
                       "outbox": bench_outbox.main(), "search": bench_search.main(), "import": bench_import.main(),
-                      "recovery": bench_recovery.main()},
+                      "recovery": bench_recovery.main(), "http": bench_http.main()},
                      ensure_ascii=False, indent=2))

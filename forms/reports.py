@@ -41,15 +41,16 @@ class ReportFilterForm(FlaskForm):
     state = SelectField(_l("State"), validators=[Optional()], validate_choice=False)
     kind = SelectField(_l("Kind"), validators=[Optional()], validate_choice=False)
     year = IntegerField(_l("Year"), validators=[Optional(), NumberRange(YEAR_MIN, YEAR_MAX)])
-    org_unit_id = SelectField(_l("Town"), validators=[Optional()], validate_choice=False)
+    # The town: typed by name (any part of it); with JavaScript a picker fills in the unit's id.
+    town = StringField(_l("Town"), validators=[Optional(), Length(max=100)])
+    org_unit_id = IntegerField(validators=[Optional(), NumberRange(1, 2**62)])
     q = StringField(_l("Search titles and text"), validators=[Optional(), Length(max=100)])
 
-    def __init__(self, *args, towns=(), **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         every = ("", _l("All"))
         self.state.choices = [every] + [(s, labels.STATES.get(s, s)) for s in STATES]
         self.kind.choices = [every] + _kind_choices()
-        self.org_unit_id.choices = [every] + [(str(u.id), u.name) for u in towns]
 
 
 class ReportContentForm(FlaskForm):

@@ -9,6 +9,9 @@ need=()
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 command -v pdfsig >/dev/null 2>&1 || need+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || need+=(qpdf)  # re-saves a signed PDF in the verification tests
+if [ "${WITH_WRK:-0}" = 1 ]; then  # the HTTP load generator of `make bench`
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)
+fi
 if [ "${WITH_BROWSER:-0}" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi

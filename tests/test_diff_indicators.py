@@ -139,6 +139,28 @@ def test_ops_always_rebuild_both_texts(old, new):
 # --- indicators ----------------------------------------------------------------------------------
 
 
+def test_five_long_paragraphs_with_one_edit_each_show_five_changed_characters():
+    """Each paragraph is 500 characters with one character replaced: the diff shows the five
+    replaced characters, not the paragraphs as a whole delete + insert."""
+    base = "各镇要加强基层党建，推进乡村振兴，落实安全生产责任制度。"  # 28 characters
+    paragraphs = [(base * 20)[:500] for _ in range(5)]
+    edited = [p[:90 * (i + 1)] + "改" + p[90 * (i + 1) + 1:] for i, p in enumerate(paragraphs)]
+    ops = text_ops("\n".join(paragraphs), "\n".join(edited))
+    inserted = "".join(op["text"] for op in ops if op["op"] == "insert")
+    deleted = "".join(op["text"] for op in ops if op["op"] == "delete")
+
+    assert inserted == "改" * 5
+    assert len(deleted) == 5
+    assert rebuild(ops) == ("\n".join(paragraphs), "\n".join(edited))
+
+
+def test_a_large_rewrite_still_diffs_to_exact_ops():
+    """Two unrelated 60,000-character texts: past the time bound the diff is coarser, never wrong."""
+    old = "".join(chr(0x4E00 + (i * 7919) % 2000) for i in range(60_000))
+    new = "".join(chr(0x4E00 + (i * 104729) % 2000) for i in range(60_000))
+    assert rebuild(text_ops(old, new)) == (old, new)
+
+
 def test_the_five_year_plan_targets_are_extracted_with_units():
     outline = import_text(seed("five-year-plan-14th.txt"))
     indicators = extract_indicators(outline)

@@ -400,10 +400,10 @@ def test_the_list_filters_and_pages(app, client, world):
         advance(gen_report("xk", title="溪口已提交").id, "town_review", town="xk")
     login(client, "district_reviewer")
     html = get_html(client, "/reports")
-    assert "共 25 份报告" in html and "第 1 页，共 2 页" in html
+    assert "共 25 份报告" in html
     assert html.count('<tr>') - 1 == 20  # header row + 20
-    page2 = get_html(client, "/reports?page=2")
-    assert page2.count('<tr>') - 1 == 5
+    page2 = get_html(client, "/reports?page=2")  # the page number of old links still works
+    assert page2.count('<tr>') - 1 == 5 and "第 2 页" in page2
     assert "溪口五年规划" in get_html(client, "/reports?kind=five_year_plan")
     only = get_html(client, "/reports?kind=five_year_plan")
     assert "共 1 份报告" in only and "青山报告" not in only
@@ -420,8 +420,9 @@ def test_the_list_filters_and_pages(app, client, world):
     drafts = get_html(client, "/reports?state=draft")
     assert "共 24 份报告" in drafts
     next_link = re.search(r'href="([^"]*)" rel="next"', drafts).group(1).replace("&amp;", "&")
-    assert "state=draft" in next_link and "page=2" in next_link
-    assert get_html(client, next_link).count("<tr>") - 1 == 4
+    assert "state=draft" in next_link and "cursor=" in next_link
+    last = get_html(client, next_link)
+    assert last.count("<tr>") - 1 == 4 and 'rel="next"' not in last and 'rel="first"' in last
     # Bad filter values are shown as errors, not a 500.
     assert client.get("/reports?year=abc&state=nonsense&page=zz").status_code == 200
 

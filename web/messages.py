@@ -286,6 +286,9 @@ MESSAGES: dict[str, LazyString] = {
     "publication_failed.internal": _l("An internal error stopped it; the details are in the server's log."),
     "invalid.org_kind_under_parent": _l("A unit of this kind cannot be placed under %(parent)s."),
     "conflict.org_unit_name_taken": _l("%(parent)s already has a unit named %(name)s."),
+    # ---- perf
+    "bad_request.bad_cursor": _l("The page link is not valid; start again from the first page."),
+    "bad_request.limit_out_of_range": _l("limit must be between 1 and %(max)s."),
 }
 
 # ---- accounts: parameters that are codes, shown by their label (a role, never "author").

@@ -26,16 +26,17 @@ text), each of its cells ``same`` or ``changed`` with the character diff of that
 changed table makes its section ``changed``.
 
 Sections are matched by id, then by number + heading, then by heading. Chinese has no spaces,
-so the comparison is per character (``difflib.SequenceMatcher``, ``autojunk=False``), done per
-paragraph first so long sections stay fast; equal runs of one or two characters between two
+so the comparison is per character (diff-match-patch: lines first, then characters within the
+changed lines, with a time bound and a semantic clean-up); equal runs of one or two characters between two
 changes are folded into the change, which reads better than a confetti of tiny edits.
 """
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from diff_match_patch import diff_match_patch
 
 from workflow.importer import iter_sections
 
@@ -45,28 +46,22 @@ _TINY_EQUAL = 2
 # A replaced row at least this similar to the old one is shown as changed, cell by cell;
 # below, as a removed row and an added one.
 _SAME_ROW_SIMILARITY = 0.5
-# Above this many character pairs a changed block is shown as delete + insert rather than
-# diffed character by character (SequenceMatcher is quadratic in the worst case).
-_MAX_CHAR_PAIRS = 4_000_000
+# diff-match-patch stops refining after this many seconds and returns a coarser (still exact)
+# diff: the time of any comparison is bounded, whatever the size of the two texts.
+DIFF_TIMEOUT_S = 0.5
+_OPS = {diff_match_patch.DIFF_EQUAL: "equal", diff_match_patch.DIFF_DELETE: "delete",
+        diff_match_patch.DIFF_INSERT: "insert"}
 
-
-def _units(text: str) -> list[str]:
-    """Paragraph units that concatenate back to ``text`` (each keeps its trailing "\\n")."""
-    return re.findall(r"[^\n]*\n|[^\n]+", text)
 
 
 def _char_ops(a: str, b: str) -> list[tuple[str, str]]:
-    if len(a) * len(b) > _MAX_CHAR_PAIRS:
-        return [("delete", a), ("insert", b)]
-    ops: list[tuple[str, str]] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            ops.append(("equal", a[i1:i2]))
-        else:
-            ops.append(("delete", a[i1:i2]))
-            ops.append(("insert", b[j1:j2]))
-    return ops
+    """The character-level core: diff-match-patch (line pass first, then characters within the
+    changed lines), cleaned up semantically so a change reads as words, not scattered letters."""
+    matcher = diff_match_patch()
+    matcher.Diff_Timeout = DIFF_TIMEOUT_S
+    diffs = matcher.diff_main(a, b, True)
+    matcher.diff_cleanupSemantic(diffs)
+    return [(_OPS[op], text) for op, text in diffs]
 
 
 def _tidy(raw: list[tuple[str, str]]) -> list[dict]:
@@ -109,20 +104,7 @@ def text_ops(old: str, new: str) -> list[dict]:
     """Character-level edit operations turning ``old`` into ``new``."""
     if old == new:
         return [{"op": "equal", "text": old}] if old else []
-    old_units, new_units = _units(old), _units(new)
-    raw: list[tuple[str, str]] = []
-    matcher = difflib.SequenceMatcher(None, old_units, new_units, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        a, b = "".join(old_units[i1:i2]), "".join(new_units[j1:j2])
-        if tag == "equal":
-            raw.append(("equal", a))
-        elif tag == "delete":
-            raw.append(("delete", a))
-        elif tag == "insert":
-            raw.append(("insert", b))
-        else:
-            raw.extend(_char_ops(a, b))
-    return _tidy(raw)
+    return _tidy(_char_ops(old, new))
 
 
 def _body(section: Mapping[str, Any] | None) -> str:

@@ -12,8 +12,8 @@ import hashlib
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Connection, ForeignKey, Index, String, Text, UniqueConstraint, event, select
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import Model
@@ -26,6 +26,17 @@ PASSWORD_HASH_METHOD = "scrypt"
 def utcnow() -> dt.datetime:
     """Naive UTC: stored the same way on SQLite and PostgreSQL, so hashes over it are stable."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+# An org path compares byte by byte (digits and slashes): a subtree is then one index range
+# ``path >= '/1/4/' AND path < '/1/40'`` on both databases (PostgreSQL needs the "C" collation
+# for that; SQLite compares bytes by default).
+PATH_TYPE = String(255).with_variant(String(255, collation="C"), "postgresql")
+
+
+def subtree_range(prefix: str) -> tuple[str, str]:
+    """The half-open range of paths that start with ``prefix`` (which ends with "/")."""
+    return prefix, prefix[:-1] + chr(ord("/") + 1)
 
 
 class OrgUnit(Model):
@@ -168,12 +179,17 @@ class Report(Model):
     __table_args__ = (
         Index("ix_report_org_state", "org_unit_id", "state"),
         Index("ix_report_year_kind", "year", "kind"),
+        # A district's list reads the district's rows only: its towns' paths, then newest first.
+        Index("ix_report_org_path_updated", "org_path", "updated_at", "id"),
         # A town has at most one report per cycle (reports outside any cycle: NULL, unlimited).
         UniqueConstraint("cycle_id", "org_unit_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    # The town's ``OrgUnit.path``, copied at creation (units never move): the scope of a list is
+    # then a range of this column, without a join to org_unit (see ``workflow.scope``).
+    org_path: Mapped[str] = mapped_column(PATH_TYPE, default="", server_default="")
     kind: Mapped[str] = mapped_column(String(32))
     year: Mapped[int] = mapped_column()
     title: Mapped[str] = mapped_column(String(200))
@@ -205,6 +221,13 @@ class Report(Model):
             if v.number == self.content_number:
                 return v
         raise LookupError(f"report {self.id} has no version {self.content_number}")
+
+
+@event.listens_for(Report, "before_insert")
+def _copy_org_path(mapper: Mapper[Report], connection: Connection, report: Report) -> None:
+    """Every report carries its town's path, whoever creates it (the services set it already)."""
+    if not report.org_path:
+        report.org_path = connection.scalar(select(OrgUnit.path).where(OrgUnit.id == report.org_unit_id)) or ""
 
 
 class ReportVersion(Model):

@@ -6,7 +6,6 @@ nothing. The web UI and the API are thin callers; tests call these directly.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,8 @@ from .dates import YEAR_MAX, YEAR_MIN, year_in_range
 from .db import db, rowcount
 from .errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFound
 from .guards import DUTY_GUARDS, GUARDS, INPUT_GUARDS, GuardContext
+from .listing import Page as Page  # the report list (keyset pages, workflow.listing), re-exported
+from .listing import list_reports as list_reports
 from .models import AuditEvent, Comment, OrgUnit, Publication, PublicationStatus, Report, ReportVersion, User, utcnow
 from .publishing import district_of
 from .scope import can_see_report, can_see_unit, report_filter, roles_for, unit_filter
@@ -42,7 +43,6 @@ from .table import (
     EDITABLE_STATES,
     KINDS,
     PUBLISHED,
-    STATES,
     TOWN_KINDS,
     TOWN_REVIEW,
     TRANSITIONS,
@@ -67,20 +67,6 @@ def get_report(actor: User, report_id: Any) -> Report:
     return report
 
 
-@dataclass
-class Page:
-    items: Sequence[Report]
-    total: int
-    page: int
-    per_page: int
-    # With a search query: report id → the snippet of its text around the match.
-    snippets: dict[int, search.Snippet] = field(default_factory=dict)
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
 def _int_filter(value: Any, name: str) -> int | None:
     if value in (None, ""):
         return None
@@ -88,48 +74,6 @@ def _int_filter(value: Any, name: str) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         raise BadInput("not_an_integer", field=name) from None
-
-
-def list_reports(actor: User, *, state: str | None = None, year: Any = None, kind: str | None = None,
-                 org_unit_id: Any = None, q: str | None = None, page: Any = 1, per_page: int = 20) -> Page:
-    """The reports in the actor's scope, newest activity first; with ``q``, those whose title or
-    text contain its words (``workflow.search``), best match first, each with a snippet.
-    Two queries whatever the page size (three with ``q``)."""
-    if state and state not in STATES:
-        raise BadInput("unknown_state", state=str(state)[:40])
-    if kind and kind not in KINDS:
-        raise BadInput("unknown_kind", kind=str(kind)[:40], expected=list(KINDS))
-    year_i, unit_i = _int_filter(year, "year"), _int_filter(org_unit_id, "org_unit_id")
-    page_i = _int_filter(page, "page") or 1
-    if page_i < 1 or page_i > 100_000:
-        raise BadInput("page_out_of_range")
-    conditions = [report_filter(actor)]
-    if state:
-        conditions.append(Report.state == state)
-    if year_i is not None:
-        conditions.append(Report.year == year_i)
-    if kind:
-        conditions.append(Report.kind == kind)
-    if unit_i is not None:
-        unit = db.session.get(OrgUnit, unit_i) if 0 < unit_i < 2**62 else None
-        if unit is None:
-            return Page([], 0, page_i, per_page)
-        conditions.append(OrgUnit.path.like(unit.path + "%"))
-    found = search.match(q)
-    where = and_(*conditions)
-
-    def joined(query):  # the matches of ``q`` (if any) joined to the reports in scope
-        query = query.join(Report.org_unit)
-        return query.join(found.hits, found.hits.c.report_id == Report.id) if found else query
-
-    total = db.session.scalar(joined(select(func.count(Report.id))).where(where)) or 0
-    items = db.session.scalars(
-        joined(select(Report)).where(where)
-        .order_by(*(found.order_by if found else []), Report.updated_at.desc(), Report.id.desc())
-        .limit(per_page).offset((page_i - 1) * per_page)
-    ).all()
-    snippets = search.snippets(found.terms, [r.id for r in items]) if found else {}
-    return Page(items, total, page_i, per_page, snippets)
 
 
 def inbox(actor: User, limit: int = 50) -> list[Report]:
@@ -450,8 +394,8 @@ def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any 
     imported = imported_from(text=text, outline=outline, docx=docx)
     content = imported.outline
     title_s = _new_title(title, imported.title, from_docx=docx is not None)
-    report = Report(org_unit_id=unit.id, kind=kind_s, year=year_i, title=title_s, state=DRAFT, version=1,
-                    content_number=1, created_by_id=actor.id, cycle_id=cycle.id if cycle else None,
+    report = Report(org_unit_id=unit.id, org_path=unit.path, kind=kind_s, year=year_i, title=title_s, state=DRAFT,
+                    version=1, content_number=1, created_by_id=actor.id, cycle_id=cycle.id if cycle else None,
                     editor_ids=[actor.id])
     db.session.add(report)
     try:

@@ -15,7 +15,7 @@ from flask import current_app, jsonify, request, send_file, url_for
 from pdf import service as pdf_service
 from web.errors import domain_error_response, error_response
 from web.throttle import retry_after_header
-from workflow import admin, services
+from workflow import admin, listing, services
 from workflow.errors import BadInput, TooMany
 
 from . import auth, schemas, serialize
@@ -106,21 +106,35 @@ def me():
 
 @bp.get("/org-units")
 def org_units():
-    """The org units the caller may see, as a tree.
+    """The org units the caller may see: the whole tree, or a page of matching units.
     ---
     get:
       tags: [org]
-      summary: The caller's org tree
-      description: Each of the caller's positions covers its unit's subtree; the roots are those units.
+      summary: The caller's org tree, or a search of it
+      description: >
+        Without parameters: the tree (each of the caller's positions covers its unit's subtree;
+        the roots are those units). With `q`, `parent`, `kind`, `limit` or `cursor`: a flat page
+        of at most `limit` (default 20) matching units in tree order, and the cursor of the next
+        page — what a picker needs at a province's scale (1,500 towns).
+      parameters:
+        - in: query
+          schema: OrgUnitQuerySchema
       responses:
         200:
-          description: the tree
+          description: the tree (no parameters) or a page (OrgUnitPageSchema)
           content:
             application/json:
-              schema: OrgUnitTreeSchema
+              schema:
+                oneOf: [OrgUnitTreeSchema, OrgUnitPageSchema]
+        400: {$ref: '#/components/responses/BadRequest'}
         401: {$ref: '#/components/responses/Unauthorized'}
     """
-    return jsonify(serialize.org_tree(admin.visible_units(api_user())))
+    args = query_args(schemas.OrgUnitQuerySchema())
+    if not args:
+        return jsonify(serialize.org_tree(admin.visible_units(api_user())))
+    kind = args.pop("kind", None)
+    page = listing.find_units(api_user(), kinds=[kind] if kind else (), parent_id=args.pop("parent", None), **args)
+    return jsonify(serialize.org_unit_page(page))
 
 
 # ---------------------------------------------------------------- reports
@@ -128,7 +142,7 @@ def org_units():
 
 @bp.get("/reports")
 def list_reports():
-    """Reports in the caller's scope, newest activity first.
+    """Reports in the caller's scope, newest activity first, a page at a time (``next_cursor``).
     ---
     get:
       tags: [reports]
@@ -147,6 +161,7 @@ def list_reports():
     """
     args = query_args(schemas.ReportQuerySchema())
     per_page = args.pop("per_page", None) or current_app.config.get("PAGE_SIZE", 20)
+    # Reached by ``cursor``: keyset order (page null); else page ``page`` (default 1).
     page = services.list_reports(api_user(), per_page=per_page, **args)
     return jsonify(serialize.report_page(page))
 

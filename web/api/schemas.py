@@ -18,7 +18,7 @@ from workflow.content import MAX_TITLE_CHARS, VISIBLE_CHAR
 from workflow.dates import YEAR_MAX, YEAR_MIN
 from workflow.errors import BadInput, TooLarge
 from workflow.models import PublicationStatus
-from workflow.table import ACTIONS, COMMENT_ANSWERS, KINDS, STATES, CommentStatus
+from workflow.table import ACTIONS, COMMENT_ANSWERS, KINDS, ORG_KINDS, STATES, CommentStatus
 
 # Ids, versions and pages are bounded well inside a signed 64-bit column.
 _ID = validate.Range(min=1, max=2**53)
@@ -209,7 +209,13 @@ class ReportQuerySchema(Schema):
     q = fields.String(validate=validate.Length(max=100), metadata={
         "description": "full-text search of titles and content (Chinese substrings; words separated by spaces "
                        "must all occur): results best match first, each with a `snippet`"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page = fields.Integer(validate=validate.Range(min=1, max=100_000), metadata={
+        "description": "page number (OFFSET; kept for old clients — prefer `cursor`, which costs the same on "
+                       "any page). Default: the first page"})
+    cursor = fields.String(validate=validate.Length(max=60), metadata={
+        "description": "the `next_cursor` of the previous page: the page after it (ignored with `q` or `page`)"})
+    town = fields.String(validate=validate.Length(max=100), metadata={
+        "description": "only reports of towns whose name contains this text"})
     per_page = fields.Integer(validate=validate.Range(min=1, max=100))
 
 
@@ -280,6 +286,35 @@ class OrgUnitNodeSchema(ResponseSchema):
     division_code = fields.String(allow_none=True, metadata={"description": "12-digit 统计用区划代码"})
     parent_id = fields.Integer(allow_none=True)
     children = fields.List(fields.Nested(lambda: OrgUnitNodeSchema()), required=True)
+
+
+class OrgUnitQuerySchema(Schema):
+    """The filters of ``GET /org-units``: with any of them the answer is a flat page, not the tree."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(validate=validate.Length(max=100), metadata={"description": "part of the unit's name"})
+    parent = fields.Integer(validate=_ID, metadata={"description": "only the direct children of this unit"})
+    kind = fields.String(validate=validate.OneOf(ORG_KINDS), metadata={"description": "only units of this kind"})
+    limit = fields.Integer(validate=validate.Range(min=1, max=100), metadata={"description": "default 20"})
+    cursor = fields.String(validate=validate.Length(max=255), metadata={
+        "description": "the `next_cursor` of the previous page"})
+
+
+class OrgUnitItemSchema(ResponseSchema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    division_code = fields.String(allow_none=True)
+    parent_id = fields.Integer(allow_none=True)
+    parent_name = fields.String(allow_none=True)
+
+
+class OrgUnitPageSchema(ResponseSchema):
+    items = fields.List(fields.Nested(OrgUnitItemSchema), required=True,
+                        metadata={"description": "matching units in the caller's scope, in tree order"})
+    next_cursor = fields.String(allow_none=True, metadata={"description": "null on the last page"})
 
 
 class OrgUnitTreeSchema(ResponseSchema):
@@ -423,9 +458,14 @@ class ReportListItemSchema(ReportSummarySchema):
 
 class ReportListSchema(ResponseSchema):
     items = fields.List(fields.Nested(ReportListItemSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
+    total = fields.Integer(required=True, metadata={
+        "description": "how many reports match, counted up to 1,000 (see `total_capped`)"})
+    total_capped = fields.Boolean(metadata={"description": "true: at least `total` match (the count stopped)"})
+    page = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "the page number; null on a page reached by `cursor`"})
     per_page = fields.Integer(required=True)
+    next_cursor = fields.String(allow_none=True, metadata={
+        "description": "pass as `cursor` for the next page; null on the last page and with `q`"})
 
 
 class ReportSchema(ReportSummarySchema):

@@ -12,7 +12,7 @@ from pdf import service as pdf_service
 from pdf.publications import PdfStatus
 from web import messages
 from web.messages import problems_for_reader
-from workflow import services
+from workflow import listing, services
 from workflow.indicators import extract_indicators
 from workflow.models import Comment, OrgUnit, Report, User
 from workflow.outline import iter_sections
@@ -47,6 +47,15 @@ def org_tree(units: list[OrgUnit]) -> dict:
     return schemas.OrgUnitTreeSchema().dump({"items": roots})
 
 
+def org_unit_page(page: listing.UnitPage) -> dict:
+    """A page of the org-unit search (the picker's answer)."""
+    return schemas.OrgUnitPageSchema().dump({
+        "items": [{"id": u.id, "name": u.name, "kind": u.kind, "division_code": u.division_code,
+                   "parent_id": u.parent_id, "parent_name": u.parent_name} for u in page.items],
+        "next_cursor": page.next_cursor,
+    })
+
+
 def _summary_dict(report: Report) -> dict:
     return {"id": report.id, "title": report.title, "kind": report.kind, "year": report.year,
             "state": report.state, "version": report.version, "org_unit": unit_ref(report.org_unit),
@@ -68,7 +77,8 @@ def report_page(page: services.Page) -> dict:
         return _summary_dict(r) | {"snippet": snippet.text, "snippet_highlights": [list(h) for h in snippet.highlights]}
 
     return schemas.ReportListSchema().dump({
-        "items": [item(r) for r in page.items], "total": page.total, "page": page.page, "per_page": page.per_page,
+        "items": [item(r) for r in page.items], "total": page.total, "total_capped": page.capped,
+        "page": page.page, "per_page": page.per_page, "next_cursor": page.next_cursor,
     })
 
 

@@ -17,7 +17,7 @@ from web import messages
 from web.reports import bulk as bulk_ui
 from web.templating import say, say_error
 from web.views import require_login, see_other
-from workflow import admin, cycles, seen, services
+from workflow import cycles, listing, seen, services
 from workflow.checks import HALFWIDTH_PUNCTUATION
 from workflow.content import blocking, count_sections
 from workflow.cycle_models import Cycle
@@ -108,25 +108,36 @@ def inbox():
 
 @bp.get("/reports")
 def index():
-    towns = [u for u in admin.visible_units(current_user) if u.kind in TOWN_KINDS]
-    form = ReportFilterForm(formdata=request.args, towns=towns)
+    form = ReportFilterForm(formdata=request.args)
     form.validate()
-    filters = {
-        "state": form.state.data if not form.state.errors else None,
-        "kind": form.kind.data if not form.kind.errors else None,
-        "year": form.year.data if not form.year.errors else None,
-        "org_unit_id": form.org_unit_id.data if not form.org_unit_id.errors else None,
-        "q": (form.q.data or "").strip() if not form.q.errors else None,
-    }
+    filters = {name: _filter_value(form[name]) for name in ("state", "kind", "year", "org_unit_id", "town", "q")}
     filters = {k: v for k, v in filters.items() if v not in (None, "")}
     per_page = current_app.config.get("PAGE_SIZE", 20)
     try:
-        page = services.list_reports(current_user, page=request.args.get("page") or 1, per_page=per_page, **filters)
+        page = services.list_reports(current_user, page=request.args.get("page"), cursor=request.args.get("cursor"),
+                                     per_page=per_page, **filters)
     except DomainError as exc:
         say_error(exc)
         page = services.Page([], 0, 1, per_page)
     return render_template("reports/index.html", form=form, page=page, filters=filters,
-                           town_count=len(towns), **bulk_ui.list_context(page.items, "reports.index"))
+                           many_towns=_sees_many_towns(), **bulk_ui.list_context(page.items, "reports.index"))
+
+
+def _filter_value(field):
+    value = field.data if not field.errors else None
+    return value.strip() if isinstance(value, str) else value
+
+
+def _sees_many_towns() -> bool:
+    """Whether the town filter is worth showing (a town author of one town does without it)."""
+    return listing.find_units(current_user, kinds=TOWN_KINDS, limit=1).next_cursor is not None
+
+
+@bp.get("/reports/towns")
+def towns():
+    """The town picker's answer: up to 20 towns in the user's scope whose name contains ``q``."""
+    found = listing.find_units(current_user, q=request.args.get("q", ""), kinds=TOWN_KINDS)
+    return jsonify({"items": [{"id": u.id, "name": u.name, "parent": u.parent_name} for u in found.items]})
 
 
 # Bulk approval (checkboxes in the list and my to-do): web/reports/bulk.py.
