@@ -236,6 +236,23 @@ MESSAGES: dict[str, LazyString] = {
     "bad_request.password_unchanged": _l("The new password is the same as the current one."),
     "bad_request.active_not_boolean": _l("active must be true or false."),
     "forbidden.own_account": _l("Not on your own account: change your own password on the Password page."),
+    # ---- rollup
+    "bad_request.catalogue_entry_malformed": _l("Each catalogue entry needs a key, a name, a unit and a list of "
+                                                "synonyms."),
+    "bad_request.catalogue_key_invalid": _l("The key “%(key)s” is not valid: use lowercase letters, digits and "
+                                            "underscores, starting with a letter."),
+    "bad_request.catalogue_key_duplicate": _l("The key “%(key)s” appears twice in the catalogue."),
+    "bad_request.catalogue_size": _l("The catalogue needs between 1 and %(max)s indicators."),
+    "forbidden.catalogue_not_editor": _l("Only the district's reviewers and administrators may change its indicator "
+                                         "catalogue."),
+    "forbidden.key_indicators_not_author": _l("Only an author of the town may confirm its key indicators."),
+    "conflict.key_indicators_frozen": _l("Key indicators can be confirmed only while the report is a draft (it is "
+                                         "now: %(state)s); they are frozen with the submitted content."),
+    "bad_request.key_indicators_malformed": _l("The values must map indicator keys to numbers, and the reasons "
+                                               "indicator keys to texts."),
+    "bad_request.unknown_indicator": _l("“%(key)s” is not an indicator of the catalogue."),
+    "bad_request.indicator_value_not_a_number": _l("The value of “%(key)s” must be a number."),
+    "invalid.indicator_blank_without_reason": _l("%(name)s is left blank: give a reason."),
 }
 
 # ---- accounts: parameters that are codes, shown by their label (a role, never "author").
@@ -245,6 +262,7 @@ PARAM_LABELS: dict[str, dict[str, dict[str, LazyString]]] = {
     "bad_request.unknown_kind": {"expected": labels.KINDS},
     "invalid.cycle_mismatch": {"kind": labels.KINDS},
     "bad_request.bulk_action_not_offered": {"action": labels.ACTIONS},
+    "conflict.key_indicators_frozen": {"state": labels.STATES},  # ---- rollup
 }
 
 # A category's message, for a reason with no entry of its own (one added later).

@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import func, select, update
 
-from . import admin, audit, cycles, services
+from . import admin, audit, cycles, key_indicators, services
 from .cycle_models import Cycle, CycleAuditEvent, CycleTown
 from .dates import from_local
 from .db import db
@@ -177,6 +177,9 @@ def seed() -> str:
     xk_author = _user("xk_author", "溪口镇填报人 陈芳", xikou, "author")
     _user("xk_reviewer", "溪口镇镇长 赵立新", xikou, "town_reviewer")
 
+    for kind in ("annual_report", "annual_plan"):  # the district's own catalogue, editable on its page
+        key_indicators.set_catalogue(reviewer, kind=kind, entries=key_indicators.default_entries(),
+                                     district_id=district.id)
     _last_years_cycle(district, reviewer, today.year, today)
 
     # This year's cycle: next year's plans, opened three days ago, due in a week.
