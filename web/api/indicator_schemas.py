@@ -49,3 +49,60 @@ class KeyIndicatorsRequestSchema(StrictSchema):
 
 
 COMPONENTS = (CatalogueEntrySchema, CatalogueSchema, SetCatalogueSchema, KeyIndicatorsRequestSchema)
+
+
+# ---------------------------------------------------------------- the roll-up
+
+
+class RollupQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    sort = fields.String(metadata={"description": "`town` (default), or an indicator key (largest first), "
+                                                  "or `-key` (smallest first)"})
+    q = fields.String(validate=validate.Length(max=50), metadata={"description": "part of a town's name"})
+    flagged = fields.Boolean(metadata={"description": "only towns with a flagged figure"})
+
+
+class RollupIndicatorSchema(ResponseSchema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    unit = fields.String(required=True)
+
+
+class RollupStatsSchema(ResponseSchema):
+    count = fields.Integer(required=True, metadata={"description": "towns with a value"})
+    sum = fields.Float(allow_none=True, required=True)
+    mean = fields.Float(allow_none=True, required=True)
+    median = fields.Float(allow_none=True, required=True)
+
+
+class RollupRowSchema(ResponseSchema):
+    org_unit = fields.Nested(OrgUnitRefSchema, required=True)
+    report_id = fields.Integer(allow_none=True, required=True, metadata={"description": "the published report"})
+    values = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True), required=True)
+    sources = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), metadata={
+        "description": "key → `confirmed` or `extracted` (from the text, not confirmed), null without a value"})
+    shares = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True), metadata={
+        "description": "key → this town's share of the sum, 0–1"})
+    previous = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True), metadata={
+        "description": "key → the same town's value in last year's cycle of the same kind"})
+    growth = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True), metadata={
+        "description": "key → (value − previous) ÷ previous"})
+    outliers = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), metadata={
+        "description": "key → `high` (≥ 10 × the median) or `unit` (1000 × off: a unit that looks wrong)"})
+
+
+class RollupHistorySchema(ResponseSchema):
+    cycles = fields.List(fields.Dict(), required=True, metadata={"description": "[{id, year, title}] in year order"})
+    towns = fields.List(fields.Dict(), required=True, metadata={
+        "description": "[{org_unit, values: {key: [value per cycle]}}]"})
+
+
+class RollupSchema(ResponseSchema):
+    cycle = fields.Dict(required=True, metadata={"description": "{id, title, kind, year}"})
+    previous_cycle_id = fields.Integer(allow_none=True, required=True)
+    indicators = fields.List(fields.Nested(RollupIndicatorSchema), required=True)
+    rows = fields.List(fields.Nested(RollupRowSchema), required=True)
+    totals = fields.Dict(keys=fields.String(), values=fields.Nested(RollupStatsSchema), required=True)
+    history = fields.Nested(RollupHistorySchema, required=True)

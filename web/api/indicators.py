@@ -2,9 +2,10 @@
 confirmed values, the roll-up of a cycle and the plan check. Thin: schema in, service, dump."""
 from __future__ import annotations
 
-from flask import jsonify
+from flask import Response, jsonify
 
-from workflow import key_indicators, services
+from web.rollup import export
+from workflow import key_indicators, rollup, services
 
 from . import indicator_schemas as ks
 from . import serialize
@@ -111,3 +112,75 @@ def confirm_key_indicators(report_id: int):
     key_indicators.confirm(api_user(), report, version=body["version"], values=body["values"],
                            reasons=body.get("reasons"))
     return jsonify(serialize.report(api_user(), services.get_report(api_user(), report_id)))
+
+
+def rollup_dict(r: rollup.RollUp) -> dict:
+    keys = [e.key for e in r.indicators]
+
+    def per_key(row: rollup.Row, attr: str) -> dict:
+        return {k: getattr(row.cells[k], attr) for k in keys}
+
+    return {
+        "cycle": {"id": r.cycle.id, "title": r.cycle.title, "kind": r.cycle.kind, "year": r.cycle.year},
+        "previous_cycle_id": r.previous_cycle.id if r.previous_cycle else None,
+        "indicators": [{"key": e.key, "name": e.name, "unit": e.unit} for e in r.indicators],
+        "rows": [{"org_unit": {"id": row.org_unit_id, "name": row.org_unit_name}, "report_id": row.report_id,
+                  "values": per_key(row, "value"), "sources": per_key(row, "source"),
+                  "shares": per_key(row, "share"), "previous": per_key(row, "previous"),
+                  "growth": per_key(row, "growth"), "outliers": per_key(row, "outlier")} for row in r.rows],
+        "totals": {k: vars(s) for k, s in r.totals.items()},
+        "history": {"cycles": [{"id": c.id, "year": c.year, "title": c.title} for c in r.history.cycles],
+                    "towns": [{"org_unit": {"id": uid}, "values": values} for uid, values in r.history.values.items()]},
+    }
+
+
+@bp.get("/cycles/<int:cycle_id>/rollup")
+def cycle_rollup(cycle_id: int):
+    """The key indicators of every town of a cycle side by side (汇总).
+    ---
+    get:
+      tags: [indicators]
+      summary: Roll-up of a cycle
+      description: >
+        Published reports only; a town's unconfirmed figures come from its text (`sources`:
+        `extracted`). Sums, means and medians over the towns the caller sees; each town's share,
+        growth against the same town in last year's cycle of the same kind, outliers; and the
+        towns across the district's cycles of this kind (`history`).
+      parameters:
+        - in: query
+          schema: RollupQuerySchema
+      responses:
+        200:
+          description: the roll-up
+          content:
+            application/json:
+              schema: RollupSchema
+        401: {$ref: '#/components/responses/Unauthorized'}
+        404: {$ref: '#/components/responses/NotFound'}
+    """
+    args = query_args(ks.RollupQuerySchema())
+    r = rollup.rollup(api_user(), cycle_id, sort=args.get("sort"), q=args.get("q"),
+                      flagged_only=bool(args.get("flagged")))
+    return jsonify(ks.RollupSchema().dump(rollup_dict(r)))
+
+
+@bp.get("/cycles/<int:cycle_id>/rollup.xlsx")
+def cycle_rollup_xlsx(cycle_id: int):
+    """The roll-up as a workbook: the figures and a sheet of bar charts.
+    ---
+    get:
+      tags: [indicators]
+      summary: Roll-up of a cycle as .xlsx
+      responses:
+        200:
+          description: the workbook
+          content:
+            application/vnd.openxmlformats-officedocument.spreadsheetml.sheet:
+              schema: {type: string, format: binary}
+        401: {$ref: '#/components/responses/Unauthorized'}
+        404: {$ref: '#/components/responses/NotFound'}
+    """
+    r = rollup.rollup(api_user(), cycle_id)
+    response = Response(export.to_xlsx(r), mimetype=export.XLSX_MIMETYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(r)}"'
+    return response

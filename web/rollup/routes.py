@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,12 +15,14 @@ from forms.indicators import CatalogueForm, key_indicators_form
 from web.cycles.routes import say_domain, say_form_errors
 from web.templating import say
 from web.views import require_login, see_other
-from workflow import key_indicators, services
+from workflow import key_indicators, rollup, services
 from workflow.errors import DomainError, NotFound
 from workflow.models import Report, User
 from workflow.publishing import district_of
 from workflow.scope import roles_for
 from workflow.table import AUTHOR, DRAFT
+
+from . import export
 
 bp = Blueprint("rollup", __name__)
 bp.before_request(require_login)
@@ -139,3 +141,40 @@ def catalogue():
 def _is_editor(user: User, district) -> bool:
     return bool(key_indicators.EDITOR_ROLES & roles_for(user, district))
 
+
+
+# ---------------------------------------------------------------- the roll-up of a cycle
+
+
+def chart_data(r: rollup.RollUp) -> dict:
+    """What the page's charts draw (``static/rollup.js``), as JSON in the page."""
+    return {
+        "indicators": [{"key": e.key, "name": e.name, "unit": e.unit} for e in r.indicators],
+        "towns": [row.org_unit_name for row in r.rows],
+        "values": {e.key: [row.cells[e.key].value for row in r.rows] for e in r.indicators},
+        "sources": {e.key: [row.cells[e.key].source for row in r.rows] for e in r.indicators},
+        "years": [c.year for c in r.history.cycles],
+        "series": {e.key: [{"name": row.org_unit_name, "values": r.history.values[row.org_unit_id][e.key]}
+                           for row in r.rows] for e in r.indicators},
+        "labels": {"extracted": _("from the text, unconfirmed"), "median": _("Median")},
+    }
+
+
+@bp.get("/cycles/<int:cycle_id>/rollup")
+def cycle_rollup(cycle_id: int):
+    r = rollup.rollup(current_user, cycle_id, sort=request.args.get("sort"), q=request.args.get("q"),
+                      flagged_only=request.args.get("flagged"))
+    chosen = request.args.get("indicator")
+    if chosen not in {e.key for e in r.indicators}:
+        chosen = r.sort_key or (r.indicators[0].key if r.indicators else None)
+    return render_template("rollup/rollup.html", r=r, cycle=r.cycle, chosen=chosen, chart=chart_data(r),
+                           editor=_is_editor(current_user, r.cycle.district))
+
+
+@bp.get("/cycles/<int:cycle_id>/rollup.xlsx")
+def cycle_rollup_xlsx(cycle_id: int):
+    r = rollup.rollup(current_user, cycle_id)
+    response = Response(export.to_xlsx(r), mimetype=export.XLSX_MIMETYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(r)}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

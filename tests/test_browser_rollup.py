@@ -1,0 +1,41 @@
+"""A real browser (chromium via Playwright) opens the roll-up of a cycle: the ECharts bar chart
+is drawn from the vendored script under the page's CSP (no console errors), switching the
+indicator redraws it, and the line across years is there. Screenshots at 1366 px and 390 px go
+to test-artifacts/."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser_support import browser, login, require_chromium, serve, shot  # noqa: F401  (fixture)
+from tests.test_rollup import seeded  # noqa: F401  (fixture)
+
+require_chromium()
+pytestmark = pytest.mark.browser
+
+
+def test_the_district_looks_at_the_rollup_chart(app, browser, seeded):  # noqa: F811
+    with serve(app) as base:
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        login(page, base, "district_reviewer")
+        page.goto(f"{base}/cycles/{seeded['cycle']}")
+        page.locator("a.btn", has_text="主要指标汇总").click()
+        page.wait_for_load_state()
+        page.wait_for_selector("#bar-chart canvas")
+        assert page.locator("#line-chart canvas").count() == 1
+        assert "145.5" in page.locator("table.rollup-table tfoot").inner_text()
+        shot(page, "rollup-01-gdp-1366")
+        page.locator("#indicator-chips a", has_text="一般公共预算收入").click()
+        assert "indicator=budget_revenue" in page.url
+        shot(page, "rollup-02-revenue-1366")
+        assert problems == []
+
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=2)
+        login(phone, base, "district_reviewer")
+        phone.goto(f"{base}/cycles/{seeded['cycle']}/rollup")
+        phone.wait_for_selector("#bar-chart canvas")
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, width
+        shot(phone, "rollup-03-phone-390")
