@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, StringField, SubmitField, TextAreaField
+from wtforms import DecimalField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from workflow.key_indicators import MAX_REASON_CHARS, Entry
@@ -34,3 +34,28 @@ class CatalogueForm(FlaskForm):
 
     lines = TextAreaField(_l("Indicators, one per line"), validators=[InputRequired(), Length(max=20_000)])
     submit = SubmitField(_l("Save the catalogue"))
+
+
+TASK_STATUS_LABELS = {
+    "done": _l("Done"),
+    "ongoing": _l("In progress"),
+    "not_done": _l("Not done"),
+    "adjusted": _l("Adjusted"),
+}
+
+
+class PlanTasksForm(FlaskForm):
+    """One status and one note per plan task (fields ``s_<n>`` and ``n_<n>``, n the task's index)."""
+
+    submit = SubmitField(_l("Save the task statuses"))
+
+
+def plan_tasks_form(count: int, **kwargs) -> PlanTasksForm:
+    class Form(PlanTasksForm):
+        pass
+
+    choices = [("", _l("— not said —")), *TASK_STATUS_LABELS.items()]
+    for i in range(count):
+        setattr(Form, f"s_{i}", SelectField(_l("Status"), choices=choices, validators=[Optional()]))
+        setattr(Form, f"n_{i}", StringField(_l("Note"), validators=[Length(max=1000)]))
+    return Form(**kwargs)

@@ -13,7 +13,7 @@ require_chromium()
 pytestmark = pytest.mark.browser
 
 
-def test_the_district_looks_at_the_rollup_chart(app, browser, seeded):  # noqa: F811
+def test_the_district_looks_at_the_rollup_chart(app, browser, seeded):
     with serve(app) as base:
         page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
         problems: list[str] = []

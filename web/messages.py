@@ -253,6 +253,13 @@ MESSAGES: dict[str, LazyString] = {
     "bad_request.unknown_indicator": _l("“%(key)s” is not an indicator of the catalogue."),
     "bad_request.indicator_value_not_a_number": _l("The value of “%(key)s” must be a number."),
     "invalid.indicator_blank_without_reason": _l("%(name)s is left blank: give a reason."),
+    "forbidden.plan_tasks_not_author": _l("Only an author of the town may set the status of its plan tasks."),
+    "conflict.plan_tasks_frozen": _l("Plan task statuses can be set only while the report is a draft (it is now: "
+                                     "%(state)s)."),
+    "not_found.plan": _l("This town has no published annual plan for the report's year."),
+    "bad_request.plan_task_malformed": _l("Each task needs a section_id, a status and optionally a note."),
+    "bad_request.plan_task_unknown": _l("“%(section_id)s” is not a task of the plan."),
+    "bad_request.plan_task_status_unknown": _l("“%(status)s” is not a task status."),
 }
 
 # ---- accounts: parameters that are codes, shown by their label (a role, never "author").
@@ -263,6 +270,7 @@ PARAM_LABELS: dict[str, dict[str, dict[str, LazyString]]] = {
     "invalid.cycle_mismatch": {"kind": labels.KINDS},
     "bad_request.bulk_action_not_offered": {"action": labels.ACTIONS},
     "conflict.key_indicators_frozen": {"state": labels.STATES},  # ---- rollup
+    "conflict.plan_tasks_frozen": {"state": labels.STATES},
 }
 
 # A category's message, for a reason with no entry of its own (one added later).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from workflow.plan_check import TASK_STATUSES
 from workflow.table import KINDS
 
 from .schemas import _ID, OrgUnitRefSchema, ResponseSchema, StrictSchema
@@ -106,3 +107,47 @@ class RollupSchema(ResponseSchema):
     rows = fields.List(fields.Nested(RollupRowSchema), required=True)
     totals = fields.Dict(keys=fields.String(), values=fields.Nested(RollupStatsSchema), required=True)
     history = fields.Nested(RollupHistorySchema, required=True)
+
+
+# ---------------------------------------------------------------- plan ↔ report
+
+
+class PlanTaskSchema(ResponseSchema):
+    section_id = fields.String(required=True, metadata={"description": "the plan's section"})
+    number = fields.String(required=True)
+    heading = fields.String(required=True)
+    parent = fields.String(allow_none=True, metadata={"description": "the heading the task is under"})
+    status = fields.String(allow_none=True, required=True, validate=validate.OneOf(TASK_STATUSES), metadata={
+        "description": "done 已完成, ongoing 推进中, not_done 未完成, adjusted 调整; null until the author says"})
+    note = fields.String(required=True)
+    mentioned = fields.Boolean(required=True, metadata={
+        "description": "at least half of the heading's character bigrams occur in the report's text"})
+    overlap = fields.Float(metadata={"description": "that share, 0–1"})
+
+
+class PlanTargetSchema(ResponseSchema):
+    key = fields.String(required=True)
+    name = fields.String()
+    unit = fields.String()
+    planned = fields.Float(allow_none=True, required=True)
+    reported = fields.Float(allow_none=True, required=True)
+    rate = fields.Float(allow_none=True, required=True, metadata={"description": "完成率: reported ÷ planned"})
+
+
+class PlanCheckSchema(ResponseSchema):
+    plan_report_id = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "the town's published annual plan of the year; null without one (then no tasks)"})
+    plan_title = fields.String(allow_none=True)
+    tasks = fields.List(fields.Nested(PlanTaskSchema), required=True)
+    unmentioned = fields.Integer(metadata={"description": "tasks the report never mentions"})
+    targets = fields.List(fields.Nested(PlanTargetSchema), required=True)
+
+
+class PlanTaskInputSchema(StrictSchema):
+    section_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(TASK_STATUSES))
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class PlanTasksRequestSchema(StrictSchema):
+    tasks = fields.List(fields.Nested(PlanTaskInputSchema), required=True, validate=validate.Length(min=1, max=500))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, jsonify
 
 from web.rollup import export
-from workflow import key_indicators, rollup, services
+from workflow import key_indicators, plan_check, rollup, services
 
 from . import indicator_schemas as ks
 from . import serialize
@@ -184,3 +184,64 @@ def cycle_rollup_xlsx(cycle_id: int):
     response = Response(export.to_xlsx(r), mimetype=export.XLSX_MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(r)}"'
     return response
+
+
+def plan_check_dict(c: plan_check.PlanCheck) -> dict:
+    return {"plan_report_id": c.plan.id if c.plan else None, "plan_title": c.plan.title if c.plan else None,
+            "tasks": [vars(t) for t in c.tasks], "unmentioned": c.unmentioned,
+            "targets": [vars(t) for t in c.targets]}
+
+
+@bp.get("/reports/<int:report_id>/plan-check")
+def get_plan_check(report_id: int):
+    """An annual report beside the town's published annual plan of the year.
+    ---
+    get:
+      tags: [indicators]
+      summary: Plan check of an annual report
+      description: >
+        Every task of the plan (its leaf sections) with the status the author gave it, whether
+        the report mentions it (character-bigram overlap of the heading with the report's text,
+        at least one half), and the plan's targets against the reported key indicators (完成率).
+      responses:
+        200:
+          description: the check (no tasks when the town has no published plan of the year)
+          content:
+            application/json:
+              schema: PlanCheckSchema
+        401: {$ref: '#/components/responses/Unauthorized'}
+        404: {$ref: '#/components/responses/NotFound'}
+    """
+    report = services.get_report(api_user(), report_id)
+    return jsonify(ks.PlanCheckSchema().dump(plan_check_dict(plan_check.check(report))))
+
+
+@bp.put("/reports/<int:report_id>/plan-tasks")
+def set_plan_tasks(report_id: int):
+    """The author says how far each plan task got (while the report is a draft).
+    ---
+    put:
+      tags: [indicators]
+      summary: Set plan task statuses
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: PlanTasksRequestSchema
+      responses:
+        200:
+          description: the plan check
+          content:
+            application/json:
+              schema: PlanCheckSchema
+        400: {$ref: '#/components/responses/BadRequest'}
+        401: {$ref: '#/components/responses/Unauthorized'}
+        403: {$ref: '#/components/responses/Forbidden'}
+        404: {$ref: '#/components/responses/NotFound'}
+        409: {$ref: '#/components/responses/Conflict'}
+    """
+    body = json_body(ks.PlanTasksRequestSchema())
+    report = services.get_report(api_user(), report_id)
+    plan_check.set_statuses(api_user(), report, body["tasks"])
+    report = services.get_report(api_user(), report_id)
+    return jsonify(ks.PlanCheckSchema().dump(plan_check_dict(plan_check.check(report))))

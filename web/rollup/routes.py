@@ -11,11 +11,11 @@ from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forms.indicators import CatalogueForm, key_indicators_form
+from forms.indicators import TASK_STATUS_LABELS, CatalogueForm, key_indicators_form, plan_tasks_form
 from web.cycles.routes import say_domain, say_form_errors
 from web.templating import say
 from web.views import require_login, see_other
-from workflow import key_indicators, rollup, services
+from workflow import key_indicators, plan_check, rollup, services
 from workflow.errors import DomainError, NotFound
 from workflow.models import Report, User
 from workflow.publishing import district_of
@@ -178,3 +178,43 @@ def cycle_rollup_xlsx(cycle_id: int):
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(r)}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# ---------------------------------------------------------------- plan ↔ report
+
+
+@bp.route("/reports/<int:report_id>/plan-check", methods=["GET", "POST"])
+def plan_check_page(report_id: int):
+    report = services.get_report(current_user, report_id)
+    result = plan_check.check(report)
+    can_set = (result.plan is not None and report.state == DRAFT
+               and AUTHOR in roles_for(current_user, report.org_unit))
+    form = None
+    status = 200
+    if can_set:
+        data = {f"s_{i}": t.status or "" for i, t in enumerate(result.tasks)}
+        data |= {f"n_{i}": t.note for i, t in enumerate(result.tasks)}
+        form = plan_tasks_form(len(result.tasks), data=data if request.method == "GET" else None)
+        if request.method == "POST":
+            if form.validate_on_submit():
+                items = [{"section_id": t.section_id, "status": form[f"s_{i}"].data, "note": form[f"n_{i}"].data or ""}
+                         for i, t in enumerate(result.tasks) if form[f"s_{i}"].data]
+                try:
+                    if items:
+                        plan_check.set_statuses(current_user, report, items)
+                except NotFound:
+                    raise
+                except DomainError as exc:
+                    say_domain(exc)
+                    status = exc.status
+                else:
+                    say(_("The task statuses are saved."))
+                    return see_other("rollup.plan_check_page", report_id=report.id)
+            else:
+                say_form_errors(form)
+                status = 400
+    elif request.method == "POST":
+        say(_("The task statuses can be set only by the town's author while the report is a draft."), "error")
+        status = 409
+    return render_template("rollup/plan_check.html", report=report, c=result, form=form,
+                           status_labels=TASK_STATUS_LABELS), status
