@@ -141,3 +141,17 @@ def test_the_author_sets_statuses_on_the_page_and_the_reviewer_sees_the_flags(cl
     assert html.count("plan-task unmentioned") == 2 and "汛期后开展" in html and 'name="s_0"' not in html
     assert "90.0%" in html
     assert f"/reports/{planned['report']}/plan-check" in get_html(client, f"/reports/{planned['report']}")
+
+
+def test_a_five_year_plans_targets_are_set_against_each_annual_report(app, as_user, planned):
+    with app.app_context():
+        five = services.create_report(get_user("qs_author"), org_unit_id=planned["qs"], kind="five_year_plan",
+                                      year=2026, title="青山镇“十五五”规划",
+                                      text="一、发展目标\n到2030年，固定资产投资累计达到15亿元。\n").report
+        for username, action in (("qs_author", "submit"), ("qs_reviewer", "approve"), ("district_reviewer", "approve")):
+            act(five.id, username, action)
+    _write_summary(as_user, planned)
+    check = as_user("district_reviewer").get(f"/reports/{planned['report']}/plan-check").get_json()
+    assert check["five_year_plan_report_id"] == five.id
+    fai = next(t for t in check["five_year_targets"] if t["key"] == "fixed_asset_investment")
+    assert (fai["planned"], fai["reported"], fai["rate"]) == (15.0, 2.7, 0.18)

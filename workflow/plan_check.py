@@ -74,6 +74,8 @@ class PlanCheck:
     plan: Report | None
     tasks: list[Task]
     targets: list[Target]
+    five_year_plan: Report | None = None
+    five_year_targets: list[Target] | None = None
 
     @property
     def unmentioned(self) -> int:
@@ -87,6 +89,16 @@ def plan_of(report: Report) -> Report | None:
     return db.session.scalar(select(Report).where(
         Report.org_unit_id == report.org_unit_id, Report.kind == "annual_plan", Report.year == report.year,
         Report.state == PUBLISHED).order_by(Report.id.desc()).limit(1))
+
+
+def five_year_plan_of(report: Report) -> Report | None:
+    """The town's published five-year plan whose five years (from its ``year``) include the report's."""
+    if report.kind != "annual_report":
+        return None
+    return db.session.scalar(select(Report).where(
+        Report.org_unit_id == report.org_unit_id, Report.kind == "five_year_plan", Report.year <= report.year,
+        Report.year > report.year - 5, Report.state == PUBLISHED).order_by(Report.year.desc(), Report.id.desc())
+        .limit(1))
 
 
 def plan_for_town(unit: OrgUnit, year: int) -> Report | None:
@@ -135,11 +147,25 @@ def _key_values(report: Report, entries) -> dict[str, float | None]:
     return {i["key"]: i["value"] for i in values_of(entries, report.current.outline, confirmed)}
 
 
+def _targets(entries, planned: Mapping[str, float | None], reported: Mapping[str, float | None]) -> list[Target]:
+    targets = []
+    for e in entries:
+        p, r = planned.get(e.key), reported.get(e.key)
+        if p is None and r is None:
+            continue
+        targets.append(Target(e.key, e.name, e.unit, p, r, round(r / p, 4) if p and r is not None else None))
+    return targets
+
+
 def check(report: Report) -> PlanCheck:
-    """Every plan task with its status and whether the report mentions it, and the targets."""
-    plan = plan_of(report)
+    """Every plan task with its status and whether the report mentions it, and the targets
+    of the year's plan (完成率) and of the five-year plan (年度进度) against the reported values."""
+    plan, five = plan_of(report), five_year_plan_of(report)
+    entries = catalogue(district_of(report.org_unit).id, report.kind)
+    reported = _key_values(report, entries) if plan or five else {}
+    five_targets = _targets(entries, _key_values(five, entries), reported) if five else None
     if plan is None:
-        return PlanCheck(report, None, [], [])
+        return PlanCheck(report, None, [], [], five, five_targets)
     report_grams = _bigrams(_text_of(report.current.outline))
     statuses = statuses_of(report)
     tasks = []
@@ -149,15 +175,7 @@ def check(report: Report) -> PlanCheck:
         tasks.append(Task(section["id"], section.get("number", ""), section.get("heading", ""),
                           parent.get("heading") if parent else None, saved.status if saved else None,
                           saved.note if saved else "", ratio >= MENTION_THRESHOLD, round(ratio, 3)))
-    entries = catalogue(district_of(report.org_unit).id, report.kind)
-    planned, reported = _key_values(plan, entries), _key_values(report, entries)
-    targets = []
-    for e in entries:
-        p, r = planned.get(e.key), reported.get(e.key)
-        if p is None and r is None:
-            continue
-        targets.append(Target(e.key, e.name, e.unit, p, r, round(r / p, 4) if p and r is not None else None))
-    return PlanCheck(report, plan, tasks, targets)
+    return PlanCheck(report, plan, tasks, _targets(entries, _key_values(plan, entries), reported), five, five_targets)
 
 
 def set_statuses(actor: User, report: Report, items: Iterable[Any]) -> None:

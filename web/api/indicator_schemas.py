@@ -141,6 +141,10 @@ class PlanCheckSchema(ResponseSchema):
     tasks = fields.List(fields.Nested(PlanTaskSchema), required=True)
     unmentioned = fields.Integer(metadata={"description": "tasks the report never mentions"})
     targets = fields.List(fields.Nested(PlanTargetSchema), required=True)
+    five_year_plan_report_id = fields.Integer(allow_none=True, metadata={
+        "description": "the town's published five-year plan covering the report's year, if any"})
+    five_year_targets = fields.List(fields.Nested(PlanTargetSchema), metadata={
+        "description": "the five-year plan's targets against this year's values (`rate`: 年度进度)"})
 
 
 class PlanTaskInputSchema(StrictSchema):

@@ -189,7 +189,9 @@ def cycle_rollup_xlsx(cycle_id: int):
 def plan_check_dict(c: plan_check.PlanCheck) -> dict:
     return {"plan_report_id": c.plan.id if c.plan else None, "plan_title": c.plan.title if c.plan else None,
             "tasks": [vars(t) for t in c.tasks], "unmentioned": c.unmentioned,
-            "targets": [vars(t) for t in c.targets]}
+            "targets": [vars(t) for t in c.targets],
+            "five_year_plan_report_id": c.five_year_plan.id if c.five_year_plan else None,
+            "five_year_targets": [vars(t) for t in c.five_year_targets or []]}
 
 
 @bp.get("/reports/<int:report_id>/plan-check")
