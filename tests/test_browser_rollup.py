@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser_support import browser, login, require_chromium, serve, shot  # noqa: F401  (fixture)
+from tests.test_plan_check import planned  # noqa: F401  (fixture)
 from tests.test_rollup import seeded  # noqa: F401  (fixture)
 
 require_chromium()
@@ -25,7 +26,7 @@ def test_the_district_looks_at_the_rollup_chart(app, browser, seeded):
         page.wait_for_load_state()
         page.wait_for_selector("#bar-chart canvas")
         assert page.locator("#line-chart canvas").count() == 1
-        assert "145.5" in page.locator("table.rollup-table tfoot").inner_text()
+        assert "145.5" in page.locator("#rollup-table tfoot").inner_text()
         shot(page, "rollup-01-gdp-1366")
         page.locator("#indicator-chips a", has_text="一般公共预算收入").click()
         assert "indicator=budget_revenue" in page.url
@@ -39,3 +40,19 @@ def test_the_district_looks_at_the_rollup_chart(app, browser, seeded):
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, width
         shot(phone, "rollup-03-phone-390")
+
+
+def test_the_reviewer_reads_the_plan_check_on_a_phone(app, browser, as_user, planned):
+    from tests.test_plan_check import _write_summary
+
+    _write_summary(as_user, planned)
+    as_user("qs_author").act(planned["report"], "submit")
+    with serve(app) as base:
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=2)
+        login(phone, base, "district_reviewer")
+        phone.goto(f"{base}/reports/{planned['report']}/plan-check")
+        assert phone.locator(".plan-task.unmentioned").count() == 2
+        assert "90.0%" in phone.locator("#targets-head + .table-wrap").inner_text()
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, width
+        shot(phone, "rollup-04-plan-check-390")

@@ -131,3 +131,16 @@ def test_the_page_shows_the_table_and_the_chart_data(client, seeded):
     assert 'id="bar-chart"' in html and 'id="rollup-data"' in html and "echarts.min.js" in html
     assert "145.5" in html and "南塘镇" in html
     assert "/rollup" in get_html(client, f"/cycles/{seeded['cycle']}")
+
+
+def test_across_years_each_town_has_a_line_and_each_year_a_sum(as_user, seeded):
+    body = as_user("district_reviewer").get(f"/cycles/{seeded['cycle']}/rollup").get_json()
+    history = body["history"]
+    assert [c["id"] for c in history["cycles"]] == [seeded["last"], seeded["cycle"]]
+    qs = next(t for t in history["towns"] if t["org_unit"]["id"] == seeded["qs"])
+    assert qs["values"]["gdp"] == [10.0, 13.0]
+    assert history["sums"]["gdp"] == [10.0, 145.5]
+    assert history["sums"]["new_jobs"] == [None, None]
+    last_year = as_user("district_reviewer").get(f"/cycles/{seeded['last']}/rollup").get_json()
+    assert [c["year"] for c in last_year["history"]["cycles"]] == [2025]
+    assert last_year["totals"]["gdp"]["sum"] == 10.0

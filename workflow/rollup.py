@@ -93,6 +93,16 @@ class RollUp:
     def reported(self) -> int:
         return sum(1 for r in self.rows if r.report_id is not None)
 
+    @property
+    def history_sums(self) -> dict[str, list[float | None]]:
+        """Per indicator, the sum over the visible towns in each cycle of ``history`` (None: nobody)."""
+        sums: dict[str, list[float | None]] = {}
+        for e in self.indicators:
+            columns = zip(*(values[e.key] for values in self.history.values.values()), strict=True)
+            sums[e.key] = [round(sum(v for v in col if v is not None), 6) if any(v is not None for v in col) else None
+                           for col in columns]
+        return sums
+
 
 def _towns(cycle: Cycle, actor: User) -> list[tuple[int, str]]:
     return [(uid, name) for uid, name in db.session.execute(

@@ -98,6 +98,8 @@ class RollupHistorySchema(ResponseSchema):
     cycles = fields.List(fields.Dict(), required=True, metadata={"description": "[{id, year, title}] in year order"})
     towns = fields.List(fields.Dict(), required=True, metadata={
         "description": "[{org_unit, values: {key: [value per cycle]}}]"})
+    sums = fields.Dict(keys=fields.String(), values=fields.List(fields.Float(allow_none=True)), metadata={
+        "description": "key → the sum over the towns in each cycle (null: no town reported it)"})
 
 
 class RollupSchema(ResponseSchema):

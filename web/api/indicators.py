@@ -130,6 +130,7 @@ def rollup_dict(r: rollup.RollUp) -> dict:
                   "growth": per_key(row, "growth"), "outliers": per_key(row, "outlier")} for row in r.rows],
         "totals": {k: vars(s) for k, s in r.totals.items()},
         "history": {"cycles": [{"id": c.id, "year": c.year, "title": c.title} for c in r.history.cycles],
+                    "sums": r.history_sums,
                     "towns": [{"org_unit": {"id": uid}, "values": values} for uid, values in r.history.values.items()]},
     }
 
