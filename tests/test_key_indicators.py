@@ -8,6 +8,7 @@ from tests.conftest import csrf_from
 from tests.helpers import create, ensure_translations_compiled, error_of, get_html, login
 from workflow import key_indicators as ki
 from workflow.importer import import_text
+from workflow.models import Report
 
 ensure_translations_compiled()
 
@@ -179,3 +180,24 @@ def test_a_town_author_sees_the_catalogue_but_no_form(client, world):
     login(client, "qs_author")
     html = get_html(client, "/indicator-catalogue")
     assert "地区生产总值" in html and 'name="lines"' not in html
+
+
+def test_the_demo_rolls_up_last_years_work_reports(app):
+    from workflow import plan_check, rollup
+    from workflow.cycle_models import Cycle
+    from workflow.db import db
+    from workflow.models import User
+
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    assert "demo data created" in app.test_cli_runner().invoke(args=["seed-demo"]).output
+    with app.app_context():
+        reviewer = db.session.scalar(db.select(User).where(User.username == "district_reviewer"))
+        cycle = db.session.scalar(db.select(Cycle).where(Cycle.kind == "annual_report"))
+        r = rollup.rollup(reviewer, cycle.id)
+        assert r.reported == 2 and r.totals["gdp"].sum == 30.9  # 18.6 + 12.3
+        qs = next(row for row in r.rows if row.org_unit_name == "青山镇")
+        check = plan_check.check(db.session.get(Report, qs.report_id))
+        assert [t.heading for t in check.tasks if not t.mentioned] == ["加强自身建设"]
+        assert next(t for t in check.targets if t.key == "fixed_asset_investment").rate == round(2.2 / 2.4, 4)
