@@ -1,9 +1,10 @@
 """`make bench`: every benchmark, one JSON document on stdout."""
 import json
 
-from bench import bench_cycles, bench_import, bench_lists, bench_outbox, bench_pdf, bench_search
+from bench import bench_cycles, bench_import, bench_lists, bench_outbox, bench_pdf, bench_rollup, bench_search
 
 if __name__ == "__main__":
     print(json.dumps({"pdf": bench_pdf.main(), "lists": bench_lists.main(), "cycles": bench_cycles.main(),
-                      "outbox": bench_outbox.main(), "search": bench_search.main(), "import": bench_import.main()},
+                      "outbox": bench_outbox.main(), "search": bench_search.main(), "import": bench_import.main(),
+                      "rollup": bench_rollup.main()},
                      ensure_ascii=False, indent=2))
