@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -167,7 +167,9 @@ def cycle_rollup(cycle_id: int):
     chosen = request.args.get("indicator")
     if chosen not in {e.key for e in r.indicators}:
         chosen = r.sort_key or (r.indicators[0].key if r.indicators else None)
+    report_url = url_for("reports.show", report_id=0)[:-1]  # + the id: one url_for, not one per town
     return render_template("rollup/rollup.html", r=r, cycle=r.cycle, chosen=chosen, chart=chart_data(r),
+                           report_url=report_url,
                            editor=_is_editor(current_user, r.cycle.district))
 
 
