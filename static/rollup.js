@@ -49,6 +49,27 @@
     }
   }
 
+  function figure(v) {
+    return v === null || v === undefined ? "—" : Number(v.toFixed(4)).toLocaleString("en-US", { maximumFractionDigits: 4 });
+  }
+
+  /* The table across years follows the chosen indicator too (text only: textContent, never HTML). */
+  function fillYears(key) {
+    var ind = indicator(key);
+    var summary = document.getElementById("years-summary");
+    var body = document.getElementById("years-body");
+    var foot = document.getElementById("years-foot");
+    if (!summary || !body) { return; }
+    summary.textContent = summary.getAttribute("data-template").replace("{name}", ind.name).replace("{unit}", ind.unit);
+    var rows = body.querySelectorAll("tr");
+    data.series[ind.key].forEach(function (s, i) {
+      var cells = rows[i] ? rows[i].querySelectorAll("td.num") : [];
+      s.values.forEach(function (v, j) { if (cells[j]) { cells[j].textContent = figure(v); } });
+    });
+    var sums = foot ? foot.querySelectorAll("td.num") : [];
+    data.sums[ind.key].forEach(function (v, j) { if (sums[j]) { sums[j].textContent = figure(v); } });
+  }
+
   draw(chosen);
   var chips = document.getElementById("indicator-chips");
   if (chips) {
@@ -58,6 +79,7 @@
       ev.preventDefault();
       chips.querySelectorAll("a").forEach(function (c) { c.classList.toggle("current", c === a); });
       draw(a.getAttribute("data-key"));
+      fillYears(a.getAttribute("data-key"));
       history.replaceState(null, "", a.href);
     });
   }

@@ -30,6 +30,9 @@ def test_the_district_looks_at_the_rollup_chart(app, browser, seeded):
         shot(page, "rollup-01-gdp-1366")
         page.locator("#indicator-chips a", has_text="一般公共预算收入").click()
         assert "indicator=budget_revenue" in page.url
+        page.locator("#years-summary").click()
+        assert "一般公共预算收入" in page.locator("#years-summary").inner_text()
+        assert page.locator("#years-foot td.num").last.inner_text() == "9,100.3"  # 3200 + 2800 + 0.3 + 3100
         shot(page, "rollup-02-revenue-1366")
         assert problems == []
 

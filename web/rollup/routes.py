@@ -156,7 +156,7 @@ def chart_data(r: rollup.RollUp) -> dict:
         "years": [c.year for c in r.history.cycles],
         "series": {e.key: [{"name": row.org_unit_name, "values": r.history.values[row.org_unit_id][e.key]}
                            for row in r.rows] for e in r.indicators},
-        "labels": {"extracted": _("from the text, unconfirmed"), "median": _("Median")},
+        "sums": r.history_sums,
     }
 
 
