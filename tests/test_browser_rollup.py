@@ -59,3 +59,33 @@ def test_the_reviewer_reads_the_plan_check_on_a_phone(app, browser, as_user, pla
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, width
         shot(phone, "rollup-04-plan-check-390")
+
+
+def test_the_author_confirms_key_indicators_on_a_phone(app, browser, as_user, world):
+    from tests.helpers import create
+    from tests.test_key_indicators import SUMMARY
+
+    report = create(as_user("qs_author"), world, text=SUMMARY, title="青山镇2026年工作总结", kind="annual_report",
+                    year=2026)
+    with serve(app) as base:
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=2)
+        login(phone, base, "qs_author")
+        phone.goto(f"{base}/reports/{report['id']}#key-indicators")
+        assert phone.locator("input[name=v_gdp]").input_value() == "12.5"
+        assert phone.locator("input[name=v_budget_revenue]").input_value() == "3200"  # 0.32亿元, not 3.2E+3
+        phone.fill("input[name=v_gdp]", "12.6")
+        phone.fill("input[name=r_new_jobs]", "统计部门尚未反馈")
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, width
+        phone.locator("#key-indicators").screenshot(path=str(_artifact("rollup-05-key-indicators-390")))
+        phone.locator("form.key-form button[type=submit]").click()
+        phone.wait_for_load_state()
+        assert "主要指标已确认" in phone.content()
+        assert phone.locator("input[name=v_gdp]").input_value() == "12.6"
+
+
+def _artifact(name: str):
+    from tests.browser_support import ARTIFACTS
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / f"{name}.png"

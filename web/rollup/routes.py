@@ -64,7 +64,11 @@ def _int(value: str) -> int | str:
 
 
 def _decimal(value: float | None) -> Decimal | None:
-    return None if value is None else Decimal(repr(value)).normalize()
+    """3200.0 → 3200 and 12.50 → 12.5 in the form (never 3.2E+3)."""
+    if value is None:
+        return None
+    number = Decimal(repr(value))
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
 
 
 @bp.post("/reports/<int:report_id>/key-indicators")
