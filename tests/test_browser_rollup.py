@@ -89,3 +89,24 @@ def _artifact(name: str):
 
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / f"{name}.png"
+
+
+def test_axe_finds_nothing_serious_on_the_rollup_and_plan_check_pages(app, browser, as_user, seeded, planned):
+    from tests.test_browser_a11y import BLOCKING_IMPACTS, axe_violations
+    from tests.test_plan_check import _write_summary
+
+    _write_summary(as_user, planned)
+    with serve(app) as base:
+        for width, height in ((1366, 900), (390, 844)):
+            # bypass_csp: the page's policy (script-src 'self') would refuse the injected axe script.
+            context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True,
+                                          locale="zh-CN")
+            page = context.new_page()
+            login(page, base, "district_reviewer")
+            for path in (f"/cycles/{seeded['cycle']}/rollup", f"/reports/{planned['report']}/plan-check",
+                         "/indicator-catalogue"):
+                page.goto(base + path)
+                page.wait_for_load_state()
+                serious = [v for v in axe_violations(page) if v["impact"] in BLOCKING_IMPACTS]
+                assert serious == [], (path, width, serious)
+            context.close()
