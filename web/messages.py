@@ -260,6 +260,7 @@ MESSAGES: dict[str, LazyString] = {
     "bad_request.plan_task_malformed": _l("Each task needs a section_id, a status and optionally a note."),
     "bad_request.plan_task_unknown": _l("“%(section_id)s” is not a task of the plan."),
     "bad_request.plan_task_status_unknown": _l("“%(status)s” is not a task status."),
+    "conflict.catalogue_changed_meanwhile": _l("Someone else saved the catalogue meanwhile; reload and try again."),
 }
 
 # ---- accounts: parameters that are codes, shown by their label (a role, never "author").

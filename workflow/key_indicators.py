@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from .content import clean_line
 from .db import db, rowcount
@@ -175,7 +176,11 @@ def set_catalogue(actor: User, *, kind: Any, entries: Any, district_id: Any = No
         db.session.add(CatalogueEntry(district_id=district.id, kind=kind_s, key=e.key, name=e.name, unit=e.unit,
                                       synonyms=list(e.synonyms), position=position))
     audit(actor, "catalogue_changed", f"catalogue:{kind_s}", org_unit_id=district.id, keys=[e.key for e in new])
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # another save of the same catalogue won the race
+        db.session.rollback()
+        raise Conflict("catalogue_changed_meanwhile") from None
     return new
 
 

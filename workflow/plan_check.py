@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from .content import clean_text
 from .db import db
@@ -205,7 +206,11 @@ def set_statuses(actor: User, report: Report, items: Iterable[Any]) -> None:
         db.session.add(row)
         changed.append(section_id)
     audit(actor, "plan_tasks_set", f"report:{report.id}", org_unit_id=report.org_unit_id, sections=changed)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same task's status was recorded meanwhile
+        db.session.rollback()
+        raise Conflict("acted_meanwhile") from None
 
 
 def scaffold(unit: OrgUnit, kind: str, year: int) -> dict | None:
