@@ -2,7 +2,7 @@
 annual work reports are all published in this year's cycle and last year's (3,000 reports, each
 with a real outline of figures; every other one with confirmed key indicators), rolled up as
 JSON (``GET /api/v1/cycles/{id}/rollup``), as the page (``GET /cycles/{id}/rollup``, ECharts
-data included) and as .xlsx: median and p95 in ms, and the SQL statements one request issues.
+data included) and as .xlsx: median and p95 in ms, and the SQL statements of one request.
 
 SQLite in a temporary directory (``create_all``, bulk inserts). BENCH_DATABASE_URL points it
 at PostgreSQL instead (its tables are dropped: use a scratch database).
