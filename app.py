@@ -16,6 +16,7 @@ from config import Config, prepare_instance
 from web.extensions import babel, csrf, login_manager, migrate, select_locale
 from workflow import cycle_models as _cycle_models  # noqa: F401  (registers the cycle tables)
 from workflow import events as _events  # noqa: F401  (registers the outbox table)
+from workflow import indicator_models as _indicator_models  # noqa: F401  (catalogue, key indicators, plan tasks)
 from workflow import models as _models  # noqa: F401  (registers the tables on the metadata)
 from workflow import notifications as _notifications  # noqa: F401  (notifications, channels)
 from workflow import outbox as _outbox  # noqa: F401  (deliveries)

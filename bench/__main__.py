@@ -9,11 +9,12 @@ from bench import (
     bench_outbox,
     bench_pdf,
     bench_recovery,
+    bench_rollup,
     bench_search,
 )
 
 if __name__ == "__main__":
     print(json.dumps({"pdf": bench_pdf.main(), "lists": bench_lists.main(), "cycles": bench_cycles.main(),
                       "outbox": bench_outbox.main(), "search": bench_search.main(), "import": bench_import.main(),
-                      "recovery": bench_recovery.main(), "http": bench_http.main()},
+                      "recovery": bench_recovery.main(), "http": bench_http.main(), "rollup": bench_rollup.main()},
                      ensure_ascii=False, indent=2))

@@ -14,6 +14,7 @@ BLUEPRINTS = [
     ("web.archive", None),
     ("web.notifications", None),
     ("web.cycles", None),
+    ("web.rollup", None),
     ("web.shell", None),
     ("web.api", "/api/v1"),
 ]

@@ -289,6 +289,31 @@ MESSAGES: dict[str, LazyString] = {
     # ---- perf
     "bad_request.bad_cursor": _l("The page link is not valid; start again from the first page."),
     "bad_request.limit_out_of_range": _l("limit must be between 1 and %(max)s."),
+    # ---- rollup
+    "bad_request.catalogue_entry_malformed": _l("Each catalogue entry needs a key, a name, a unit and a list of "
+                                                "synonyms."),
+    "bad_request.catalogue_key_invalid": _l("The key “%(key)s” is not valid: use lowercase letters, digits and "
+                                            "underscores, starting with a letter."),
+    "bad_request.catalogue_key_duplicate": _l("The key “%(key)s” appears twice in the catalogue."),
+    "bad_request.catalogue_size": _l("The catalogue needs between 1 and %(max)s indicators."),
+    "forbidden.catalogue_not_editor": _l("Only the district's reviewers and administrators may change its indicator "
+                                         "catalogue."),
+    "forbidden.key_indicators_not_author": _l("Only an author of the town may confirm its key indicators."),
+    "conflict.key_indicators_frozen": _l("Key indicators can be confirmed only while the report is a draft (it is "
+                                         "now: %(state)s); they are frozen with the submitted content."),
+    "bad_request.key_indicators_malformed": _l("The values must map indicator keys to numbers, and the reasons "
+                                               "indicator keys to texts."),
+    "bad_request.unknown_indicator": _l("“%(key)s” is not an indicator of the catalogue."),
+    "bad_request.indicator_value_not_a_number": _l("The value of “%(key)s” must be a number."),
+    "invalid.indicator_blank_without_reason": _l("%(name)s is left blank: give a reason."),
+    "forbidden.plan_tasks_not_author": _l("Only an author of the town may set the status of its plan tasks."),
+    "conflict.plan_tasks_frozen": _l("Plan task statuses can be set only while the report is a draft (it is now: "
+                                     "%(state)s)."),
+    "not_found.plan": _l("This town has no published annual plan for the report's year."),
+    "bad_request.plan_task_malformed": _l("Each task needs a section_id, a status and optionally a note."),
+    "bad_request.plan_task_unknown": _l("“%(section_id)s” is not a task of the plan."),
+    "bad_request.plan_task_status_unknown": _l("“%(status)s” is not a task status."),
+    "conflict.catalogue_changed_meanwhile": _l("Someone else saved the catalogue meanwhile; reload and try again."),
 }
 
 # ---- accounts: parameters that are codes, shown by their label (a role, never "author").
@@ -298,6 +323,8 @@ PARAM_LABELS: dict[str, dict[str, dict[str, LazyString]]] = {
     "bad_request.unknown_kind": {"expected": labels.KINDS},
     "invalid.cycle_mismatch": {"kind": labels.KINDS},
     "bad_request.bulk_action_not_offered": {"action": labels.ACTIONS},
+    "conflict.key_indicators_frozen": {"state": labels.STATES},  # ---- rollup
+    "conflict.plan_tasks_frozen": {"state": labels.STATES},
 }
 
 # A category's message, for a reason with no entry of its own (one added later).

@@ -1,13 +1,14 @@
 """Demo data for ``make run`` (never for production): the district 示范区 with six towns
 (青山镇 and 溪口镇 with the accounts of CONTRACT.md, four more without accounts), reports
-written for the demo, an open reporting cycle due in a week and a closed one of last year."""
+written for the demo, an open reporting cycle due in a week and a closed one of last year, and
+last year's work reports of 青山镇 and 溪口镇 with their key indicators (``workflow.demo_rollup``)."""
 from __future__ import annotations
 
 import datetime as dt
 
 from sqlalchemy import func, select, update
 
-from . import admin, audit, cycles, services
+from . import admin, audit, cycles, demo_rollup, key_indicators, services
 from .cycle_models import Cycle, CycleAuditEvent, CycleTown
 from .dates import from_local
 from .db import db
@@ -178,7 +179,11 @@ def seed() -> str:
     xk_author = _user("xk_author", "溪口镇填报人 陈芳", xikou, "author")
     _user("xk_reviewer", "溪口镇镇长 赵立新", xikou, "town_reviewer")
 
+    for kind in ("annual_report", "annual_plan"):  # the district's own catalogue, editable on its page
+        key_indicators.set_catalogue(reviewer, kind=kind, entries=key_indicators.default_entries(),
+                                     district_id=district.id)
     _last_years_cycle(district, reviewer, today.year, today)
+    demo_rollup.seed_last_years_reports(district, reviewer, today)  # last year's work reports, rolled up
 
     # This year's cycle: next year's plans, opened three days ago, due in a week.
     opened = utcnow() - dt.timedelta(days=3)
@@ -199,4 +204,5 @@ def seed() -> str:
                            title=f"溪口镇{today.year}年工作总结", text=XIKOU_REPORT.replace("2026", str(today.year))
                            .replace("2027", str(next_year)))
     return ("demo data created: 示范区 with 6 towns, 6 accounts (password chengbao-demo), "
-            f"an open cycle ({next_year}年度工作计划, due in 7 days) and a closed one of last year, 5 reports")
+            f"an open cycle ({next_year}年度工作计划, due in 7 days) and a closed one of last year, "
+            f"last year's work reports rolled up, 8 reports")

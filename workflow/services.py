@@ -32,6 +32,7 @@ from .guards import DUTY_GUARDS, GUARDS, INPUT_GUARDS, GuardContext
 from .listing import Page as Page  # the report list (keyset pages, workflow.listing), re-exported
 from .listing import list_reports as list_reports
 from .models import AuditEvent, Comment, OrgUnit, Publication, PublicationStatus, Report, ReportVersion, User, utcnow
+from .plan_check import scaffold as plan_scaffold
 from .publishing import district_of
 from .scope import can_see_report, can_see_unit, report_filter, roles_for, unit_filter
 from .table import (
@@ -373,7 +374,8 @@ class Saved:
 def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any = None, title: Any = None,
                   text: Any = None, outline: Any = None, docx: bytes | None = None, cycle_id: Any = None) -> Saved:
     """A new draft for a town, by an author of that town. With ``cycle_id`` the report joins
-    that cycle: kind and year come from it, and its template is the content unless text,
+    that cycle: kind and year come from it, and its template (for an annual report: the town's
+    published plan of the year, ``workflow.plan_check.scaffold``) is the content unless text,
     an outline or a .docx is given (``workflow.cycles.cycle_for_new_report`` checks the rest)."""
     cycle = None
     if cycle_id is not None:
@@ -381,8 +383,6 @@ def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any 
 
         cycle = cycle_for_new_report(actor, cycle_id, org_unit_id=org_unit_id, kind=kind, year=year)
         kind, year = cycle.kind, cycle.year
-        if text is None and outline is None and docx is None and cycle.template:
-            outline = cycle.template
     unit_i, kind_s, year_i = _validate_meta(org_unit_id, kind, year)
     unit = db.session.get(OrgUnit, unit_i) if 0 < unit_i < 2**62 else None
     if unit is None or not can_see_unit(actor, unit):
@@ -391,6 +391,9 @@ def create_report(actor: User, *, org_unit_id: Any, kind: Any = None, year: Any 
         raise Invalid("not_a_town")
     if AUTHOR not in roles_for(actor, unit):
         raise Forbidden("create_not_author")
+    if cycle is not None and text is None and outline is None and docx is None:
+        # An annual report starts from the town's published plan of the year, else the cycle's template.
+        outline = plan_scaffold(unit, kind_s, year_i) or cycle.template
     imported = imported_from(text=text, outline=outline, docx=docx)
     content = imported.outline
     title_s = _new_title(title, imported.title, from_docx=docx is not None)

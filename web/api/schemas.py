@@ -432,6 +432,20 @@ class IndicatorSchema(ResponseSchema):
     table_id = fields.String(metadata={"description": "set when found in a table's cell (the context is then "
                                                      "the row label and column header)"})
 
+class KeyIndicatorSchema(ResponseSchema):
+    key = fields.String(required=True, metadata={"description": "the catalogue key, e.g. gdp"})
+    name = fields.String(required=True)
+    unit = fields.String(required=True, metadata={"description": "the catalogue's canonical unit"})
+    value = fields.Float(allow_none=True, required=True, metadata={"description": "in `unit`; null if none"})
+    source = fields.String(allow_none=True, required=True, validate=validate.OneOf(("extracted", "confirmed")),
+                           metadata={"description": "confirmed by the author, or extracted from the text "
+                                                    "(unconfirmed); null when neither"})
+    reason = fields.String(allow_none=True, metadata={"description": "why a confirmed value is blank"})
+    extracted = fields.Float(allow_none=True, metadata={"description": "what the text says, converted to `unit`"})
+    as_written = fields.String(allow_none=True, metadata={"description": "the figure as written, e.g. 2.4亿元"})
+    context = fields.String(allow_none=True)
+
+
 class CheckResultSchema(ResponseSchema):
     problems = fields.List(fields.Nested(ProblemSchema), required=True)
     sections = fields.Integer(required=True, metadata={"description": "how many sections were recognised"})
@@ -479,6 +493,8 @@ class ReportSchema(ReportSummarySchema):
     content_sha256 = fields.String(metadata={"description": "the hash an approval is bound to"})
     indicators = fields.List(fields.Nested(lambda: IndicatorSchema()),
                              metadata={"description": "quantitative statements found in the text"})
+    key_indicators = fields.List(fields.Nested(lambda: KeyIndicatorSchema()), metadata={
+        "description": "the district catalogue's indicators for this kind, as of the current content"})
     dropped_lines = fields.List(fields.String(), metadata={
         "description": "on create and update: pasted lines the importer left out (e.g. page residue)"})
     repairs = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={

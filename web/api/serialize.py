@@ -14,6 +14,7 @@ from web import messages
 from web.messages import problems_for_reader
 from workflow import listing, services
 from workflow.indicators import extract_indicators
+from workflow.key_indicators import key_indicators_of
 from workflow.models import Comment, OrgUnit, Report, User
 from workflow.outline import iter_sections
 
@@ -143,6 +144,7 @@ def report(actor: User, report: Report, *, dropped_lines: list[str] | None = Non
         "content_version": current.number,
         "content_sha256": current.content_sha256,
         "indicators": extract_indicators(current.outline),
+        "key_indicators": key_indicators_of(report),
     }
     if dropped_lines is not None:
         data["dropped_lines"] = dropped_lines

@@ -26,7 +26,7 @@ from forms.cycles import (
 from web.messages import MESSAGES, render
 from web.templating import say, say_error
 from web.views import require_login, see_other
-from workflow import cycles, services
+from workflow import cycles, plan_check, services
 from workflow.dates import TIMEZONE
 from workflow.errors import DomainError, NotFound, TooMany
 from workflow.importer import outline_to_text
@@ -303,7 +303,8 @@ def start(cycle_id: int):
         town = next((t for t in towns if t.id == wanted), towns[0])
         form.org_unit_id.data = town.id
         form.title.data = cycles.default_report_title(cycle, town)
-        form.text.data = outline_to_text(cycle.template) if cycle.template else ""
+        template = plan_check.scaffold(town, cycle.kind, cycle.year) or cycle.template  # the year's plan first
+        form.text.data = outline_to_text(template) if template else ""
     elif form.validate_on_submit():
         content = {"docx": form.docx.data.read()} if form.has_docx() else {"text": form.text.data}
         try:
