@@ -52,6 +52,26 @@ def _wait_until_serving(port: int, server: subprocess.Popen) -> None:
     raise AssertionError("gunicorn did not answer within a minute")
 
 
+def _wait_until_both_workers_serve(port: int, log) -> None:
+    """The first answer may come while the other worker is still importing the app (a busy
+    machine): it would then take every request. Pages (not logins) until both have answered."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(lambda _: _get(port, "/login"), range(8)))
+        time.sleep(0.3)  # gunicorn writes its access log line after the answer
+        pids = {line.split()[0] for line in log.read_text().splitlines() if line.endswith("/login")}
+        if len(pids) >= 2:
+            return
+    raise AssertionError("the second gunicorn worker did not answer within a minute")
+
+
+def _get(port: int, path: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path)
+    return conn.getresponse().status
+
+
 @pytest.fixture
 def two_workers(jobs_app, world, tmp_path):
     port = _free_port()
@@ -64,6 +84,7 @@ def two_workers(jobs_app, world, tmp_path):
         cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _wait_until_serving(port, server)
+        _wait_until_both_workers_serve(port, log)
         yield port, log
     finally:
         server.terminate()
