@@ -38,7 +38,8 @@ class CatalogueSchema(ResponseSchema):
 class SetCatalogueSchema(StrictSchema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     district_id = fields.Integer(strict=True, validate=_ID, metadata={"description": "default: the caller's"})
-    items = fields.List(fields.Dict(), required=True, metadata={"description": "catalogue entries, in order"})
+    items = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=40),
+                        metadata={"description": "catalogue entries, in order (1–40)"})
 
 
 class KeyIndicatorsRequestSchema(StrictSchema):
@@ -78,8 +79,13 @@ class RollupStatsSchema(ResponseSchema):
     median = fields.Float(allow_none=True, required=True)
 
 
+class RollupTownSchema(ResponseSchema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
 class RollupRowSchema(ResponseSchema):
-    org_unit = fields.Nested(OrgUnitRefSchema, required=True)
+    org_unit = fields.Nested(RollupTownSchema, required=True)
     report_id = fields.Integer(allow_none=True, required=True, metadata={"description": "the published report"})
     values = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True), required=True)
     sources = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), metadata={

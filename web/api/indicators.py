@@ -120,6 +120,8 @@ def rollup_dict(r: rollup.RollUp) -> dict:
     def per_key(row: rollup.Row, attr: str) -> dict:
         return {k: getattr(row.cells[k], attr) for k in keys}
 
+    names = {row.org_unit_id: row.org_unit_name for row in r.rows}
+
     return {
         "cycle": {"id": r.cycle.id, "title": r.cycle.title, "kind": r.cycle.kind, "year": r.cycle.year},
         "previous_cycle_id": r.previous_cycle.id if r.previous_cycle else None,
@@ -131,7 +133,8 @@ def rollup_dict(r: rollup.RollUp) -> dict:
         "totals": {k: vars(s) for k, s in r.totals.items()},
         "history": {"cycles": [{"id": c.id, "year": c.year, "title": c.title} for c in r.history.cycles],
                     "sums": r.history_sums,
-                    "towns": [{"org_unit": {"id": uid}, "values": values} for uid, values in r.history.values.items()]},
+                    "towns": [{"org_unit": {"id": uid, "name": names.get(uid, "")}, "values": values}
+                              for uid, values in r.history.values.items()]},
     }
 
 
@@ -156,6 +159,7 @@ def cycle_rollup(cycle_id: int):
           content:
             application/json:
               schema: RollupSchema
+        400: {$ref: '#/components/responses/BadRequest'}
         401: {$ref: '#/components/responses/Unauthorized'}
         404: {$ref: '#/components/responses/NotFound'}
     """

@@ -125,7 +125,7 @@ def org_units():
           content:
             application/json:
               schema:
-                oneOf: [OrgUnitTreeSchema, OrgUnitPageSchema]
+                anyOf: [OrgUnitTreeSchema, OrgUnitPageSchema]
         400: {$ref: '#/components/responses/BadRequest'}
         401: {$ref: '#/components/responses/Unauthorized'}
     """
