@@ -77,6 +77,7 @@ def without_paths(text: str) -> str:
 # who can act on them, and for the log.
 REVIEWER_REASONS = {
     "invalid.signing_key_missing": "signing_key",
+    "invalid.town_signing_key_missing": "signing_key",
     "conflict.content_mismatch": "content_changed",
     "invalid.font_file_missing": "fonts",
     "invalid.font_unreadable": "fonts",
@@ -269,6 +270,14 @@ def claim_archive_no(publication_id: int, number: str, *, year: int, seq: int) -
     return _run(update(Publication)
                 .where(Publication.id == publication_id, Publication.archive_no.is_(None))
                 .values(archive_no=number, archive_year=year, archive_seq=seq, updated_at=utcnow())) == 1
+
+
+def claim_doc_number(publication_id: int, number: str, *, year: int, seq: int) -> bool:
+    """Write the town's 发文字号 onto a row that has none; False when it has one already
+    (a concurrent run numbered it first). In the caller's transaction."""
+    return _run(update(Publication)
+                .where(Publication.id == publication_id, Publication.doc_number.is_(None))
+                .values(doc_number=number, doc_year=year, doc_seq=seq, updated_at=utcnow())) == 1
 
 
 def lock(publication_id: int) -> bool:

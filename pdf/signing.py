@@ -43,6 +43,7 @@ from pyhanko.sign.fields import (
     SigFieldSpec,
     SigSeedSubFilter,
     append_signature_field,
+    enumerate_sig_fields,
 )
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
 from pyhanko.sign.timestamps import DummyTimeStamper, HTTPTimeStamper, TimeStamper
@@ -411,7 +412,8 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
              reason: str, location: str | None = None, contact: str | None = None,
              signer_name: str, field_name: str = SIGNATURE_FIELD, certify: bool = True,
              timestamper: TimeStamper | None = None,
-             validation_context: ValidationContext | None = None) -> bytes:
+             validation_context: ValidationContext | None = None,
+             docmdp_permissions: MDPPerm = MDPPerm.NO_CHANGES) -> bytes:
     """``data`` with a PAdES certification signature appended (incremental update).
 
     With ``timestamper`` and ``validation_context`` it is PAdES B-LTA: the signature
@@ -425,7 +427,8 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
     shows. ``reason``, ``location``, ``contact`` and ``signer_name`` go into the
     signature dictionary (/Reason, /Location, /ContactInfo, /Name). A second seal (an
     approval signature over a first, certifying one) takes its own ``field_name`` and
-    ``certify=False``."""
+    ``certify=False``; the certifying signature then allows it with
+    ``docmdp_permissions=MDPPerm.FILL_FORMS`` (DocMDP P=2: signing is form filling)."""
     page, x, y, width, height = seal_box
     writer = IncrementalPdfFileWriter(BytesIO(data))
     lta = timestamper is not None and validation_context is not None
@@ -438,19 +441,36 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
         contact_info=contact,
         name=signer_name,
         certify=certify,
-        docmdp_permissions=MDPPerm.NO_CHANGES,
+        docmdp_permissions=docmdp_permissions,
         embed_validation_info=lta,
         use_pades_lta=lta,
         validation_context=validation_context if lta else None,
         timestamp_field_name=f"{field_name}Timestamp" if lta else None,
     )
     # The field is added first, in the same incremental update: that path gives the
-    # widget an explicit empty appearance stream, which the no-op stamp style keeps.
-    append_signature_field(writer, SigFieldSpec(  # pyHanko takes a float box (its annotation says int)
-        sig_field_name=field_name, on_page=page, box=(x, y, x + width, y + height)))  # type: ignore[arg-type]
+    # widget an explicit empty appearance stream, which the no-op stamp style keeps. A
+    # field made beforehand (:func:`add_signature_field`) is signed as it is.
+    if not any(name == field_name for name, _, _ in enumerate_sig_fields(writer)):
+        append_signature_field(writer, SigFieldSpec(  # pyHanko takes a float box (its annotation says int)
+            sig_field_name=field_name, on_page=page, box=(x, y, x + width, y + height)))  # type: ignore[arg-type]
     pdf_signer = PdfSigner(meta, signer=signer, stamp_style=NoOpStampStyle(), timestamper=timestamper)
     out = BytesIO()
     run_coroutine(_then_close(pdf_signer.async_sign_pdf(writer, output=out), timestamper))
+    return out.getvalue()
+
+
+def add_signature_field(data: bytes, field_name: str, box: tuple[int, float, float, float, float]) -> bytes:
+    """``data`` with an empty signature field ``field_name`` over ``box`` (page index, x, y,
+    width, height), added by an incremental update, with the same empty appearance
+    :func:`sign_pdf` gives its own. A second signer's field made before a certifying
+    signature: filling it in later is form filling, which that signature may allow
+    (DocMDP P=2), where creating a new visible field after it would not be."""
+    page, x, y, width, height = box
+    writer = IncrementalPdfFileWriter(BytesIO(data))
+    append_signature_field(writer, SigFieldSpec(  # pyHanko takes a float box (its annotation says int)
+        sig_field_name=field_name, on_page=page, box=(x, y, x + width, y + height)))  # type: ignore[arg-type]
+    out = BytesIO()
+    writer.write(out)
     return out.getvalue()
 
 

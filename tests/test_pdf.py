@@ -129,7 +129,9 @@ def test_every_sentence_of_a_seed_can_be_extracted(seed_pdfs, name):
     assert len(sentences) > 20
     missing = [s for s in sentences if squash(s) not in extracted]
     assert not missing, missing[:3]
-    assert "青山镇2026年度工作计划" in extracted and "示范区人民政府文件" in extracted
+    # The town's report to the district (上行文): the town's header, the district addressed.
+    assert "青山镇2026年度工作计划" in extracted and "青山镇人民政府文件" in extracted
+    assert "示范区人民政府：" in extracted and "签发人：李青山" in extracted and "青政〔2026〕3号" in extracted
 
 
 def test_markup_and_control_characters_print_literally(out_dir):
@@ -258,15 +260,15 @@ def test_archive_number_and_report_id_are_in_the_document_information(seed_pdfs)
     info = poppler("pdfinfo", "-custom", seed_pdfs["annual-plan-2026.txt"][1])
     assert re.search(r"ChengbaoArchiveNo:\s*示范区〔2026〕档0003号", info)
     assert re.search(r"ChengbaoReportId:\s*12\b", info)
-    assert re.search(r"Author:\s*示范区人民政府", info)
+    assert re.search(r"Author:\s*青山镇人民政府", info)  # the issuer: the town
 
 
 def test_an_empty_outline_still_renders_title_and_signature(out_dir):
-    doc = RenderInput(title="空报告", outline={}, issuer="示范区", town="溪口镇",
-                      date=datetime.date(2026, 12, 31))
+    doc = RenderInput(title="空报告", outline={}, issuer="溪口镇人民政府", town="溪口镇",
+                      date=datetime.date(2026, 12, 31), addressee="示范区人民政府")
     result = render_report(doc)
     text = squash(poppler("pdftotext", write(out_dir / "empty.pdf", result.data), "-"))
-    assert "空报告" in text and "2026年12月31日" in text and "示范区文件" in text
+    assert "空报告" in text and "2026年12月31日" in text and "溪口镇人民政府文件" in text and "示范区人民政府：" in text
     assert result.seal_box[0] == result.pages - 1
 
 
