@@ -35,9 +35,9 @@ from .fonts import FontConfig, clean_text, load_fonts
 from .typeset import ApprovalMark, RenderInput, chinese_date, compose
 
 __all__ = [
-    "ApprovalMark",
     "INFO_ARCHIVE_NO",
     "INFO_REPORT_ID",
+    "ApprovalMark",
     "RenderInput",
     "RenderedPdf",
     "chinese_date",

@@ -28,7 +28,8 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
 
-from pdf import archive, layout as L
+from pdf import archive
+from pdf import layout as L
 from pdf.cli import ensure_dev_keys
 from pdf.jobs import DISTRICT_FIELD, TOWN_FIELD, town_key_path
 from pdf.render import ApprovalMark, RenderInput, render_report
@@ -37,6 +38,17 @@ from pdf.verify import verify_pdf
 from tests.conftest import csrf_from
 from tests.helpers import API, Api, advance, browser_as, gen_report, get_user
 from tests.jobs_support import jobs_app, redis_url, run_worker  # noqa: F401
+from tests.test_signed_archive import (  # noqa: F401  (pki: the module's served CA, TSA and district key)
+    annotation_added,
+    bytes_after_eof,
+    flip_byte,
+    info_only,
+    no_op,
+    page_stream_replaced,
+    pdfsig_says,
+    pki,
+    signature_stripped,
+)
 from workflow import admin
 from workflow.db import db
 from workflow.models import AdminAudit, DocNumberCounter, OrgUnit, Publication
@@ -90,7 +102,8 @@ def band_of(word: Word) -> float:
 def upward_input(**overrides) -> RenderInput:
     values = dict(
         title="青山镇2026年度工作总结",
-        outline={"preamble": ["今年以来，青山镇坚持稳中求进工作总基调，全镇经济社会发展总体平稳。现将有关情况报告如下。"],
+        outline={"preamble": ["今年以来，青山镇坚持稳中求进工作总基调，全镇经济社会发展总体平稳。"
+                              "现将有关情况报告如下。"],
                  "sections": [{"number": "一、", "heading": "主要工作", "paragraphs": ["完成固定资产投资3.2亿元。"]}],
                  "closing": ["特此报告。"]},
         issuer="青山镇人民政府", town="青山镇", date=dt.date(2026, 12, 1), doc_number="青政〔2026〕3号",
@@ -386,3 +399,66 @@ def test_a_published_report_is_the_towns_signed_by_the_town_then_the_district(jo
     assert "qs_reviewer" in items[0] and "青山镇人民政府" in items[0]
     assert "district_reviewer" in items[1] and "示范区人民政府" in items[1]
     assert all(re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", item) for item in items)
+
+
+# ---------------------------------------------------------------- forgeries of the pair
+
+
+@pytest.fixture(scope="module")
+def sealed_twice(pki) -> bytes:
+    """A 上行文 signed as the publishing job signs it: the district's field made first, the
+    town's certifying signature (P=2), then the district's approval; each B-LTA."""
+    from pyhanko.sign.fields import MDPPerm
+
+    from pdf import ltv, signing
+
+    town_p12 = signing.issue_district_certificate(ltv.ca_directory(pki.config), "青山镇人民政府",
+                                                  pki.keys / "town-2.p12", None, crl_url=ltv.crl_url(pki.config))
+    rendered = render_report(upward_input())
+    assert rendered.approval_seal_box is not None
+    prepared = signing.add_signature_field(rendered.data, DISTRICT_FIELD, rendered.approval_seal_box)
+    lta = dict(timestamper=ltv.timestamper(pki.config), validation_context=ltv.embedding_context(pki.config))
+    town = signing.sign_pdf(prepared, signing.load_signer(town_p12, None), seal_box=rendered.seal_box,
+                            field_name=TOWN_FIELD, certify=True, docmdp_permissions=MDPPerm.FILL_FORMS,
+                            reason="签发", signer_name="李青山", **lta)
+    return signing.sign_pdf(town, signing.load_signer(pki.p12, None), seal_box=rendered.approval_seal_box,
+                            field_name=DISTRICT_FIELD, certify=False, reason="批准发布", signer_name="王审核", **lta)
+
+
+def third_signature(data: bytes, pki) -> bytes:
+    """A further approval signed with a key of our own CA (the town's), in a new field."""
+    from pdf import ltv, signing
+
+    town_p12 = pki.keys / "town-2.p12"
+    return signing.sign_pdf(data, signing.load_signer(town_p12, None), seal_box=(0, 100, 100, 50, 50),
+                            field_name="Forged", certify=False, reason="伪造", signer_name="某人",
+                            timestamper=ltv.timestamper(pki.config),
+                            validation_context=ltv.embedding_context(pki.config))
+
+
+FORGERIES = {
+    "original": (lambda data, pki: data, "valid"),
+    "one byte flipped": (lambda data, pki: flip_byte(data), "modified (digest_mismatch)"),
+    "Info-only update": (lambda data, pki: info_only(data), "modified (info_changed)"),
+    "no-op update": (lambda data, pki: no_op(data), "modified (empty_update)"),
+    "bytes after %%EOF": (lambda data, pki: bytes_after_eof(data), "modified (bytes_after_end)"),
+    "annotation added": (lambda data, pki: annotation_added(data), "modified (content_changed)"),
+    "page stream replaced": (lambda data, pki: page_stream_replaced(data), "modified (content_changed)"),
+    "signatures stripped": (lambda data, pki: signature_stripped(data), "modified (signature_removed)"),
+    "a third signature": (third_signature, "modified (content_changed)"),
+}
+
+
+@pytest.mark.parametrize("case", list(FORGERIES))
+def test_the_pair_of_signatures_is_all_that_is_accepted(pki, sealed_twice, tmp_path, case):
+    forge, expected = FORGERIES[case]
+    data = forge(sealed_twice, pki)
+    result = verify_pdf(data, [pki.ca_cert])
+    said = result.status if result.detail == result.status else f"{result.status} ({result.detail})"
+    assert said == expected
+    if case == "original":
+        assert [(s.name, s.org) for s in result.signers] == [("李青山", "青山镇人民政府"), ("王审核", "示范区")]
+        path = tmp_path / "pair.pdf"
+        path.write_bytes(data)
+        assert pdfsig_says(path) == "Signature is Valid"
+        assert _pdfsig(path)[DISTRICT_FIELD][1] == "Signature is Valid"
