@@ -8,8 +8,9 @@ RQ only carries the work. The pieces:
   that job is queued, scheduled or running adds nothing. Without a reachable Redis it
   logs and returns; the row stays ``queued`` for the sweeper.
 - :func:`publish` — the job: checks the version's content hash against the one the
-  approval is bound to, allocates the archive number once, renders (10→40), signs with
-  the district's key (→70), archives the file and marks the row ready (→100). It raises
+  approval is bound to, allocates the archive number and the town's 发文字号 once, renders
+  the town's 上行文 (10→40), signs it with the town's key and then the district's (→70),
+  archives the file and marks the row ready (→100). It raises
   on any failure so that RQ retries it (``Retry(max=3, interval=[5, 30, 120])``).
 - :func:`on_publish_failure` — the ``on_failure`` callback: records the error (as a
   message key and params, see :class:`pdf.publications.StoredError`); the row turns

@@ -5,11 +5,13 @@ Development: :func:`create_dev_ca` makes a local CA (PEM files) and
 admin installs the district's PKCS#12 from a real CA instead; nothing else changes.
 
 :func:`sign_pdf` adds a PAdES B-B signature (``ETSI.CAdES.detached``, SHA-256) as an
-incremental update. The signature is a *certification* signature that allows no further
-changes (DocMDP P=1): a published report is final, so any later revision other than
-long-term-validation data makes :func:`pdf.verify.verify_pdf` answer "modified". Its
-widget sits exactly over the seal drawn by the renderer and has an empty appearance:
-the red seal on the page *is* the visible signature.
+incremental update. By default it is a *certification* signature that allows no further
+changes (DocMDP P=1): any later revision other than long-term-validation data makes
+:func:`pdf.verify.verify_pdf` answer "modified". A town's report is signed twice
+(``pdf.jobs``): the town's certification allows signing only (P=2), then the district's
+approval signature fills the field :func:`add_signature_field` made before. Each widget sits
+exactly over a seal drawn by the renderer and has an empty appearance: the red seal on the
+page *is* the visible signature.
 """
 from __future__ import annotations
 

@@ -462,3 +462,14 @@ def test_the_pair_of_signatures_is_all_that_is_accepted(pki, sealed_twice, tmp_p
         path.write_bytes(data)
         assert pdfsig_says(path) == "Signature is Valid"
         assert _pdfsig(path)[DISTRICT_FIELD][1] == "Signature is Valid"
+
+
+def test_the_pair_renewed_verifies_ten_years_ahead(pki, sealed_twice):
+    from pdf import ltv
+
+    renewed = ltv.renew(sealed_twice, pki.config)
+    assert renewed.startswith(sealed_twice)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=3653)
+    for data in (sealed_twice, renewed):
+        result = verify_pdf(data, [pki.ca_cert], at=later)
+        assert (result.status, len(result.signers)) == ("valid", 2), result
