@@ -160,8 +160,13 @@ SEAL_OPACITY = 0.9  # ink over black text: multiply blend lets the text show thr
 # district's seal over them as the town's is over its own.
 APPROVAL_BOX_CHARS = 13  # the box's width, in grid characters (the town's seal stays clear of it)
 APPROVAL_BOX_PAD_CHARS = 0.5  # inner margin left and right
-APPROVAL_OPINION_MAX_LINES = 2  # a longer opinion ends with …… (the full text is in the audit trail)
+# The opinion takes the one grid line above the 署名's: at 3号 when it fits, else in two lines
+# of 4号 (a longer one ends with ……; the full text is in the audit trail and the 审批单).
+APPROVAL_OPINION_MAX_LINES = 2
+APPROVAL_OPINION_SMALL_SIZE = 14.0  # 4号
+APPROVAL_OPINION_SMALL_LEADING = 14.4
 APPROVAL_RULE_WIDTH = 0.5
+APPROVAL_BOX_TOP_PAD = 4.0  # the box's top rule this far above the opinion's grid line (into the blank line)
 
 # ---- last-page footer: QR code and 版记 -----------------------------------------------------
 # 版记 sits at the bottom of the type area of the last page: a thick rule, the

@@ -920,7 +920,7 @@ class _Approval:
 
 def _approval_mark(ts: Typesetter, mark: ApprovalMark, last_band: int, seal_font: LoadedFont) -> _Approval:
     """The district's approval, beside the town's signature block on the left: a thin box
-    with 审核意见 on the lines above the 署名's, the district's name and date on the 署名's and
+    with 审核意见 on the grid line above the 署名's, the district's name and date on the 署名's and
     the 成文日期's lines (centred in the box), and the district's seal over them."""
     name_band = last_band + L.SIGNATURE_NAME_OFFSET
     date_band = last_band + L.SIGNATURE_DATE_OFFSET
@@ -929,23 +929,34 @@ def _approval_mark(ts: Typesetter, mark: ApprovalMark, last_band: int, seal_font
     pad = L.APPROVAL_BOX_PAD_CHARS * L.CHAR_PITCH
     measure = right - left - 2 * pad
     text = APPROVAL_OPINION.format(clean_text(mark.opinion))
-    broken = ts.break_lines(ts.glyphs(text, _BODY), text, measure, measure)
+    opinion_band = name_band - 1
+    style = _BODY
+    broken = ts.break_lines(ts.glyphs(text, style), text, measure, measure)
+    if len(broken) > 1:  # two lines of 4号 in the one grid line
+        style = Style("body", L.APPROVAL_OPINION_SMALL_SIZE, 0.0)
+        broken = ts.break_lines(ts.glyphs(text, style), text, measure, measure)
     if len(broken) > L.APPROVAL_OPINION_MAX_LINES:
         broken = broken[:L.APPROVAL_OPINION_MAX_LINES]
         last = broken[-1]
-        ellipsis = ts.glyphs("……", _BODY)
+        ellipsis = ts.glyphs("……", style)
         while last and sum(g[2] for g in last) + sum(g[2] for g in ellipsis) > measure + L.LINE_FIT_TOLERANCE:
             last = last[:-1]
         broken[-1] = last + ellipsis
-    first_band = name_band - len(broken)
-    placed = [Placed(Line(glyphs, _BODY, left + pad, measure, justify=False), L.baseline(first_band + k))
-              for k, glyphs in enumerate(broken)]
+    if len(broken) == 1:
+        baselines = [L.baseline(opinion_band)]
+    else:
+        leading, size = L.APPROVAL_OPINION_SMALL_LEADING, style.size
+        top = L.band_top(opinion_band) - (L.LINE_PITCH - len(broken) * leading) / 2
+        baselines = [top - k * leading - (leading - size) / 2 - L.EM_ASCENT * size for k in range(len(broken))]
+    placed = [Placed(Line(glyphs, style, left + pad, measure, justify=False), y)
+              for glyphs, y in zip(broken, baselines, strict=True)]
+    first_band = opinion_band
     centre = (left + right) / 2
     for band, words in ((name_band, clean_text(mark.issuer)), (date_band, chinese_date(mark.date))):
         line = ts.single(words, _BODY)
         line.x = centre - _visual_width(line) / 2
         placed.append(Placed(line, L.baseline(band)))
-    top, bottom = L.band_top(first_band), L.band_top(date_band + 1)
+    top, bottom = L.band_top(first_band) + L.APPROVAL_BOX_TOP_PAD, L.band_top(date_band + 1)
     rules = [(left, top, right, top), (left, bottom, right, bottom), (left, top, left, bottom),
              (right, top, right, bottom)]
     seal = Seal(clean_text(mark.issuer), seal_font, centre, L.band_top(date_band) + L.SEAL_CENTRE_ABOVE_TEXT)

@@ -245,7 +245,8 @@ def test_the_seal_covers_the_issuer_and_the_date_on_the_last_page(seed_pdfs):
         assert page == result.pages - 1 and w == h == pytest.approx(L.SEAL_DIAMETER)
         lines = [line for line in text_lines(path) if line.page == page]
         date = next(line for line in lines if line.text == "2026年1月5日")
-        issuer = next(line for line in lines if line.text == "示范区人民政府" and line.y_max < date.y_min + 1)
+        # The town's 署名 (the district's name, level with it, is in its approval mark).
+        issuer = next(line for line in lines if line.text == "青山镇人民政府" and line.y_max < date.y_min + 1)
         top = L.PAGE_HEIGHT - (y + h)  # the seal box measured from the top, like poppler
         for line in (issuer, date):
             assert x < line.x_min and line.x_max < x + w, name
