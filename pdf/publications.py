@@ -172,6 +172,7 @@ class PdfStatus:
     heartbeat_at: dt.datetime | None = None
     # When an automatic retry will run (naive UTC), if the queue says so.
     retry_at: dt.datetime | None = None
+    doc_number: str | None = None  # the town's 发文字号 printed on the PDF (青政〔2026〕3号)
 
 
 def is_ready(pub: Publication) -> bool:
@@ -199,6 +200,7 @@ def status_of(pub: Publication, *, alive_after: dt.datetime | None = None,
         error=StoredError.from_column(pub.error) if failed_or_waiting and pub.status != PublicationStatus.RUNNING
         else None,
         heartbeat_at=heartbeat_at, retry_at=retry_at if status == PublicationStatus.QUEUED else None,
+        doc_number=pub.doc_number,
     )
 
 

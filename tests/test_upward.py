@@ -341,6 +341,7 @@ def test_a_published_report_is_the_towns_signed_by_the_town_then_the_district(jo
         year = pub.doc_year
         assert pub.doc_number == f"青山政〔{year}〕1号" and pub.doc_seq == 1
         assert town_key_path(app.config, world["qs"]).is_file()
+    assert Api(app.test_client(), "qs_author").report(report_id)["pdf"]["doc_number"] == f"青山政〔{year}〕1号"
     path = tmp_path / "published.pdf"
     path.write_bytes(data)
 

@@ -407,6 +407,8 @@ class PdfSchema(ResponseSchema):
     url = fields.String(allow_none=True, metadata={"description": "absolute URL of the PDF once ready"})
     sha256 = fields.String(allow_none=True, metadata={"description": "SHA-256 of the signed file"})
     archive_no = fields.String(allow_none=True)
+    doc_number = fields.String(allow_none=True, metadata={
+        "description": "the town's 发文字号 printed on the PDF (青政〔2026〕3号), once allocated"})
     stage = fields.String(allow_none=True, metadata={
         "description": "what the job is doing now; `stalled` when a running attempt stopped beating "
                        "(status is then `queued`: it is handed to a worker again)"})

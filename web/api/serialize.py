@@ -100,7 +100,7 @@ def pdf_status(status: PdfStatus | None) -> dict | None:
     return {"status": status.status, "progress": status.progress,
             "url": url_for("api.report_pdf", report_id=status.report_id, _external=True) if status.ready else None,
             "sha256": status.sha256, "archive_no": status.archive_no, "stage": status.stage,
-            "heartbeat_at": status.heartbeat_at, "retry_at": status.retry_at,
+            "heartbeat_at": status.heartbeat_at, "retry_at": status.retry_at, "doc_number": status.doc_number,
             "error": None if status.error is None else {
                 "reason": status.error.reason,
                 "message": messages.render_key("publication_failed", status.error.reason)}}
