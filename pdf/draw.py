@@ -84,10 +84,12 @@ def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> by
                 c.restoreState()
             if index < len(doc.rules):
                 _draw_rules(c, doc.rules[index])
-            if index == last:
+            if index == doc.signature_page % len(doc.pages):
                 for placed in doc.signature:
                     draw_line(c, placed.line, placed.y)
+            if index == last:
                 _draw_footer(c, doc)
+            if index == doc.signature_page % len(doc.pages):
                 _draw_seal(c, doc.seal)
             number = doc.page_numbers[index]
             c.setFont(number.font.name, L.PAGE_NUMBER_SIZE)
@@ -146,17 +148,17 @@ def _draw_footer(c: Canvas, doc: Composition) -> None:
 
 
 def draw_line(c: Canvas, line: Line, y: float) -> None:
+    """A line of glyphs at baseline ``y``. Each run of glyphs in one font with the same
+    justification gap after each is drawn from its own origin with that gap in ``Tc``: a
+    Latin word or a URL is one run with no gap inside (never letter-spaced), the Chinese
+    text around it takes the line's extra space (see ``pdf.linebreak.justify_gaps``)."""
     glyphs = line.glyphs
     if not glyphs:
         return
     cs = line.style.char_space
-    if line.justify and len(glyphs) > 1:
-        extra = line.width - line.natural_width()
-        per_gap = extra / (len(glyphs) - 1)
-        if 0 < per_gap <= L.MAX_JUSTIFY_EXTRA_EM * line.style.size:
-            cs += per_gap
+    gaps = line.gaps()
+    xs = line.positions()
     t = c.beginText(line.x, y)
-    t.setCharSpace(cs)
     if line.red:
         t.setFillColor(L.RED)
         t.setStrokeColor(L.RED)
@@ -166,31 +168,30 @@ def draw_line(c: Canvas, line: Line, y: float) -> None:
         c.setLineJoin(1)
         t.setTextRenderMode(2)
     size = line.style.size
-    run: list[str] = []
-    run_font = glyphs[0][1]
-    for ch, font, _ in glyphs:
-        if font is not run_font:
-            t.setFont(run_font.name, size)
-            t.textOut("".join(run))
-            run, run_font = [], font
-        run.append(ch)
-    t.setFont(run_font.name, size)
-    t.textOut("".join(run))
+    start = 0
+    n = len(glyphs)
+    while start < n:
+        font = glyphs[start][1]
+        gap = gaps[start]
+        end = start + 1
+        # A run: one font, and the same gap between each of its glyphs and the next.
+        while end < n and glyphs[end][1] is font and gaps[end - 1] == gap:
+            end += 1
+        t.setTextOrigin(xs[start], y)
+        t.setFont(font.name, size)
+        t.setCharSpace(cs + gap)
+        t.textOut("".join(g[0] for g in glyphs[start:end]))
+        start = end
     c.drawText(t)
     if "——" in "".join(g[0] for g in glyphs):
-        _join_dashes(c, line, y, cs)
+        _join_dashes(c, line, y, xs)
 
 
-def _join_dashes(c: Canvas, line: Line, y: float, cs: float) -> None:
+def _join_dashes(c: Canvas, line: Line, y: float, origins: list[float]) -> None:
     """Bridge the gaps between the glyphs of a 破折号 "——": many fonts (AR PL among them)
     draw each "—" with sidebearings, so two of them print as "— —". A rule at the dash's
     own height and thickness joins them; the text itself stays two U+2014 characters."""
     size = line.style.size
-    origins = []
-    x = line.x
-    for _, _, advance in line.glyphs:
-        origins.append(x)
-        x += advance - line.style.char_space + cs  # as drawn: the line's own Tc
     glyphs = line.glyphs
     i = 0
     while i < len(glyphs):

@@ -165,6 +165,15 @@ SMALL_LEADING = SMALL_SIZE * 1.35  # the note and the address next to the QR cod
 # move to a new page with the signature (never a signature page without body text).
 SIGNATURE_LAST_BODY_BAND = 12
 SIGNATURE_CARRY_LINES = 2
+# Without the QR code and the 版记 under it (they go to the next page), the signature block
+# fits after a last body line this low: the date on the last grid line, the seal's lower
+# edge less than a line under the type area (clear of the page number, which sits a
+# character in from the edge while the seal is centred on the date four characters in).
+# A short report keeps its text and signature on page 1 this way.
+SIGNATURE_ALONE_LAST_BODY_BAND = LINES_PER_PAGE - 1 - SIGNATURE_DATE_OFFSET
+# The last grid line text may use on the page that carries the QR code and the 版记 but no
+# signature (the last page of the annexes).
+FOOTER_LAST_BODY_BAND = 16
 
 # ---- colour -------------------------------------------------------------------------------
 RED = CMYKColor(0, 0.8, 0.8, 0)  # 红色: C0 M80 Y80 K0
