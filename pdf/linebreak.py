@@ -24,6 +24,7 @@ not ``G D P``.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from collections.abc import Iterable
@@ -36,7 +37,8 @@ from . import layout as L
 if TYPE_CHECKING:
     from .fonts import LoadedFont
 
-__all__ = ["Glyph", "break_lines", "justify_gaps", "positions", "title_breaks", "title_words", "units"]
+__all__ = ["Glyph", "break_lines", "break_paragraph", "gap_weight", "justify_gaps", "positions", "title_breaks",
+           "title_words", "units"]
 
 # A glyph: (character, font, advance in pt including the style's character spacing).
 Glyph = tuple[str, "LoadedFont", float]
@@ -191,23 +193,26 @@ def stretchable(before: str, after: str) -> bool:
     return not (before == after and before in INSEPARABLE)
 
 
+def gap_weight(before: str, after: str) -> float:
+    """How much of a line's extra space the gap between ``before`` and ``after`` takes: none
+    inside a word, a number or a URL; ``BOUNDARY_WEIGHT`` at a space or where Chinese meets
+    Latin (中西文间距); 1 between two Chinese characters."""
+    if not stretchable(before, after):
+        return 0.0
+    return BOUNDARY_WEIGHT if " " in (before, after) or is_latin(before) != is_latin(after) else 1.0
+
+
 def justify_gaps(glyphs: list[Glyph], width: float, size: float) -> list[float]:
-    """The extra space after each glyph that makes the line ``width`` wide: the same amount
-    at every stretchable gap, nothing elsewhere (and after the last glyph). All zeros when
-    the line is already full or would need more than ``MAX_JUSTIFY_EXTRA_EM`` per gap (then
+    """The extra space after each glyph that makes the line ``width`` wide, spread over the
+    gaps by :func:`gap_weight` (nothing after the last glyph). All zeros when the line is
+    already full or would need more than ``MAX_JUSTIFY_EXTRA_EM`` per unit of weight (then
     it is set ragged: an over-long word, not a letter-spaced one)."""
     n = len(glyphs)
     gaps = [0.0] * n
     if n < 2:
         return gaps
     extra = width - sum(g[2] for g in glyphs)
-    weights = [0.0] * n
-    for i in range(n - 1):
-        a, b = glyphs[i][0], glyphs[i + 1][0]
-        if stretchable(a, b):
-            # A space, or where Chinese meets Latin (中西文间距), takes more than a gap
-            # between two Chinese characters.
-            weights[i] = BOUNDARY_WEIGHT if " " in (a, b) or is_latin(a) != is_latin(b) else 1.0
+    weights = [gap_weight(glyphs[i][0], glyphs[i + 1][0]) for i in range(n - 1)] + [0.0]
     total = sum(weights)
     if extra <= 0 or not total:
         return gaps
@@ -215,6 +220,80 @@ def justify_gaps(glyphs: list[Glyph], width: float, size: float) -> list[float]:
     if per > L.MAX_JUSTIFY_EXTRA_EM * size:
         return gaps
     return [w * per for w in weights]
+
+
+def break_paragraph(glyphs: list[Glyph], text: str, first: float, rest: float, size: float) -> list[list[Glyph]]:
+    """A paragraph's lines, chosen for the whole paragraph at once (after Knuth and Plass):
+    every line but the last is justified, and the breaks minimise the sum over the lines of
+    how far each must be spread (the cube of the extra per unit of gap weight), a line that
+    cannot be spread within ``MAX_JUSTIFY_EXTRA_EM`` costing most. For Chinese text that
+    fills every line this is the greedy result (each line full); where a Latin word or a URL
+    does not fit at the end of a line, the breaks before it move so that no line is left
+    with a few wide gaps or ragged. A unit wider than a line breaks inside (as greedily)."""
+    pieces: list[list[Glyph]] = []
+    for unit in units(glyphs, text):
+        if sum(g[2] for g in unit) > min(first, rest) + L.LINE_FIT_TOLERANCE:
+            pieces.extend([g] for g in unit)
+        else:
+            pieces.append(unit)
+    flat = [g for piece in pieces for g in piece]
+    if not flat:
+        return []
+    starts = []  # glyph index where each piece starts
+    pos = 0
+    for piece in pieces:
+        starts.append(pos)
+        pos += len(piece)
+    starts.append(pos)
+    width_before = [0.0]
+    for g in flat:
+        width_before.append(width_before[-1] + g[2])
+    weight_before = [0.0]  # weight of the gaps between glyphs 0..k
+    for k in range(len(flat) - 1):
+        weight_before.append(weight_before[-1] + gap_weight(flat[k][0], flat[k + 1][0]))
+    cap = L.MAX_JUSTIFY_EXTRA_EM * size
+    eps = L.LINE_FIT_TOLERANCE
+    n = len(pieces)
+    best: list[tuple[float, int]] = [(0.0, -1)] + [(math.inf, -1)] * n
+    for j in range(1, n + 1):
+        for i in range(j - 1, -1, -1):
+            if best[i][0] == math.inf:
+                continue
+            a, b = starts[i], starts[j]
+            while a < b and flat[a][0] == " ":
+                a += 1
+            while b > a and flat[b - 1][0] == " ":
+                b -= 1
+            if a == b:
+                continue
+            measure = first if i == 0 else rest
+            natural = width_before[b] - width_before[a]
+            if natural > measure + eps:
+                if j - i > 1:
+                    break  # only wider further back
+                cost = 1e6  # one piece wider than the line (cannot happen after the split above)
+            elif j == n:
+                cost = 0.0  # the last line is not justified
+            else:
+                extra = measure - natural
+                weight = weight_before[b - 1] - weight_before[a]
+                if extra <= eps:
+                    cost = 0.0
+                elif weight <= 0:
+                    cost = 1e4 + extra  # cannot be spread: ragged
+                else:
+                    per = extra / weight
+                    cost = 1e4 + extra if per > cap else 100.0 * (per / cap) ** 3
+            total = best[i][0] + cost + 1.0  # + 1 per line: no more lines than needed
+            if total < best[j][0]:
+                best[j] = (total, i)
+    lines = []
+    j = n
+    while j > 0:
+        i = best[j][1]
+        lines.append(_strip([g for piece in pieces[i:j] for g in piece]))
+        j = i
+    return [line for line in reversed(lines) if line]
 
 
 def positions(x: float, glyphs: list[Glyph], gaps: list[float]) -> list[float]:

@@ -182,7 +182,7 @@ class Typesetter:
         if not glyphs:
             return []
         indent = L.PARAGRAPH_INDENT_CHARS * L.CHAR_PITCH
-        broken = self.break_lines(glyphs, text, L.TYPE_WIDTH - indent, L.TYPE_WIDTH)
+        broken = LB.break_paragraph(glyphs, text, L.TYPE_WIDTH - indent, L.TYPE_WIDTH, L.BODY_SIZE)
         style = spans[0][1]
         lines = []
         for i, line_glyphs in enumerate(broken):
@@ -358,7 +358,7 @@ def _annex_note(ts: Typesetter, note: list[str]) -> list[Line]:
     return lines
 
 
-def _annexes(ts: Typesetter, outline: Any) -> list[list[Flow]]:
+def _annexes(ts: Typesetter, outline: Any, embolden: float = 0.0) -> list[list[Flow]]:
     """Each annex as a flow of grid lines for pages of its own: "附件N" in 黑体 at the top
     left (the first grid line), the title centred on the third, a blank line, the text."""
     if not isinstance(outline, dict):
@@ -372,7 +372,8 @@ def _annexes(ts: Typesetter, outline: Any) -> list[list[Flow]]:
         flows.extend([head, None])
         if rest:
             title, *paragraphs = rest
-            flows.extend(ts.centred(title, _TITLE, L.TITLE_MAX_CHARS * L.TITLE_SIZE, balanced=True))
+            flows.extend(ts.centred(title, _TITLE, L.TITLE_MAX_CHARS * L.TITLE_SIZE, balanced=True,
+                                    embolden=embolden))
             flows.append(None)
             for text in paragraphs:
                 flows.extend(ts.paragraph([(text, _BODY)]))
@@ -419,8 +420,16 @@ def _carry_count(page: _Page, following: Line | None, at_least: int = 0) -> int:
     ``following`` (None: a page of its own, e.g. for the signature block): at least
     ``at_least``, and more while a heading would stay last on the page, a paragraph's first
     line would stay alone at its foot or a paragraph's last line would go alone to the next
-    page. Only consecutive body lines after the page's last table move, and never all of the
-    page's body text: 0 when that is what the rules would ask."""
+    page. Only body lines after the page's last table move, and never all of the page's body
+    text: when the rules would ask that, ``at_least`` is lowered until some stays (0 at worst)."""
+    for need in range(at_least, -1, -1):
+        count = _carry_rules(page, following, need)
+        if count == 0 or any(line.body for _, line in page.rows[:len(page.rows) - count]) or page.table_end >= 0:
+            return count
+    return 0
+
+
+def _carry_rules(page: _Page, following: Line | None, at_least: int) -> int:
     rows = page.rows
     movable = 0
     for k in range(1, len(rows) + 1):
@@ -433,8 +442,7 @@ def _carry_count(page: _Page, following: Line | None, at_least: int = 0) -> int:
     while count < movable:
         line = rows[-1 - count][1]
         orphan = not line.para_last and line.para_first
-        widow = (count == 0 and nxt is not None and not line.para_last and nxt.para_last
-                 and not nxt.para_first)
+        widow = nxt is not None and not line.para_last and nxt.para_last and not nxt.para_first
         note = line.annex_note and following is None
         if not (count < at_least or line.keep_with_next or orphan or widow or note):
             break
@@ -442,9 +450,6 @@ def _carry_count(page: _Page, following: Line | None, at_least: int = 0) -> int:
             at_least += 1
         count += 1
         nxt = line
-    body_left = sum(1 for _, line in rows[:len(rows) - count] if line.body)
-    if count and not body_left and page.table_end < 0:
-        return 0
     return count
 
 # ---- tables ---------------------------------------------------------------------------------
@@ -786,7 +791,7 @@ def compose(doc: RenderInput, fonts: dict[str, LoadedFont], title_embolden: floa
     rows.extend(_body_lines(ts, doc.outline))
     pages = _paginate(rows, header.title_band)
     signature_page, last_band = _place_signature(pages)
-    _place_annexes_and_footer(pages, _annexes(ts, doc.outline), footer_with_signature=(
+    _place_annexes_and_footer(pages, _annexes(ts, doc.outline, title_embolden), footer_with_signature=(
         last_band <= L.SIGNATURE_LAST_BODY_BAND))
 
     # The signature block: the date four characters in from the right, the name centred
