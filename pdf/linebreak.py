@@ -183,6 +183,8 @@ def break_lines(glyphs: list[Glyph], text: str, first: float, rest: float,
 # ---- justification ---------------------------------------------------------------------------
 
 BOUNDARY_WEIGHT = 3.0
+# Full-width punctuation next to a Latin word takes no 中西文间距.
+_CJK_PUNCTUATION = frozenset(ch for ch in NO_START | NO_END if not ch.isascii())
 
 
 def stretchable(before: str, after: str) -> bool:
@@ -199,7 +201,11 @@ def gap_weight(before: str, after: str) -> float:
     Latin (中西文间距); 1 between two Chinese characters."""
     if not stretchable(before, after):
         return 0.0
-    return BOUNDARY_WEIGHT if " " in (before, after) or is_latin(before) != is_latin(after) else 1.0
+    if " " in (before, after):
+        return BOUNDARY_WEIGHT
+    if is_latin(before) != is_latin(after) and not ({before, after} & _CJK_PUNCTUATION):
+        return BOUNDARY_WEIGHT
+    return 1.0
 
 
 def justify_gaps(glyphs: list[Glyph], width: float, size: float) -> list[float]:
@@ -220,6 +226,9 @@ def justify_gaps(glyphs: list[Glyph], width: float, size: float) -> list[float]:
     if per > L.MAX_JUSTIFY_EXTRA_EM * size:
         return gaps
     return [w * per for w in weights]
+
+
+UNDERFULL_COST = 5.0
 
 
 def break_paragraph(glyphs: list[Glyph], text: str, first: float, rest: float, size: float) -> list[list[Glyph]]:
@@ -282,8 +291,10 @@ def break_paragraph(glyphs: list[Glyph], text: str, first: float, rest: float, s
                 elif weight <= 0:
                     cost = 1e4 + extra  # cannot be spread: ragged
                 else:
+                    # A line off the 28-character grid costs something however little it is
+                    # spread, so that Chinese lines stay full unless that leaves a worse one.
                     per = extra / weight
-                    cost = 1e4 + extra if per > cap else 100.0 * (per / cap) ** 3
+                    cost = 1e4 + extra if per > cap else UNDERFULL_COST + 100.0 * (per / cap) ** 3
             total = best[i][0] + cost + 1.0  # + 1 per line: no more lines than needed
             if total < best[j][0]:
                 best[j] = (total, i)
@@ -335,6 +346,11 @@ def _segmenter() -> Any:
                 tokenizer.initialize()
                 _tokenizer = tokenizer
     return _tokenizer
+
+
+def warm_up() -> None:
+    """Load the segmenter now (a worker's parent process, so that every forked job has it)."""
+    _segmenter()
 
 
 @lru_cache(maxsize=256)
