@@ -6,6 +6,10 @@ headings), ``kaiti`` (楷体, second-level headings) and ``title`` (小标宋, t
 a subfont index), so an office that owns licensed 方正 fonts points at those; the free
 defaults are Debian's AR PL and WenQuanYi fonts.
 
+No free simplified-Chinese 仿宋 or 小标宋 that ReportLab can embed is packaged for Debian,
+PyPI or npm (see README, "The PDF's layout"): Noto Serif CJK and Fandol have CFF outlines,
+which ``TTFont`` refuses; cwTeX 仿宋 covers Big5 only.
+
 Fonts are embedded as TrueType subsets with a ToUnicode map (ReportLab ``TTFont``), so
 ``pdftotext`` gives the text back. ReportLab's built-in CID font STSong-Light is never
 used: it is not embedded and renders differently on every machine.

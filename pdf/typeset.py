@@ -18,6 +18,12 @@ Tables (an outline's ``tables``, see ``workflow.outline``) leave the grid while 
 table starts at the top of a grid line, its rows take the height their cells need, and the
 text after it resumes on the next whole grid line. Rows never split across pages unless one
 is taller than a page; the header rows repeat at the top of every page the table runs onto.
+
+Where lines break (禁则, whole Latin words and numbers, URLs at their separators, titles at
+word boundaries) and how a line is justified is ``pdf.linebreak``'s. Pagination is here:
+:func:`_paginate` with :func:`_carry_count` (keep-with-next, widows, orphans),
+:func:`_place_signature` (the signature block on a page with text) and
+:func:`_place_annexes_and_footer` (附件 after the signature block, the 版记 on the last page).
 """
 from __future__ import annotations
 
