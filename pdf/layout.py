@@ -160,9 +160,11 @@ QR_GAP_ABOVE_IMPRINT = 3 * MM
 QR_TEXT_GAP = 3 * MM
 QR_ADDRESS_MAX_LINES = 3  # the verification address next to the QR code
 SMALL_LEADING = SMALL_SIZE * 1.35  # the note and the address next to the QR code
-# The last grid line the body may use on the page that carries the signature block;
-# beyond it the seal would run into the QR code and 版记, so the last two body lines
-# move to a new page with the signature (never a signature page without body text).
+# The last grid line the body may use on a page that carries the signature block AND the
+# QR code and 版记 under it; beyond it the seal would run into them. Then either the
+# footer goes to the next page (SIGNATURE_ALONE_LAST_BODY_BAND) or the last body lines,
+# SIGNATURE_CARRY_LINES at least, move to a new page with the signature (never a
+# signature page without body text): see pdf.typeset._place_signature.
 SIGNATURE_LAST_BODY_BAND = 12
 SIGNATURE_CARRY_LINES = 2
 # Without the QR code and the 版记 under it (they go to the next page), the signature block
