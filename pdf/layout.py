@@ -107,6 +107,9 @@ TITLE_GAP_LINES = 2
 TITLE_MAX_CHARS = 20  # 22 pt in 156 mm; long titles wrap into balanced centred lines
 # A title of three lines or more is balanced by widening a narrow measure in these steps (em).
 TITLE_BALANCE_STEP_EM = 0.5
+# A title of two or three lines is a trapezoid (each line this much shorter than the next)
+# or a diamond (the middle line this much longer), broken at word boundaries.
+TITLE_SHAPE_STEP_EM = 1.0
 # The grid line under the mark: the one its bottom edge reaches, unless by less than this
 # fraction of a line (rounding).
 GRID_SNAP_TOLERANCE = 0.05

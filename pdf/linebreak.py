@@ -382,13 +382,15 @@ def _break_costs(text: str) -> dict[int, float]:
 
 
 def _shape_cost(widths: list[float], size: float) -> float:
-    """GB/T 9704's shapes for a title of several lines: a trapezoid (each line no longer
-    than the one under it, 上短下长) or, for three lines, a diamond (the middle longest)."""
+    """GB/T 9704's shapes for a title of several lines: a trapezoid (each line at least
+    ``TITLE_SHAPE_STEP_EM`` shorter than the one under it, 上短下长) or, for three lines, a
+    diamond (the middle line that much longer than the others) — not a rectangle."""
     em = [w / size for w in widths]
-    trapezoid = sum(max(0.0, a - b) for a, b in pairwise(em))
+    step = L.TITLE_SHAPE_STEP_EM
+    trapezoid = sum(max(0.0, a - b + step) for a, b in pairwise(em))
     shape = trapezoid
     if len(em) == 3:
-        shape = min(shape, max(0.0, em[0] - em[1]) + max(0.0, em[2] - em[1]))
+        shape = min(shape, max(0.0, em[0] - em[1] + step) + max(0.0, em[2] - em[1] + step))
     return COST_REVERSED * shape + COST_UNEVEN * (max(em) - min(em))
 
 

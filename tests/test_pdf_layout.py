@@ -155,12 +155,12 @@ def test_titles_break_between_words_into_a_trapezoid_or_diamond(out_dir, title):
         assert cut in ends, (line.text, words)
     assert "第四季度" in "|".join(line.text for line in lines) or "第四季度" not in title
     widths = [line.x_max - line.x_min for line in lines]
-    tolerance = L.TITLE_SIZE / 2
+    step = L.TITLE_SIZE / 2  # a visible step: not a rectangle
     if len(widths) == 2:
-        assert widths[0] <= widths[1] + tolerance  # 上短下长 (or equal)
+        assert widths[0] + step <= widths[1]  # 上短下长
     else:
-        trapezoid = widths[0] <= widths[1] + tolerance and widths[1] <= widths[2] + tolerance
-        diamond = widths[0] <= widths[1] + tolerance and widths[2] <= widths[1] + tolerance
+        trapezoid = widths[0] + step <= widths[1] and widths[1] + step <= widths[2]
+        diamond = widths[0] + step <= widths[1] and widths[2] + step <= widths[1]
         assert trapezoid or diamond, widths
     for line in lines:
         assert abs((line.x_min + line.x_max) / 2 - (L.TYPE_LEFT + L.TYPE_WIDTH / 2)) < 2
