@@ -875,6 +875,12 @@ def _place_signature(pages: list[_Page]) -> tuple[int, int]:
     if last_band <= L.SIGNATURE_LAST_BODY_BAND:
         return len(pages) - 1, last_band
     count = _carry_count(last, None, at_least=L.SIGNATURE_CARRY_LINES)
+    moved = last.rows[len(last.rows) - count:]
+    text_above = [line for _, line in last.rows[:len(last.rows) - count] if line.body]
+    if count and all(line.annex_note for _, line in moved) and len(text_above) >= 2:
+        # Widow and orphan control would leave the 附件说明 alone with the signature block:
+        # one line of text goes with them, a short paragraph's last line at the top of the page.
+        count += 1
     body_left = sum(1 for _, line in last.rows[:len(last.rows) - count] if line.body)
     if last_band <= L.SIGNATURE_ALONE_LAST_BODY_BAND and (count == 0 or body_left < L.SIGNATURE_CARRY_LINES):
         return len(pages) - 1, last_band  # e.g. a one-paragraph report: all on page 1

@@ -312,3 +312,19 @@ def test_a_note_without_annex_text_stays_before_the_signature(fonts):
     assert "附件：1.项目清单" in texts and "2.投资估算表" in texts
     assert composed.signature_page == len(composed.pages) - 1 or not any(
         page_body(page) for page in composed.pages[composed.signature_page + 1:])
+
+
+# ---- fonts ----------------------------------------------------------------------------------------
+
+def test_the_converted_noto_title_face_is_the_default_when_present_else_emboldened_uming(monkeypatch, tmp_path):
+    from pdf import fonts as F
+
+    monkeypatch.setattr(F, "NOTO_TITLE", tmp_path / "absent.ttf")
+    fallback = FontConfig.default().title
+    assert fallback.path.endswith("uming.ttc") and fallback.embolden > 0
+    made = tmp_path / "NotoSerifCJKsc-Bold.ttf"
+    made.write_bytes(Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc").read_bytes()[:4])
+    monkeypatch.setattr(F, "NOTO_TITLE", made)
+    title = FontConfig.default().title
+    assert (title.path, title.embolden) == (str(made), 0.0)
+    assert FontConfig.default().body.path.endswith("uming.ttc")  # no free 仿宋: the body face stays
