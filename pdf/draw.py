@@ -24,6 +24,7 @@ from reportlab.pdfgen.canvas import FILL_NON_ZERO, Canvas  # type: ignore[attr-d
 
 from . import layout as L
 from .fonts import clean_text, glyph_path
+from .linebreak import positions
 from .typeset import Composition, Line, QrCode, Rule, Seal
 
 __all__ = ["DocumentInfo", "draw_document", "draw_line"]
@@ -157,7 +158,7 @@ def draw_line(c: Canvas, line: Line, y: float) -> None:
         return
     cs = line.style.char_space
     gaps = line.gaps()
-    xs = line.positions()
+    xs = positions(line.x, glyphs, gaps)
     t = c.beginText(line.x, y)
     if line.red:
         t.setFillColor(L.RED)

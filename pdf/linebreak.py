@@ -23,6 +23,7 @@ not ``G D P``.
 """
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import re
@@ -231,6 +232,12 @@ def justify_gaps(glyphs: list[Glyph], width: float, size: float) -> list[float]:
 UNDERFULL_COST = 5.0
 
 
+def _first_fitting(width_before: list[float], end: int, measure: float) -> int:
+    """The first glyph index a line ending at glyph ``end`` may start from and fit
+    ``measure`` (spaces at its start not trimmed: a lower bound)."""
+    return bisect.bisect_left(width_before, width_before[end] - measure - 2 * L.LINE_FIT_TOLERANCE, 0, end)
+
+
 def break_paragraph(glyphs: list[Glyph], text: str, first: float, rest: float, size: float) -> list[list[Glyph]]:
     """A paragraph's lines, chosen for the whole paragraph at once (after Knuth and Plass):
     every line but the last is justified, and the breaks minimise the sum over the lines of
@@ -239,6 +246,9 @@ def break_paragraph(glyphs: list[Glyph], text: str, first: float, rest: float, s
     fills every line this is the greedy result (each line full); where a Latin word or a URL
     does not fit at the end of a line, the breaks before it move so that no line is left
     with a few wide gaps or ragged. A unit wider than a line breaks inside (as greedily)."""
+    if not any(is_latin(ch) for ch in text):
+        # Chinese only: every line is filled as far as 禁则 allow — what the search finds.
+        return break_lines(glyphs, text, first, rest)
     pieces: list[list[Glyph]] = []
     for unit in units(glyphs, text):
         if sum(g[2] for g in unit) > min(first, rest) + L.LINE_FIT_TOLERANCE:
@@ -265,7 +275,12 @@ def break_paragraph(glyphs: list[Glyph], text: str, first: float, rest: float, s
     n = len(pieces)
     best: list[tuple[float, int]] = [(0.0, -1)] + [(math.inf, -1)] * n
     for j in range(1, n + 1):
-        for i in range(j - 1, -1, -1):
+        # The longest line ending before piece j that fits starts at piece lo; shorter ones
+        # are tried until they are too loose to justify (once one candidate was found).
+        lo = bisect.bisect_left(starts, _first_fitting(width_before, starts[j], max(first, rest)), 0, j)
+        lo = max(0, lo - 1)
+        found = False
+        for i in range(lo, j):
             if best[i][0] == math.inf:
                 continue
             a, b = starts[i], starts[j]
@@ -279,7 +294,7 @@ def break_paragraph(glyphs: list[Glyph], text: str, first: float, rest: float, s
             natural = width_before[b] - width_before[a]
             if natural > measure + eps:
                 if j - i > 1:
-                    break  # only wider further back
+                    continue  # narrower lines start further on
                 cost = 1e6  # one piece wider than the line (cannot happen after the split above)
             elif j == n:
                 cost = 0.0  # the last line is not justified
@@ -298,6 +313,9 @@ def break_paragraph(glyphs: list[Glyph], text: str, first: float, rest: float, s
             total = best[i][0] + cost + 1.0  # + 1 per line: no more lines than needed
             if total < best[j][0]:
                 best[j] = (total, i)
+            if cost >= 1e4 and found and j < n:
+                break  # shorter lines are looser still
+            found = found or cost < 1e4
     lines = []
     j = n
     while j > 0:
