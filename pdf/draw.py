@@ -4,10 +4,13 @@ Everything here is a canvas operation at a position the typesetter chose: lines 
 glyphs (justified with the ``Tc`` operator, the 破折号 joined), the tables' thin rules, the
 red rule and the 版记's rules, the QR code, the seal (drawn as vector art: a ring, a star and the issuer's
 name along the arc, from the glyph outlines, so that it is artwork, not text), the page
-numbers, and the document information dictionary with Chengbao's own keys.
+numbers, and the document information dictionary with Chengbao's own keys — with the
+PDF/A-2b parts of ``pdf.pdfa`` (XMP metadata repeating it, the sRGB output intent): every
+colour is DeviceRGB, and nothing is transparent.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 import threading
 from collections.abc import Iterator
@@ -19,10 +22,11 @@ from typing import Any
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
 from reportlab import rl_config
-from reportlab.pdfbase.pdfdoc import PDFDate, PDFDictionary, PDFInfo, PDFName, PDFString
+from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFInfo, PDFName, PDFString
 from reportlab.pdfgen.canvas import FILL_NON_ZERO, Canvas  # type: ignore[attr-defined]  # (not in the stubs)
 
 from . import layout as L
+from . import pdfa
 from .fonts import clean_text, glyph_path
 from .linebreak import positions
 from .typeset import Composition, Line, QrCode, Rule, Seal
@@ -56,8 +60,8 @@ def _binary_streams() -> Iterator[None]:
 
 
 def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> bytes:
-    """The PDF of ``doc``: page 1 carries the header, the last page the signature
-    block, the 版记, the QR code and the seal; every page its number. ``initial_font``
+    """The PDF of ``doc``: page 1 carries the header, the signature block's page the block
+    and the seal, the last page the 版记 and the QR code; every page its number. ``initial_font``
     is the name of a registered (embedded) face: ReportLab's default, Helvetica, would be
     listed in the file unembedded."""
     buffer = BytesIO()
@@ -72,12 +76,22 @@ def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> by
         c.setSubject(info.subject)
         c.setCreator(info.creator)
         c.setKeywords(info.keywords)
-        c._doc.info = _Info(c._doc.info, info.extra)  # type: ignore[attr-defined]  # no API for custom entries
+        # One instant for /CreationDate, /ModDate and their XMP forms (PDF/A: equal values).
+        created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        base_info = c._doc.info  # type: ignore[attr-defined]
+        c._doc.info = _Info(base_info, info.extra, created)  # type: ignore[attr-defined]  # no API for custom entries
+        pdfa.add_to_catalog(c._doc, pdfa.DocumentMetadata(  # type: ignore[attr-defined]
+            title=info.title, author=info.author, subject=info.subject, keywords=info.keywords,
+            creator=info.creator, producer=base_info.producer, created=created))
 
         last = len(doc.pages) - 1
         for index, rows in enumerate(doc.pages):
             if index == 0:
                 _draw_header(c, doc)
+            if index == doc.signature_page % len(doc.pages):
+                # Under everything else: the text it covers prints over the opaque ink,
+                # as black over red does with a multiply blend (PDF/A: no transparency).
+                _draw_seal(c, doc.seal)
             c.setFillColorRGB(*L.BLACK)
             for placed in rows:
                 c.saveState()
@@ -90,8 +104,6 @@ def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> by
                     draw_line(c, placed.line, placed.y)
             if index == last:
                 _draw_footer(c, doc)
-            if index == doc.signature_page % len(doc.pages):
-                _draw_seal(c, doc.seal)
             number = doc.page_numbers[index]
             c.setFont(number.font.name, L.PAGE_NUMBER_SIZE)
             c.drawString(number.x, number.y, number.text)
@@ -249,16 +261,13 @@ def _draw_glyph_outline(c: Canvas, ops: tuple, x: float, y: float, size: float,
 
 def _draw_seal(c: Canvas, seal: Seal) -> None:
     """A round official seal (公章): red ring, five-pointed star, the issuer's name along
-    the upper arc. Drawn as paths with a multiply blend, so the black text under it shows
-    through as it does through stamp ink."""
+    the upper arc. Opaque paths in the DeviceRGB red, drawn before the text they cover
+    (the 署名 and the date), so that text shows through as it does through stamp ink."""
     r = L.SEAL_RADIUS
     cx, cy = seal.cx, seal.cy
     c.saveState()
     c.setFillColor(L.RED)
     c.setStrokeColor(L.RED)
-    c.setFillAlpha(L.SEAL_OPACITY)
-    c.setStrokeAlpha(L.SEAL_OPACITY)
-    c.setBlendMode("Multiply")
     c.setLineWidth(L.SEAL_RING_WIDTH)
     c.circle(cx, cy, r - L.SEAL_RING_WIDTH / 2, stroke=1, fill=0)
     # The star: ten points alternating between the outer and inner radius.
@@ -336,10 +345,11 @@ class _Info(PDFInfo):
     """ReportLab's document information plus Chengbao's own keys (ReportLab has no API
     for custom Info entries; this mirrors ``PDFInfo.format`` and adds ``extra``)."""
 
-    def __init__(self, base: PDFInfo, extra: dict[str, str]):
+    def __init__(self, base: PDFInfo, extra: dict[str, str], created: dt.datetime):
         super().__init__()
         self.__dict__.update(base.__dict__)
         self.extra = extra
+        self.created = created
 
     def format(self, document: Any) -> bytes:
         entries = {
@@ -351,8 +361,7 @@ class _Info(PDFInfo):
             "Producer": PDFString(self.producer),
             "Trapped": PDFName(self.trapped),
         }
-        entries["ModDate"] = entries["CreationDate"] = PDFDate(
-            ts=document._timeStamp, dateFormatter=self._dateFormatter)  # type: ignore[attr-defined]
+        entries["ModDate"] = entries["CreationDate"] = PDFString(pdfa.pdf_date(self.created))
         for key, value in self.extra.items():
             entries[key] = PDFString(value)
         return PDFDictionary(entries).format(document)
