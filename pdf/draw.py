@@ -28,6 +28,7 @@ from reportlab.pdfgen.canvas import FILL_NON_ZERO, Canvas  # type: ignore[attr-d
 from . import layout as L
 from . import pdfa
 from .fonts import clean_text, glyph_path
+from .linebreak import positions
 from .typeset import Composition, Line, QrCode, Rule, Seal
 
 __all__ = ["DocumentInfo", "draw_document", "draw_line"]
@@ -59,8 +60,8 @@ def _binary_streams() -> Iterator[None]:
 
 
 def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> bytes:
-    """The PDF of ``doc``: page 1 carries the header, the last page the signature
-    block, the 版记, the QR code and the seal; every page its number. ``initial_font``
+    """The PDF of ``doc``: page 1 carries the header, the signature block's page the block
+    and the seal, the last page the 版记 and the QR code; every page its number. ``initial_font``
     is the name of a registered (embedded) face: ReportLab's default, Helvetica, would be
     listed in the file unembedded."""
     buffer = BytesIO()
@@ -87,7 +88,7 @@ def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> by
         for index, rows in enumerate(doc.pages):
             if index == 0:
                 _draw_header(c, doc)
-            if index == last:
+            if index == doc.signature_page % len(doc.pages):
                 # Under everything else: the text it covers prints over the opaque ink,
                 # as black over red does with a multiply blend (PDF/A: no transparency).
                 _draw_seal(c, doc.seal)
@@ -98,9 +99,10 @@ def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> by
                 c.restoreState()
             if index < len(doc.rules):
                 _draw_rules(c, doc.rules[index])
-            if index == last:
+            if index == doc.signature_page % len(doc.pages):
                 for placed in doc.signature:
                     draw_line(c, placed.line, placed.y)
+            if index == last:
                 _draw_footer(c, doc)
             number = doc.page_numbers[index]
             c.setFont(number.font.name, L.PAGE_NUMBER_SIZE)
@@ -159,17 +161,17 @@ def _draw_footer(c: Canvas, doc: Composition) -> None:
 
 
 def draw_line(c: Canvas, line: Line, y: float) -> None:
+    """A line of glyphs at baseline ``y``. Each run of glyphs in one font with the same
+    justification gap after each is drawn from its own origin with that gap in ``Tc``: a
+    Latin word or a URL is one run with no gap inside (never letter-spaced), the Chinese
+    text around it takes the line's extra space (see ``pdf.linebreak.justify_gaps``)."""
     glyphs = line.glyphs
     if not glyphs:
         return
     cs = line.style.char_space
-    if line.justify and len(glyphs) > 1:
-        extra = line.width - line.natural_width()
-        per_gap = extra / (len(glyphs) - 1)
-        if 0 < per_gap <= L.MAX_JUSTIFY_EXTRA_EM * line.style.size:
-            cs += per_gap
+    gaps = line.gaps()
+    xs = positions(line.x, glyphs, gaps)
     t = c.beginText(line.x, y)
-    t.setCharSpace(cs)
     if line.red:
         t.setFillColor(L.RED)
         t.setStrokeColor(L.RED)
@@ -179,31 +181,30 @@ def draw_line(c: Canvas, line: Line, y: float) -> None:
         c.setLineJoin(1)
         t.setTextRenderMode(2)
     size = line.style.size
-    run: list[str] = []
-    run_font = glyphs[0][1]
-    for ch, font, _ in glyphs:
-        if font is not run_font:
-            t.setFont(run_font.name, size)
-            t.textOut("".join(run))
-            run, run_font = [], font
-        run.append(ch)
-    t.setFont(run_font.name, size)
-    t.textOut("".join(run))
+    start = 0
+    n = len(glyphs)
+    while start < n:
+        font = glyphs[start][1]
+        gap = gaps[start]
+        end = start + 1
+        # A run: one font, and the same gap between each of its glyphs and the next.
+        while end < n and glyphs[end][1] is font and gaps[end - 1] == gap:
+            end += 1
+        t.setTextOrigin(xs[start], y)
+        t.setFont(font.name, size)
+        t.setCharSpace(cs + gap)
+        t.textOut("".join(g[0] for g in glyphs[start:end]))
+        start = end
     c.drawText(t)
     if "——" in "".join(g[0] for g in glyphs):
-        _join_dashes(c, line, y, cs)
+        _join_dashes(c, line, y, xs)
 
 
-def _join_dashes(c: Canvas, line: Line, y: float, cs: float) -> None:
+def _join_dashes(c: Canvas, line: Line, y: float, origins: list[float]) -> None:
     """Bridge the gaps between the glyphs of a 破折号 "——": many fonts (AR PL among them)
     draw each "—" with sidebearings, so two of them print as "— —". A rule at the dash's
     own height and thickness joins them; the text itself stays two U+2014 characters."""
     size = line.style.size
-    origins = []
-    x = line.x
-    for _, _, advance in line.glyphs:
-        origins.append(x)
-        x += advance - line.style.char_space + cs  # as drawn: the line's own Tc
     glyphs = line.glyphs
     i = 0
     while i < len(glyphs):

@@ -323,15 +323,21 @@ def _local_date(when: dt.datetime, timezone: str) -> dt.date:
 
 
 def warm_up(config: Any) -> None:
-    """Load the fonts and the districts' signing keys once in a worker's parent process,
-    so that every forked work horse inherits them parsed (a 20 MB font collection takes
-    ≈50 ms a face; an RSA key's consistency check a few ms)."""
+    """Load the fonts, the title segmenter and the districts' signing keys once in a worker's
+    parent process, so that every forked work horse inherits them parsed (a 20 MB font
+    collection takes ≈50 ms a face; jieba's dictionary ≈1 s; an RSA key's consistency check
+    a few ms)."""
+    from . import linebreak
     from .signing import load_signer
 
     try:
         load_fonts(FontConfig.from_settings(config))
     except Exception as exc:  # the job itself will fail loudly with the details
         log.warning("fonts not preloaded: %s", exc)
+    try:  # the word segmenter's dictionary for title line breaks (about a second to load)
+        linebreak.warm_up()
+    except Exception as exc:  # pragma: no cover - titles then load it in the job
+        log.warning("title segmenter not preloaded: %s", exc)
     passphrase = config.get("SIGNING_P12_PASSPHRASE")
     for path in sorted(Path(config["KEYS_DIR"]).glob("district-*.p12")):
         try:
