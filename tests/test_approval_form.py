@@ -133,7 +133,7 @@ def test_publishing_makes_a_signed_approval_form_with_every_step(jobs_app, world
     checked = anonymous.post("/verify", data={"file": (io.BytesIO(form), "form.pdf"), "csrf_token": csrf_from(html)},
                              content_type="multipart/form-data").get_data(as_text=True)
     assert 'data-status="valid_in_archive"' in checked and pub.archive_no in checked
-    assert "审批单" in checked or "approval form" in checked
+    assert f"这是档案编号 {pub.archive_no} 的真实审批单" in checked  # the form, not the report
     verdict = anonymous.post("/api/v1/verify", data={"file": (io.BytesIO(form), "f.pdf")},
                              content_type="multipart/form-data").get_json()
     assert (verdict["verdict"], verdict["document"], verdict["archive_no"], verdict["report_id"]) == (
@@ -264,3 +264,18 @@ def test_archive_renew_audits_every_renewal_failure_and_run(jobs_app, world):
     assert rows[2][2]["failed"] == 2
     with app.app_context():
         assert verify_all().problems == []
+
+
+def test_a_signature_without_timestamp_has_no_token_time(tmp_path):
+    """B-B (no TSA): no timestamp token, so the publishing job falls back on its clock."""
+    from pdf import signing
+    from pdf.render import RenderInput, render_report
+
+    ca = tmp_path / "ca"
+    p12 = signing.issue_district_certificate(ca, "示范区", tmp_path / "district.p12", None)
+    rendered = render_report(RenderInput(title="标题", outline={"preamble": ["正文。"], "sections": []},
+                                         issuer="示范区", town="青山镇", date=dt.date(2026, 11, 5)))
+    plain = signing.sign_pdf(rendered.data, signing.load_signer(p12, None), seal_box=rendered.seal_box,
+                             reason="test", signer_name="示范区")
+    assert ltv.signature_time(plain) is None
+    assert ltv.signature_time(rendered.data) is None  # unsigned
