@@ -38,7 +38,7 @@ from workflow.errors import Conflict, NotFound
 from workflow.models import AuditEvent, OrgUnit, Publication, Report, ReportVersion
 from workflow.table import AUTHOR, PUBLISHED, transition_for
 
-from . import archive, publications
+from . import archive, ltv, publications
 from . import layout as L
 from .fonts import FontConfig, LoadedFont, clean_text, load_fonts
 from .typeset import Line, QrCode, Seal, Style, Typesetter, chinese_date
@@ -75,7 +75,9 @@ SUBTITLE = "归档编号：{}"
 INFO_LABELS = ("报告标题", "报送单位", "审批机关", "报告编号", "归档编号", "签署时间", "内容 SHA-256",
                "文件 SHA-256")
 REPORT_NUMBER = "报告 {id} · 第 {version} 版"
-SIGNED_AT = "{}（北京时间，时间戳服务时间）"
+SIGNED_AT = "{time}（{zone}，{source}）"
+BEIJING = "北京时间"
+FROM_TSA, FROM_CLOCK = "时间戳服务时间", "服务器时间"
 STEPS_HEADING = "审批流程"
 STEP_HEADER = ("序号", "环节", "办理人", "意见或理由", "时间")
 NO_OPINION = "—"
@@ -142,6 +144,8 @@ class FormInput:
     verify_url: str | None = None
     audit_head: str | None = None
     fonts: Any = None  # a pdf.fonts.FontConfig
+    timezone: str = "Asia/Shanghai"  # of the times printed
+    signed_at_from_tsa: bool = True  # the report's signing time is its timestamp token's (else B-B: the clock)
 
 
 @dataclass(frozen=True)
@@ -182,7 +186,8 @@ def form_input(pub: Publication, config: Any, signing: FormSigning) -> FormInput
         content_sha256=pub.content_sha256, file_sha256=pub.file_sha256,
         approved_on=_local(pub.created_at, timezone).date(), steps=steps,
         verify_url=signing.verify_url(pub.archive_no), audit_head=report_head(report.id),
-        fonts=FontConfig.from_settings(config))
+        fonts=FontConfig.from_settings(config), timezone=timezone,
+        signed_at_from_tsa=ltv.signature_time(archive.read(config["ARCHIVE_DIR"], pub.file_sha256)) is not None)
 
 
 # ---------------------------------------------------------------- layout
@@ -340,7 +345,10 @@ def compose(form: FormInput, fonts: dict[str, LoadedFont], title_embolden: float
     pair = [label_w, pair_w, label_w, pair_w]
     values = dict(zip(INFO_LABELS, [
         form.title, form.town, form.district, REPORT_NUMBER.format(id=form.report_id, version=form.version),
-        form.archive_no, SIGNED_AT.format(_time_text(form.signed_at)) if form.signed_at else "—",
+        form.archive_no,
+        SIGNED_AT.format(time=_time_text(form.signed_at), zone=BEIJING if form.timezone == "Asia/Shanghai"
+                         else clean_text(form.timezone), source=FROM_TSA if form.signed_at_from_tsa else FROM_CLOCK)
+        if form.signed_at else "—",
         form.content_sha256, form.file_sha256,
     ], strict=True))
 
@@ -469,7 +477,6 @@ def render_approval_form(form: FormInput) -> RenderedForm:
 
 
 def _sign(form: FormInput, rendered: RenderedForm, pub: Publication, config: Any, signing: FormSigning) -> bytes:
-    from . import ltv
     from .signing import sign_pdf
 
     district = db.session.get_one(OrgUnit, pub.district_id)

@@ -73,7 +73,7 @@ def test_publishing_makes_a_signed_approval_form_with_every_step(jobs_app, world
                      pub.content_sha256, pub.file_sha256, f"报告{rid}·第", "审批流程",
                      "起草", "提交审核", "镇审核退回修改", "镇审核通过", "区审核批准发布",
                      "qs_author", "qs_reviewer", "district_reviewer", "填报人", "镇审核人", "区审核人",
-                     squash(RETURN_REASON), TOWN_OPINION, DISTRICT_OPINION):
+                     squash(RETURN_REASON), TOWN_OPINION, DISTRICT_OPINION, "北京时间，时间戳服务时间"):
         assert squash(expected) in flat, expected
     assert "<b>2026</b>" in text and "&nbsp;" in text  # user text printed as typed, never markup
     # Six steps, in order, numbered; each with its local time.
@@ -104,6 +104,7 @@ def test_publishing_makes_a_signed_approval_form_with_every_step(jobs_app, world
     report_pdf = archive.read(app.config["ARCHIVE_DIR"], pub.file_sha256)
     token_time = ltv.signature_time(report_pdf)
     assert token_time is not None and pub.signed_at == token_time
+    assert (token_time + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S") in text  # printed in Beijing time
     with app.app_context():
         result = verify_pdf(report_pdf, trust_roots())
     assert result.timestamped and result.signed_at.astimezone(dt.UTC).replace(tzinfo=None) == token_time
@@ -170,6 +171,15 @@ def test_a_retried_job_makes_no_second_form(jobs_app, world):
         lost = archive.archive_approval_form(app.config["ARCHIVE_DIR"], pub_id, other)
         assert not lost.won and lost.sha256 == first
         assert not archive.path_for(app.config["ARCHIVE_DIR"], hashlib.sha256(other).hexdigest()).exists()
+        # Orphan recovery (the sweeper, the next run) keeps the recorded form and removes a
+        # form file a killed run left unrecorded.
+        orphan_sha, orphan = archive.store(app.config["ARCHIVE_DIR"], other)
+        pending = Path(app.config["ARCHIVE_DIR"]) / archive.PENDING_DIR
+        pending.mkdir(exist_ok=True)
+        (pending / f"{pub_id}-{first}").touch()
+        (pending / f"{pub_id}-{orphan_sha}").touch()
+        assert archive.recover_orphans(app.config["ARCHIVE_DIR"]) == 1
+        assert not orphan.exists() and archive.path_for(app.config["ARCHIVE_DIR"], first).is_file()
 
 
 def test_a_publication_without_a_form_gets_one_on_first_download(jobs_app, world):
