@@ -266,7 +266,23 @@ def publish(publication_id: int) -> dict[str, Any]:
     """RQ job: make, sign and archive the PDF of one publication (idempotent)."""
     app = _job_app()
     with _Heartbeat(app, publication_id), app.app_context():
-        return _publish(publication_id)
+        summary = _publish(publication_id)
+        # The signed approval form (审批单), once the report's PDF is archived; a retry after
+        # a failure here finds the publication ready and makes only the form (once).
+        from .approval_form import ensure_approval_form
+
+        ensure_approval_form(publication_id, form_signing(app.config))
+        return summary
+
+
+def form_signing(config: Any) -> Any:
+    """What the approval form (``pdf.approval_form``) is signed and dated with: this
+    module's signer, verification address and time zone."""
+    from .approval_form import FormSigning
+
+    return FormSigning(load_signer=lambda district: _load_signer(config, district),
+                       verify_url=lambda archive_no: verify_url(config, archive_no),
+                       timezone=config.get("TIMEZONE", TIMEZONE))
 
 
 def heartbeat_seconds(config: Any) -> float:
@@ -404,7 +420,6 @@ def _publish(publication_id: int) -> dict[str, Any]:
     from . import ltv
     from .signing import sign_pdf
 
-    signed_at = utcnow()
     # PAdES B-LTA: a timestamp from the TSA (TSA_URL), the CRLs in the DSS, a document timestamp.
     signed = sign_pdf(
         rendered.data, signer, seal_box=rendered.seal_box,
@@ -412,6 +427,8 @@ def _publish(publication_id: int) -> dict[str, Any]:
         location=district.name, contact=verify_url(config, archive_no), signer_name=district.name,
         timestamper=ltv.timestamper(config), validation_context=ltv.embedding_context(config),
     )
+    # When it was signed: the TSA's time in the signature's timestamp token; the clock only for B-B.
+    signed_at = ltv.signature_time(signed) or utcnow()
 
     _stage(publication_id, PublicationStage.ARCHIVING)
     stored = archive.archive_publication(archive_dir, publication_id, signed,
