@@ -429,9 +429,7 @@ def compose(form: FormInput, fonts: dict[str, LoadedFont], title_embolden: float
 
 def render_approval_form(form: FormInput) -> RenderedForm:
     """The form as PDF bytes (unsigned), its page count and the seal's box."""
-    from reportlab.pdfgen.canvas import Canvas
-
-    from .draw import DocumentInfo, _binary_streams, _draw_qr, _draw_seal, _Info, _render_lock, draw_line
+    from .draw import DocumentInfo, _binary_streams, _draw_qr, _draw_seal, _render_lock, draw_line, new_canvas
 
     config = form.fonts or FontConfig.default()
     fonts = load_fonts(config)
@@ -443,15 +441,11 @@ def render_approval_form(form: FormInput) -> RenderedForm:
         extra={INFO_FORM_OF: clean_text(form.archive_no)})
     buffer = BytesIO()
     with _render_lock, _binary_streams():
-        c = Canvas(buffer, pagesize=(L.PAGE_WIDTH, L.PAGE_HEIGHT), pageCompression=1,
-                   initialFontName=fonts["body"].name, initialFontSize=TEXT_SIZE)  # type: ignore[arg-type]
-        c.setTitle(info.title)
-        c.setAuthor(info.author)
-        c.setSubject(info.subject)
-        c.setCreator(info.creator)
-        c.setKeywords(info.keywords)
-        c._doc.info = _Info(c._doc.info, info.extra)  # type: ignore[attr-defined]
+        c = new_canvas(buffer, info, fonts["body"].name, TEXT_SIZE)
         for page in pages:
+            if page.seal is not None:
+                # Opaque ink under the text it covers (PDF/A: no transparency), as on the report.
+                _draw_seal(c, page.seal)
             c.saveState()
             c.setStrokeColorRGB(*L.BLACK)
             c.setLineWidth(RULE_WIDTH)
@@ -466,8 +460,6 @@ def render_approval_form(form: FormInput) -> RenderedForm:
                 c.restoreState()
             if page.qr is not None:
                 _draw_qr(c, page.qr)
-            if page.seal is not None:
-                _draw_seal(c, page.seal)
             c.showPage()
         c.save()
     return RenderedForm(buffer.getvalue(), len(pages), seal_box)

@@ -59,6 +59,27 @@ def _binary_streams() -> Iterator[None]:
         rl_config.useA85 = saved
 
 
+def new_canvas(buffer: BytesIO, info: DocumentInfo, initial_font: str, initial_size: float) -> Canvas:
+    """A canvas for one of our PDF/A-2b documents: A4, the document information (with
+    Chengbao's own keys) and the XMP and output intent of ``pdf.pdfa``. Call it inside
+    ``_render_lock`` and ``_binary_streams()``."""
+    c = Canvas(buffer, pagesize=(L.PAGE_WIDTH, L.PAGE_HEIGHT), pageCompression=1,
+               initialFontName=initial_font, initialFontSize=initial_size)  # type: ignore[arg-type]  # stubs: float
+    c.setTitle(info.title)
+    c.setAuthor(info.author)
+    c.setSubject(info.subject)
+    c.setCreator(info.creator)
+    c.setKeywords(info.keywords)
+    # One instant for /CreationDate, /ModDate and their XMP forms (PDF/A: equal values).
+    created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    base_info = c._doc.info  # type: ignore[attr-defined]
+    c._doc.info = _Info(base_info, info.extra, created)  # type: ignore[attr-defined]  # no API for custom entries
+    pdfa.add_to_catalog(c._doc, pdfa.DocumentMetadata(  # type: ignore[attr-defined]
+        title=info.title, author=info.author, subject=info.subject, keywords=info.keywords,
+        creator=info.creator, producer=base_info.producer, created=created))
+    return c
+
+
 def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> bytes:
     """The PDF of ``doc``: page 1 carries the header, the signature block's page the block
     and the seal, the last page the 版记 and the QR code; every page its number. ``initial_font``
@@ -69,20 +90,7 @@ def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> by
     # per process. ASCII85 on top of Flate only inflates the file by 25 % and costs a
     # fifth of the render time, so it is switched off for our documents.
     with _render_lock, _binary_streams():
-        c = Canvas(buffer, pagesize=(L.PAGE_WIDTH, L.PAGE_HEIGHT), pageCompression=1,
-                   initialFontName=initial_font, initialFontSize=L.BODY_SIZE)  # type: ignore[arg-type]  # stubs: float
-        c.setTitle(info.title)
-        c.setAuthor(info.author)
-        c.setSubject(info.subject)
-        c.setCreator(info.creator)
-        c.setKeywords(info.keywords)
-        # One instant for /CreationDate, /ModDate and their XMP forms (PDF/A: equal values).
-        created = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        base_info = c._doc.info  # type: ignore[attr-defined]
-        c._doc.info = _Info(base_info, info.extra, created)  # type: ignore[attr-defined]  # no API for custom entries
-        pdfa.add_to_catalog(c._doc, pdfa.DocumentMetadata(  # type: ignore[attr-defined]
-            title=info.title, author=info.author, subject=info.subject, keywords=info.keywords,
-            creator=info.creator, producer=base_info.producer, created=created))
+        c = new_canvas(buffer, info, initial_font, L.BODY_SIZE)
 
         last = len(doc.pages) - 1
         for index, rows in enumerate(doc.pages):

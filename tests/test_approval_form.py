@@ -11,6 +11,7 @@ import io
 import json
 from pathlib import Path
 
+import page as page_validation
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select, update
@@ -226,6 +227,9 @@ def test_a_long_history_runs_onto_more_pages_with_its_header_repeated(tmp_path):
     flat = squash(poppler("pdftotext", "-raw", path, "-"))
     assert flat.count("指") == 400 + 29 * 3  # nothing lost where the long opinion splits across pages
     assert "审核人30" in flat and "https://example.org/verify?no=示" in flat
+    # An archival document like the report: PDF/A-2b by the same validator as tests/test_pdfa.py.
+    report = page_validation.validate_pdf_bytes(rendered.data, profile="2b")
+    assert report.is_compliant, [(f.rule_id, f.message) for f in report.failures]
 
 
 def test_archive_renew_audits_every_renewal_failure_and_run(jobs_app, world):
