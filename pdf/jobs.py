@@ -285,7 +285,23 @@ def publish(publication_id: int) -> dict[str, Any]:
     """RQ job: make, sign and archive the PDF of one publication (idempotent)."""
     app = _job_app()
     with _Heartbeat(app, publication_id), app.app_context():
-        return _publish(publication_id)
+        summary = _publish(publication_id)
+        # The signed approval form (审批单), once the report's PDF is archived; a retry after
+        # a failure here finds the publication ready and makes only the form (once).
+        from .approval_form import ensure_approval_form
+
+        ensure_approval_form(publication_id, form_signing(app.config))
+        return summary
+
+
+def form_signing(config: Any) -> Any:
+    """What the approval form (``pdf.approval_form``) is signed and dated with: this
+    module's signer, verification address and time zone."""
+    from .approval_form import FormSigning
+
+    return FormSigning(load_signer=lambda district: _load_signer(config, district),
+                       verify_url=lambda archive_no: verify_url(config, archive_no),
+                       timezone=config.get("TIMEZONE", TIMEZONE))
 
 
 def heartbeat_seconds(config: Any) -> float:
@@ -342,15 +358,21 @@ def _local_date(when: dt.datetime, timezone: str) -> dt.date:
 
 
 def warm_up(config: Any) -> None:
-    """Load the fonts and the districts' signing keys once in a worker's parent process,
-    so that every forked work horse inherits them parsed (a 20 MB font collection takes
-    ≈50 ms a face; an RSA key's consistency check a few ms)."""
+    """Load the fonts, the title segmenter and the districts' signing keys once in a worker's
+    parent process, so that every forked work horse inherits them parsed (a 20 MB font
+    collection takes ≈50 ms a face; jieba's dictionary ≈1 s; an RSA key's consistency check
+    a few ms)."""
+    from . import linebreak
     from .signing import load_signer
 
     try:
         load_fonts(FontConfig.from_settings(config))
     except Exception as exc:  # the job itself will fail loudly with the details
         log.warning("fonts not preloaded: %s", exc)
+    try:  # the word segmenter's dictionary for title line breaks (about a second to load)
+        linebreak.warm_up()
+    except Exception as exc:  # pragma: no cover - titles then load it in the job
+        log.warning("title segmenter not preloaded: %s", exc)
     passphrase = config.get("SIGNING_P12_PASSPHRASE")
     for path in sorted(Path(config["KEYS_DIR"]).glob("district-*.p12")):
         try:
@@ -457,10 +479,6 @@ def _publish(publication_id: int) -> dict[str, Any]:
     assert rendered.approval_seal_box is not None  # a 上行文 always has the approval mark
 
     _stage(publication_id, PublicationStage.SIGNING)
-    from . import ltv
-    from .signing import sign_pdf  # twice: the town's signature, then the district's
-
-    signed_at = utcnow()
     # Two PAdES B-LTA signatures (each: a timestamp from the TSA (TSA_URL), the CRLs in the
     # DSS, a document timestamp). First the town's, over its seal: it certifies the
     # document and allows nothing but signing (DocMDP P=2); then the district's approval
@@ -469,7 +487,8 @@ def _publish(publication_id: int) -> dict[str, Any]:
     # exactly this pair.
     from pyhanko.sign.fields import MDPPerm
 
-    from .signing import add_signature_field
+    from . import ltv
+    from .signing import add_signature_field, sign_pdf  # sign_pdf twice: the town, then the district
 
     prepared = add_signature_field(rendered.data, DISTRICT_FIELD, rendered.approval_seal_box)
     town_signed = sign_pdf(
@@ -487,6 +506,8 @@ def _publish(publication_id: int) -> dict[str, Any]:
         signer_name=approvals.district_reviewer or district_name,
         timestamper=ltv.timestamper(config), validation_context=ltv.embedding_context(config),
     )
+    # When it was signed: the TSA's time in the signature's timestamp token; the clock only for B-B.
+    signed_at = ltv.signature_time(signed) or utcnow()
 
     _stage(publication_id, PublicationStage.ARCHIVING)
     stored = archive.archive_publication(archive_dir, publication_id, signed,

@@ -120,6 +120,22 @@ def dev_tsa_reply(config: Any, request_der: bytes) -> bytes | None:
         return b""
 
 
+def signature_time(data: bytes) -> dt.datetime | None:
+    """When the last signature of ``data`` was made, as its RFC 3161 signature timestamp
+    says (the TSA's ``genTime``, naive UTC, as the database stores times); None for a
+    signature without a timestamp (B-B: the caller falls back on its clock)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+
+    signatures = PdfFileReader(BytesIO(data), strict=False).embedded_regular_signatures
+    if not signatures:
+        return None
+    for signed_data in extract_tst_data_iter(signatures[-1].signer_info, signed=False):
+        gen_time = signed_data["encap_content_info"]["content"].parsed["gen_time"].native
+        return gen_time.astimezone(dt.UTC).replace(tzinfo=None)
+    return None
+
+
 # ---------------------------------------------------------------- renewal
 
 

@@ -54,6 +54,12 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from .pdfa import keep_metadata_on_update
+
+# The signature, the DSS and the document timestamps leave /Info and the XMP packet as
+# rendered (PDF/A-2b: the two must agree; see pdf.pdfa).
+keep_metadata_on_update()
+
 __all__ = ["CA", "CA_CERT_FILE", "CA_KEY_FILE", "SIGNATURE_FIELD", "add_document_timestamp", "create_dev_ca",
            "current_crl", "issue_district_certificate", "issue_tsa_certificate", "issued_by_dev_ca_without",
            "load_signer", "sign_pdf"]

@@ -212,7 +212,7 @@ def test_a_long_opinion_is_cut_to_two_lines_in_the_mark(tmp_path):
     last = max(w.page for w in found)
     name = one(found, "示范区人民政府", page=last, size=L.BODY_SIZE)
     inside = [w for w in found if w.page == last and w.x_max < name.x_max + 60
-              and name.centre_y - 3 * L.LINE_PITCH < w.centre_y < name.centre_y - 1]
+              and name.centre_y - 1.5 * L.LINE_PITCH < w.centre_y < name.centre_y - 1]
     assert len(inside) == 2 and inside[0].text.startswith("审核意见：") and inside[1].text.endswith("……")
 
 
