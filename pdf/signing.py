@@ -54,6 +54,7 @@ from pyhanko.stamp import NoOpStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 __all__ = ["CA", "CA_CERT_FILE", "CA_KEY_FILE", "SIGNATURE_FIELD", "add_document_timestamp", "create_dev_ca",
            "current_crl", "issue_district_certificate", "issue_tsa_certificate", "issued_by_dev_ca_without",
@@ -619,6 +620,32 @@ def warm_timestamper(url: str, timeout: float = 10) -> bool:
         _stop_signing_loop()
 
 
+class _DevTsa(DummyTimeStamper):
+    """pyHanko's ``DummyTimeStamper`` parses its RSA key from DER for every token it signs
+    (with the key's consistency check: ≈10–30 ms, two tokens a B-LTA signature); this one
+    keeps the parsed key. The signed attributes are pyHanko's own."""
+
+    def __init__(self, *args: Any, pyca_key: rsa.RSAPrivateKey, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pyca_key = pyca_key
+
+    def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt: dt.datetime) -> Any:
+        from asn1crypto import cms, core
+        from pyhanko.sign import general
+
+        digest = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
+        digest.update(tst_info_data)
+        signed_attrs = cms.CMSAttributes([
+            general.simple_cms_attribute("content_type", "tst_info"),
+            general.simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
+            general.simple_cms_attribute("signing_certificate", general.as_signing_certificate(self.tsa_cert)),
+            general.simple_cms_attribute("message_digest", digest.finalize()),
+        ])
+        signature = self._pyca_key.sign(signed_attrs.dump(), padding.PKCS1v15(),
+                                        get_pyca_cryptography_hash(md_algorithm.upper()))
+        return signature, signed_attrs
+
+
 def tsa_timestamper(ca_dir: Path) -> DummyTimeStamper:
     """The development TSA itself (key and certificate from ``tsa.p12``, CA certificate
     embedded in every token), answering the requests that ``/tsa`` receives."""
@@ -626,8 +653,11 @@ def tsa_timestamper(ca_dir: Path) -> DummyTimeStamper:
     key, cert, _ = pkcs12.load_key_and_certificates((Path(ca_dir) / TSA_P12_FILE).read_bytes(), None)
     if key is None or cert is None:
         raise ValueError(f"{ca_dir / TSA_P12_FILE}: no key or certificate")
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError(f"{ca_dir / TSA_P12_FILE}: not an RSA key")
     der = serialization.Encoding.DER
-    return DummyTimeStamper(
+    return _DevTsa(
+        pyca_key=key,
         tsa_cert=asn1_x509.Certificate.load(cert.public_bytes(der)),
         tsa_key=asn1_keys.PrivateKeyInfo.load(key.private_bytes(
             der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
