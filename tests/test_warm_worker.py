@@ -41,7 +41,7 @@ def _queue(url: str) -> Queue:
     return Queue("kept-horse-test", connection=connection)
 
 
-def test_one_horse_runs_the_jobs_and_a_killed_one_is_replaced(redis_url):  # noqa: F811
+def test_one_horse_runs_the_jobs_and_a_killed_one_is_replaced(redis_url):
     queue = _queue(redis_url)
     first = [queue.enqueue(horse_pid) for _ in range(3)]
     killed = queue.enqueue(kill_own_horse)
@@ -59,7 +59,7 @@ def test_one_horse_runs_the_jobs_and_a_killed_one_is_replaced(redis_url):  # noq
     assert not Path(f"/proc/{later[0]}").exists() or _zombie(later[0])  # retired with the worker
 
 
-def test_a_horse_retires_after_its_jobs(redis_url, monkeypatch):  # noqa: F811
+def test_a_horse_retires_after_its_jobs(redis_url, monkeypatch):
     monkeypatch.setattr(KeptHorseWorker, "horse_jobs", 2)
     queue = _queue(redis_url)
     jobs = [queue.enqueue(horse_pid) for _ in range(5)]
@@ -87,7 +87,7 @@ def _rendered():
 
 
 @pytest.mark.parametrize("lta", [False, True], ids=["B-B", "B-LTA"])
-def test_the_signature_takes_its_fixed_room_and_verifies(pki, lta):  # noqa: F811
+def test_the_signature_takes_its_fixed_room_and_verifies(pki, lta):
     rendered = _rendered()
     signer = signing.load_signer(pki.p12, None)
     extra = dict(timestamper=ltv.timestamper(pki.config), validation_context=ltv.embedding_context(pki.config)) \
@@ -103,7 +103,7 @@ def test_the_signature_takes_its_fixed_room_and_verifies(pki, lta):  # noqa: F81
     assert verify_pdf(data, [pki.ca_cert]).status == "valid"
 
 
-def test_a_signature_too_big_for_its_room_is_signed_the_slow_way(pki, monkeypatch):  # noqa: F811
+def test_a_signature_too_big_for_its_room_is_signed_the_slow_way(pki, monkeypatch):
     monkeypatch.setattr(signing, "signature_bytes_reserved", lambda signer, timestamped: 1024)
     rendered = _rendered()
     data = signing.sign_pdf(rendered.data, signing.load_signer(pki.p12, None), seal_box=rendered.seal_box,
@@ -114,7 +114,7 @@ def test_a_signature_too_big_for_its_room_is_signed_the_slow_way(pki, monkeypatc
     assert verify_pdf(data, [pki.ca_cert]).status == "valid"
 
 
-def test_the_tsa_client_is_kept_per_process_and_its_token_crosses_a_fork(pki):  # noqa: F811
+def test_the_tsa_client_is_kept_per_process_and_its_token_crosses_a_fork(pki):
     url = pki.config["TSA_URL"]
     assert signing.warm_timestamper(url)
     client = signing.http_timestamper(url)
