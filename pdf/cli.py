@@ -258,11 +258,10 @@ def register_cli(app: Flask) -> None:
                   help="Worker processes (more than one: an RQ worker pool that respawns dead workers).")
     def worker_command(burst: bool, sweep_first: bool, name: str | None, scheduler: bool, processes: int) -> None:
         """Run an RQ worker for the signed-PDF jobs with this app's configuration."""
-        from rq import Worker
         from rq.worker_pool import WorkerPool
 
         from . import jobs
-        from .queue import get_redis, release_dead_scheduler_locks
+        from .queue import KeptHorseWorker, get_redis, release_dead_scheduler_locks
 
         app_obj: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         connection = get_redis(app_obj)
@@ -280,6 +279,12 @@ def register_cli(app: Flask) -> None:
         db.session.remove()
         for engine in db.engines.values():
             engine.dispose()
+        # What warm_up loaded stays for the life of the process: out of the collector's
+        # sight, a work horse's collections neither walk it nor copy its pages.
+        import gc
+
+        gc.collect()
+        gc.freeze()
         # Queues other parts register (the outbox's events) come first: they are quick.
         queues = jobs.worker_queues(app_obj, connection)
         if scheduler:
@@ -287,10 +292,13 @@ def register_cli(app: Flask) -> None:
                 click.echo(f"released the scheduler lock of queue {name}: its scheduler is dead")
         if processes > 1:
             # Forked pool workers inherit the app set above (and its preloaded fonts and keys).
-            WorkerPool(queues, connection=connection, num_workers=processes).start(burst=burst, logging_level="INFO")
+            WorkerPool(queues, connection=connection, num_workers=processes,
+                       worker_class=KeptHorseWorker).start(burst=burst, logging_level="INFO")
             return
         # Maintenance every minute (RQ: ten): it starts the scheduler again should its process
         # die, or once another's lock is released or has expired.
-        worker = Worker(queues, connection=connection, name=name, maintenance_interval=60)
+        # A work horse per worker, kept from job to job (KeptHorseWorker): jobs run as fast
+        # as in a warm process, and a killed horse is handled as RQ handles it.
+        worker = KeptHorseWorker(queues, connection=connection, name=name, maintenance_interval=60)
         worker.max_connection_wait_time = 2.0  # back on a restarted Redis within seconds (RQ: up to 60 s)
         worker.work(burst=burst, with_scheduler=scheduler, logging_level="INFO")

@@ -62,15 +62,25 @@ def timestamper(config: Any) -> Any:
     return signing.http_timestamper(tsa_url(config), timeout=float(config.get("TSA_TIMEOUT", 10)))
 
 
+_trust_cache: dict[str, tuple[tuple[tuple[str, int, int], ...], list[asn1_x509.Certificate]]] = {}
+
+
 def _trust_certificates(config: Any) -> list[asn1_x509.Certificate]:
+    """The trust roots' certificates, parsed once per process while their files stay the same."""
     from .verify import trust_roots
 
+    paths = trust_roots(config["KEYS_DIR"])
+    versions = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in paths)
+    cached = _trust_cache.get(str(config["KEYS_DIR"]))
+    if cached is not None and cached[0] == versions:
+        return list(cached[1])
     certs: list[asn1_x509.Certificate] = []
-    for path in trust_roots(config["KEYS_DIR"]):
+    for path in paths:
         data = path.read_bytes()
         ders = [der for _, _, der in pem.unarmor(data, multiple=True)] if pem.detect(data) else [data]
         certs.extend(asn1_x509.Certificate.load(der) for der in ders)
-    return certs
+    _trust_cache[str(config["KEYS_DIR"])] = (versions, certs)
+    return list(certs)
 
 
 def embedding_context(config: Any) -> Any:
