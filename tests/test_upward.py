@@ -474,3 +474,28 @@ def test_the_pair_renewed_verifies_ten_years_ahead(pki, sealed_twice):
     for data in (sealed_twice, renewed):
         result = verify_pdf(data, [pki.ca_cert], at=later)
         assert (result.status, len(result.signers)) == ("valid", 2), result
+
+
+def test_the_districts_field_made_beforehand_is_signed_the_slow_way_too(pki, monkeypatch):
+    """A signature too big for its fixed room is made again sized by pyHanko's dry run: the
+    district's field, made before the town signed, is filled in then too (not added twice)."""
+    from pyhanko.sign.fields import MDPPerm
+
+    from pdf import ltv, signing
+
+    monkeypatch.setattr(signing, "signature_bytes_reserved", lambda signer, timestamped: 1024)
+    town_p12 = signing.issue_district_certificate(ltv.ca_directory(pki.config), "青山镇人民政府",
+                                                  pki.keys / "town-2.p12", None, crl_url=ltv.crl_url(pki.config))
+    rendered = render_report(upward_input())
+    assert rendered.approval_seal_box is not None
+    prepared = signing.add_signature_field(rendered.data, DISTRICT_FIELD, rendered.approval_seal_box)
+    town = signing.sign_pdf(prepared, signing.load_signer(town_p12, None), seal_box=rendered.seal_box,
+                            field_name=TOWN_FIELD, certify=True, docmdp_permissions=MDPPerm.FILL_FORMS,
+                            reason="签发", signer_name="李青山")
+    data = signing.sign_pdf(town, signing.load_signer(pki.p12, None), seal_box=rendered.approval_seal_box,
+                            field_name=DISTRICT_FIELD, certify=False, reason="批准发布", signer_name="王审核")
+    signatures = PdfFileReader(BytesIO(data)).embedded_regular_signatures
+    assert [s.field_name for s in signatures] == [TOWN_FIELD, DISTRICT_FIELD]
+    assert all(len(s.sig_object["/Contents"]) * 2 > 1024 for s in signatures)
+    result = verify_pdf(data, [pki.ca_cert])
+    assert result.status == "valid" and len(result.signers) == 2
