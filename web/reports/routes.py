@@ -117,12 +117,12 @@ def index():
     per_page = current_app.config.get("PAGE_SIZE", 20)
     try:
         page = services.list_reports(current_user, page=request.args.get("page"), cursor=request.args.get("cursor"),
-                                     per_page=per_page, **filters)
+                                     per_page=per_page, summary=True, **filters)
     except DomainError as exc:
         say_error(exc)
         page = services.Page([], 0, 1, per_page)
     return render_template("reports/index.html", form=form, page=page, filters=filters, rows=list_rows(page.items),
-                           many_towns=_sees_many_towns(), **bulk_ui.list_context(page.items, "reports.index"))
+                           many_towns=_sees_many_towns(), **bulk_ui.list_context(page.items, "reports.index", rows=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +143,8 @@ class ListRow:
 
 
 def list_rows(reports) -> list[ListRow]:
-    """The rows of ``reports``: each label translated once per code, the link built from one
-    ``url_for``, local times formatted here."""
+    """The rows of ``reports`` (``list_reports(summary=True)``: rows, not objects): each label
+    translated once per code, the link built from one ``url_for``, local times formatted here."""
     link = url_for("reports.show", report_id=1)
     prefix = link[:-1] if link.endswith("/1") else None
     kinds: dict[str, str] = {}
@@ -159,7 +159,7 @@ def list_rows(reports) -> list[ListRow]:
             state = states[r.state] = labels.label(labels.STATES, r.state)
         local = to_local(r.updated_at)
         rows.append(ListRow(r.id, f"{prefix}{r.id}" if prefix else url_for("reports.show", report_id=r.id), r.title,
-                            r.org_unit.name, kind, r.year, r.state, state, local.strftime("%Y-%m-%d"),
+                            r.unit_name, kind, r.year, r.state, state, local.strftime("%Y-%m-%d"),
                             local.strftime("%Y-%m-%d %H:%M")))
     return rows
 
