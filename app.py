@@ -45,8 +45,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def load_user(session_id: str):
         """The session's user while its generation is current (``User.get_id``: "id:epoch"; a
         logout, a password change elsewhere or a deactivation raised it) and the user active."""
-        from workflow.models import User
-
         user_id, _, epoch = session_id.partition(":")
         user = (db.session.scalars(_session_user(), {"id": int(user_id)}).unique().first()
                 if user_id.isdigit() and epoch.isdigit() and int(user_id) < 2**62 else None)

@@ -1,15 +1,26 @@
-"""List pages under HTTP load at a province's scale, with a real load generator.
+"""Pages under HTTP load at a province's scale, with a real load generator.
 
 Seeds a bench database with bulk inserts (a province of 100 districts × 15 towns × 30 reports:
-45,000 reports, 135,000 audit events), starts ``gunicorn -w 4`` on it and drives it with
-``wrk`` (Debian package ``wrk``; ``bench/wrk_report.lua`` prints the percentiles) for each of:
+45,000 reports, 135,000 audit events; in the reviewer's district an author and a town reviewer
+of each town with API tokens, and a reporting cycle of the district), starts ``gunicorn -w 4``
+on it and drives it with ``wrk`` (Debian package ``wrk``; ``bench/wrk_report.lua`` prints the
+percentiles), 50 clients, for each of:
 
 - ``province_admin_list``: the report list page of an admin at the province (HTML, session);
 - ``district_reviewer_api_list``: ``GET /api/v1/reports`` of a district reviewer (bearer token);
-- ``no_database_floor``: ``/manifest.webmanifest`` — what the same server answers without a query.
+- ``district_reviewer_todo``: the district reviewer's to-do page (``/``);
+- ``district_reviewer_report_page``: a report of the district in district review, as its reviewer sees it;
+- ``district_cycle_matrix``: the cycle's completeness matrix page of the district (``/cycles/<id>``);
+- ``mixed_writes``: 30 users writing at once through the API (saves, comments, approvals; see
+  ``mixed_writes``), Python client threads;
+- ``no_database_floor``: ``/manifest.webmanifest`` — what the same server answers without a
+  query, measured first and last (``no_database_floor_again``).
 
-Each row: requests/s, p50/p95/p99 in ms, non-2xx answers. ``explain`` holds the plan of every
-query the two lists run (SQLite: EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN ANALYZE).
+Each row: requests/s, p50/p95/p99 in ms, non-2xx answers; ``over_floor``: each row's
+requests/s over the mean of the two floors (the figure to compare on a shared machine);
+``memory_rss_mb``: the master's and each worker's resident memory after the run. ``explain``
+holds the plan of every query the lists run (the report list and its town picker, the to-do
+lists, the cycle matrix; SQLite: EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN ANALYZE).
 
 Settings (environment): ``BENCH_DATABASE_URL`` (default: an SQLite file in a temporary
 directory; a PostgreSQL database's tables are dropped and re-created: use a scratch database),
@@ -243,8 +254,8 @@ def measure(code_dir: Path, db_url: str, instance: Path, clients: int, seconds: 
         rows["no_database_floor"] = first_floor
         rows["no_database_floor_again"] = last_floor
         mean_floor = (first_floor["requests_per_s"] + last_floor["requests_per_s"]) / 2
-        rows["over_floor"] = {name: round(row["requests_per_s"] / mean_floor, 3)
-                              for name, row in rows.items() if name not in ("no_database_floor", "no_database_floor_again")}
+        rows["over_floor"] = {name: round(row["requests_per_s"] / mean_floor, 3) for name, row in rows.items()
+                              if name not in ("no_database_floor", "no_database_floor_again")}
         rows["api_list_over_floor"] = rows["over_floor"]["district_reviewer_api_list"]
         rows["memory_rss_mb"] = rss_mb(server.pid)
         return rows

@@ -122,7 +122,8 @@ def index():
         say_error(exc)
         page = services.Page([], 0, 1, per_page)
     return render_template("reports/index.html", form=form, page=page, filters=filters, rows=list_rows(page.items),
-                           many_towns=_sees_many_towns(), **bulk_ui.list_context(page.items, "reports.index", rows=True))
+                           many_towns=_sees_many_towns(),
+                           **bulk_ui.list_context(page.items, "reports.index", rows=True))
 
 
 @dataclass(frozen=True, slots=True)
