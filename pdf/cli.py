@@ -4,9 +4,10 @@
   district as ``KEYS_DIR/district-<id>.p12`` (idempotent; never for production, where the
   admin installs each district's PKCS#12 issued by a real CA at that same path).
 - ``flask archive-renew [--before-days N] [--all]``: a fresh document timestamp on every
-  archived PDF whose last timestamp's TSA certificate expires within N days (default 365;
-  ``--all``: every one), stored beside the original (``pdf.ltv``, ``pdf.archive``); cron
-  it monthly so the archive stays verifiable for decades.
+  archived PDF (reports and their approval forms) whose last timestamp's TSA certificate
+  expires within N days (default 365; ``--all``: every one), stored beside the original
+  (``pdf.ltv``, ``pdf.archive``); cron it monthly so the archive stays verifiable for
+  decades. Each renewal, each failure and each run is audited as a system action.
 - ``flask sweep [--every SECONDS]``: re-enqueue publications whose job was lost (and
   retries RQ's scheduler missed), and run the sweepers other parts register in
   ``app.extensions["chengbao_sweepers"]`` (the outbox); with ``--every`` it keeps sweeping
@@ -97,42 +98,80 @@ def sweep_once(*, echo_all: bool) -> bool:
                                           if isinstance(v, dict)))
 
 
+RENEWED, RENEW_FAILED, RENEW_RUN = "archive_renewed", "archive_renew_failed", "archive_renew_run"
+
+
 def renew_archive(*, before_days: int | None = None, renew_all: bool = False) -> dict[str, Any]:
     """Renew the document timestamps of the archive's ready publications that need it
-    (``pdf.ltv.renewal_need``), each renewed file verified before it is stored beside the
-    original. Returns ``{"checked", "renewed", "failed"}`` (failed: archive numbers, logged)."""
+    (``pdf.ltv.renewal_need``): the report's PDF and its approval form, each renewed file
+    verified before it is stored beside the original. Returns ``{"checked", "renewed",
+    "failed", "approval_forms_renewed", "approval_forms_failed"}`` (archive numbers; failures
+    logged). Every renewal and every failure is a system action in the admin audit chain
+    (``workflow.audit.append_admin`` without an actor: ``archive_renewed``,
+    ``archive_renew_failed``), and so is the run itself (``archive_renew_run``, with its
+    counts), whether cron or an operator started it."""
     import datetime as dt
 
     from sqlalchemy import select
 
+    from workflow.audit import append_admin
     from workflow.db import db
     from workflow.models import Publication, PublicationStatus
 
     from . import archive, ltv, service
+    from .publications import without_paths
 
     config = current_app.config
     before = dt.timedelta(days=ltv.RENEW_BEFORE_DAYS if before_days is None else before_days)
     rows = db.session.execute(
-        select(Publication.id, Publication.archive_no, Publication.file_sha256)
+        select(Publication.id, Publication.archive_no, Publication.file_sha256, Publication.approval_sha256,
+               Publication.district_id)
         .where(Publication.status == PublicationStatus.READY, Publication.file_sha256.is_not(None))
         .order_by(Publication.id)).all()
     db.session.commit()
-    result: dict[str, Any] = {"checked": 0, "renewed": [], "failed": []}
+    result: dict[str, Any] = {"checked": 0, "renewed": [], "failed": [], "approval_forms_renewed": [],
+                              "approval_forms_failed": []}
+
+    def audit(action: str, row: Any, **detail: Any) -> None:
+        try:
+            append_admin(None, action, f"publication:{row.id}", org_unit_id=row.district_id,
+                         archive_no=row.archive_no, by="archive-renew", **detail)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+
     for row in rows:
         result["checked"] += 1
-        try:
-            data = archive.read_current(config["ARCHIVE_DIR"], row.file_sha256)
-            if not renew_all and not ltv.renewal_need(data, before=before).due:
+        for document, sha in (("report", row.file_sha256), ("approval_form", row.approval_sha256)):
+            if not sha:
                 continue
-            renewed = ltv.renew(data, config)
-            verdict = service.verify_upload(renewed)
-            if verdict.status != "valid":
-                raise ValueError(f"the renewed file does not verify ({verdict.detail})")
-            archive.store_renewal(config["ARCHIVE_DIR"], row.file_sha256, renewed)
-            result["renewed"].append(row.archive_no)
-        except Exception as exc:  # one file's failure must not stop the others
-            log.error("archive-renew: publication %s (%s) not renewed: %s", row.id, row.archive_no, exc)
-            result["failed"].append(row.archive_no)
+            prefix = "" if document == "report" else "approval_forms_"
+            expires = None
+            try:
+                data = archive.read_current(config["ARCHIVE_DIR"], sha)
+                need = ltv.renewal_need(data, before=before)
+                expires = need.expires.isoformat() if need.expires else None
+                if not renew_all and not need.due:
+                    continue
+                renewed = ltv.renew(data, config)
+                verdict = service.verify_upload(renewed)
+                if verdict.status != "valid":
+                    raise ValueError(f"the renewed file does not verify ({verdict.detail})")
+                path = archive.store_renewal(config["ARCHIVE_DIR"], sha, renewed)
+            except Exception as exc:  # one file's failure must not stop the others
+                log.error("archive-renew: publication %s (%s) %s not renewed: %s", row.id, row.archive_no,
+                          document, exc)
+                result[prefix + "failed"].append(row.archive_no)
+                audit(RENEW_FAILED, row, document=document, sha256=sha, expires=expires,
+                      error=without_paths(f"{type(exc).__name__}: {exc}")[:300])
+                continue
+            result[prefix + "renewed"].append(row.archive_no)
+            audit(RENEWED, row, document=document, sha256=sha, file=path.name, expires=expires)
+    append_admin(None, RENEW_RUN, "archive", by="archive-renew", all=renew_all, before_days=before.days,
+                 checked=result["checked"], renewed=len(result["renewed"]) + len(result["approval_forms_renewed"]),
+                 failed=len(result["failed"]) + len(result["approval_forms_failed"]))
+    db.session.commit()
     return result
 
 
@@ -155,7 +194,7 @@ def register_cli(app: Flask) -> None:
         """Add a fresh document timestamp to archived PDFs whose last timestamp nears expiry."""
         result = renew_archive(before_days=before_days, renew_all=renew_all)
         click.echo(json.dumps(result, ensure_ascii=False))
-        if result["failed"]:
+        if result["failed"] or result["approval_forms_failed"]:
             raise SystemExit(1)
 
     @app.cli.command("sweep")
@@ -213,11 +252,10 @@ def register_cli(app: Flask) -> None:
                   help="Worker processes (more than one: an RQ worker pool that respawns dead workers).")
     def worker_command(burst: bool, sweep_first: bool, name: str | None, scheduler: bool, processes: int) -> None:
         """Run an RQ worker for the signed-PDF jobs with this app's configuration."""
-        from rq import Worker
         from rq.worker_pool import WorkerPool
 
         from . import jobs
-        from .queue import get_redis, release_dead_scheduler_locks
+        from .queue import KeptHorseWorker, get_redis, release_dead_scheduler_locks
 
         app_obj: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         connection = get_redis(app_obj)
@@ -235,6 +273,12 @@ def register_cli(app: Flask) -> None:
         db.session.remove()
         for engine in db.engines.values():
             engine.dispose()
+        # What warm_up loaded stays for the life of the process: out of the collector's
+        # sight, a work horse's collections neither walk it nor copy its pages.
+        import gc
+
+        gc.collect()
+        gc.freeze()
         # Queues other parts register (the outbox's events) come first: they are quick.
         queues = jobs.worker_queues(app_obj, connection)
         if scheduler:
@@ -242,10 +286,13 @@ def register_cli(app: Flask) -> None:
                 click.echo(f"released the scheduler lock of queue {name}: its scheduler is dead")
         if processes > 1:
             # Forked pool workers inherit the app set above (and its preloaded fonts and keys).
-            WorkerPool(queues, connection=connection, num_workers=processes).start(burst=burst, logging_level="INFO")
+            WorkerPool(queues, connection=connection, num_workers=processes,
+                       worker_class=KeptHorseWorker).start(burst=burst, logging_level="INFO")
             return
         # Maintenance every minute (RQ: ten): it starts the scheduler again should its process
         # die, or once another's lock is released or has expired.
-        worker = Worker(queues, connection=connection, name=name, maintenance_interval=60)
+        # A work horse per worker, kept from job to job (KeptHorseWorker): jobs run as fast
+        # as in a warm process, and a killed horse is handled as RQ handles it.
+        worker = KeptHorseWorker(queues, connection=connection, name=name, maintenance_interval=60)
         worker.max_connection_wait_time = 2.0  # back on a restarted Redis within seconds (RQ: up to 60 s)
         worker.work(burst=burst, with_scheduler=scheduler, logging_level="INFO")

@@ -4,10 +4,13 @@ Everything here is a canvas operation at a position the typesetter chose: lines 
 glyphs (justified with the ``Tc`` operator, the 破折号 joined), the tables' thin rules, the
 red rule and the 版记's rules, the QR code, the seal (drawn as vector art: a ring, a star and the issuer's
 name along the arc, from the glyph outlines, so that it is artwork, not text), the page
-numbers, and the document information dictionary with Chengbao's own keys.
+numbers, and the document information dictionary with Chengbao's own keys — with the
+PDF/A-2b parts of ``pdf.pdfa`` (XMP metadata repeating it, the sRGB output intent): every
+colour is DeviceRGB, and nothing is transparent.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 import threading
 from collections.abc import Iterator
@@ -19,11 +22,13 @@ from typing import Any
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
 from reportlab import rl_config
-from reportlab.pdfbase.pdfdoc import PDFDate, PDFDictionary, PDFInfo, PDFName, PDFString
+from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFInfo, PDFName, PDFString
 from reportlab.pdfgen.canvas import FILL_NON_ZERO, Canvas  # type: ignore[attr-defined]  # (not in the stubs)
 
 from . import layout as L
+from . import pdfa
 from .fonts import clean_text, glyph_path
+from .linebreak import positions
 from .typeset import Composition, Line, QrCode, Rule, Seal
 
 __all__ = ["DocumentInfo", "draw_document", "draw_line"]
@@ -54,9 +59,30 @@ def _binary_streams() -> Iterator[None]:
         rl_config.useA85 = saved
 
 
+def new_canvas(buffer: BytesIO, info: DocumentInfo, initial_font: str, initial_size: float) -> Canvas:
+    """A canvas for one of our PDF/A-2b documents: A4, the document information (with
+    Chengbao's own keys) and the XMP and output intent of ``pdf.pdfa``. Call it inside
+    ``_render_lock`` and ``_binary_streams()``."""
+    c = Canvas(buffer, pagesize=(L.PAGE_WIDTH, L.PAGE_HEIGHT), pageCompression=1,
+               initialFontName=initial_font, initialFontSize=initial_size)  # type: ignore[arg-type]  # stubs: float
+    c.setTitle(info.title)
+    c.setAuthor(info.author)
+    c.setSubject(info.subject)
+    c.setCreator(info.creator)
+    c.setKeywords(info.keywords)
+    # One instant for /CreationDate, /ModDate and their XMP forms (PDF/A: equal values).
+    created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    base_info = c._doc.info  # type: ignore[attr-defined]
+    c._doc.info = _Info(base_info, info.extra, created)  # type: ignore[attr-defined]  # no API for custom entries
+    pdfa.add_to_catalog(c._doc, pdfa.DocumentMetadata(  # type: ignore[attr-defined]
+        title=info.title, author=info.author, subject=info.subject, keywords=info.keywords,
+        creator=info.creator, producer=base_info.producer, created=created))
+    return c
+
+
 def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> bytes:
-    """The PDF of ``doc``: page 1 carries the header, the last page the signature
-    block, the 版记, the QR code and the seal; every page its number. ``initial_font``
+    """The PDF of ``doc``: page 1 carries the header, the signature block's page the block
+    and the seal, the last page the 版记 and the QR code; every page its number. ``initial_font``
     is the name of a registered (embedded) face: ReportLab's default, Helvetica, would be
     listed in the file unembedded."""
     buffer = BytesIO()
@@ -64,19 +90,16 @@ def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> by
     # per process. ASCII85 on top of Flate only inflates the file by 25 % and costs a
     # fifth of the render time, so it is switched off for our documents.
     with _render_lock, _binary_streams():
-        c = Canvas(buffer, pagesize=(L.PAGE_WIDTH, L.PAGE_HEIGHT), pageCompression=1,
-                   initialFontName=initial_font, initialFontSize=L.BODY_SIZE)  # type: ignore[arg-type]  # stubs: float
-        c.setTitle(info.title)
-        c.setAuthor(info.author)
-        c.setSubject(info.subject)
-        c.setCreator(info.creator)
-        c.setKeywords(info.keywords)
-        c._doc.info = _Info(c._doc.info, info.extra)  # type: ignore[attr-defined]  # no API for custom entries
+        c = new_canvas(buffer, info, initial_font, L.BODY_SIZE)
 
         last = len(doc.pages) - 1
         for index, rows in enumerate(doc.pages):
             if index == 0:
                 _draw_header(c, doc)
+            if index == doc.signature_page % len(doc.pages):
+                # Under everything else: the text it covers prints over the opaque ink,
+                # as black over red does with a multiply blend (PDF/A: no transparency).
+                _draw_seal(c, doc.seal)
             c.setFillColorRGB(*L.BLACK)
             for placed in rows:
                 c.saveState()
@@ -84,11 +107,11 @@ def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> by
                 c.restoreState()
             if index < len(doc.rules):
                 _draw_rules(c, doc.rules[index])
-            if index == last:
+            if index == doc.signature_page % len(doc.pages):
                 for placed in doc.signature:
                     draw_line(c, placed.line, placed.y)
+            if index == last:
                 _draw_footer(c, doc)
-                _draw_seal(c, doc.seal)
             number = doc.page_numbers[index]
             c.setFont(number.font.name, L.PAGE_NUMBER_SIZE)
             c.drawString(number.x, number.y, number.text)
@@ -146,17 +169,17 @@ def _draw_footer(c: Canvas, doc: Composition) -> None:
 
 
 def draw_line(c: Canvas, line: Line, y: float) -> None:
+    """A line of glyphs at baseline ``y``. Each run of glyphs in one font with the same
+    justification gap after each is drawn from its own origin with that gap in ``Tc``: a
+    Latin word or a URL is one run with no gap inside (never letter-spaced), the Chinese
+    text around it takes the line's extra space (see ``pdf.linebreak.justify_gaps``)."""
     glyphs = line.glyphs
     if not glyphs:
         return
     cs = line.style.char_space
-    if line.justify and len(glyphs) > 1:
-        extra = line.width - line.natural_width()
-        per_gap = extra / (len(glyphs) - 1)
-        if 0 < per_gap <= L.MAX_JUSTIFY_EXTRA_EM * line.style.size:
-            cs += per_gap
+    gaps = line.gaps()
+    xs = positions(line.x, glyphs, gaps)
     t = c.beginText(line.x, y)
-    t.setCharSpace(cs)
     if line.red:
         t.setFillColor(L.RED)
         t.setStrokeColor(L.RED)
@@ -166,31 +189,30 @@ def draw_line(c: Canvas, line: Line, y: float) -> None:
         c.setLineJoin(1)
         t.setTextRenderMode(2)
     size = line.style.size
-    run: list[str] = []
-    run_font = glyphs[0][1]
-    for ch, font, _ in glyphs:
-        if font is not run_font:
-            t.setFont(run_font.name, size)
-            t.textOut("".join(run))
-            run, run_font = [], font
-        run.append(ch)
-    t.setFont(run_font.name, size)
-    t.textOut("".join(run))
+    start = 0
+    n = len(glyphs)
+    while start < n:
+        font = glyphs[start][1]
+        gap = gaps[start]
+        end = start + 1
+        # A run: one font, and the same gap between each of its glyphs and the next.
+        while end < n and glyphs[end][1] is font and gaps[end - 1] == gap:
+            end += 1
+        t.setTextOrigin(xs[start], y)
+        t.setFont(font.name, size)
+        t.setCharSpace(cs + gap)
+        t.textOut("".join(g[0] for g in glyphs[start:end]))
+        start = end
     c.drawText(t)
     if "——" in "".join(g[0] for g in glyphs):
-        _join_dashes(c, line, y, cs)
+        _join_dashes(c, line, y, xs)
 
 
-def _join_dashes(c: Canvas, line: Line, y: float, cs: float) -> None:
+def _join_dashes(c: Canvas, line: Line, y: float, origins: list[float]) -> None:
     """Bridge the gaps between the glyphs of a 破折号 "——": many fonts (AR PL among them)
     draw each "—" with sidebearings, so two of them print as "— —". A rule at the dash's
     own height and thickness joins them; the text itself stays two U+2014 characters."""
     size = line.style.size
-    origins = []
-    x = line.x
-    for _, _, advance in line.glyphs:
-        origins.append(x)
-        x += advance - line.style.char_space + cs  # as drawn: the line's own Tc
     glyphs = line.glyphs
     i = 0
     while i < len(glyphs):
@@ -247,16 +269,13 @@ def _draw_glyph_outline(c: Canvas, ops: tuple, x: float, y: float, size: float,
 
 def _draw_seal(c: Canvas, seal: Seal) -> None:
     """A round official seal (公章): red ring, five-pointed star, the issuer's name along
-    the upper arc. Drawn as paths with a multiply blend, so the black text under it shows
-    through as it does through stamp ink."""
+    the upper arc. Opaque paths in the DeviceRGB red, drawn before the text they cover
+    (the 署名 and the date), so that text shows through as it does through stamp ink."""
     r = L.SEAL_RADIUS
     cx, cy = seal.cx, seal.cy
     c.saveState()
     c.setFillColor(L.RED)
     c.setStrokeColor(L.RED)
-    c.setFillAlpha(L.SEAL_OPACITY)
-    c.setStrokeAlpha(L.SEAL_OPACITY)
-    c.setBlendMode("Multiply")
     c.setLineWidth(L.SEAL_RING_WIDTH)
     c.circle(cx, cy, r - L.SEAL_RING_WIDTH / 2, stroke=1, fill=0)
     # The star: ten points alternating between the outer and inner radius.
@@ -302,9 +321,15 @@ def _draw_seal(c: Canvas, seal: Seal) -> None:
     c.restoreState()
 
 
+# One mask for every code instead of qrcode trying all eight and keeping the one with the
+# lowest penalty (nine encodings instead of one: ≈20 ms a page). Any mask is valid; 4 is
+# the one that choice picked most often for verification URLs.
+QR_MASK_PATTERN = 4
+
+
 def _draw_qr(c: Canvas, code: QrCode) -> None:
     x, y, size = code.x, code.y, code.size
-    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0)
+    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, mask_pattern=QR_MASK_PATTERN)
     qr.add_data(code.url)
     qr.make(fit=True)
     matrix = qr.get_matrix()
@@ -334,10 +359,11 @@ class _Info(PDFInfo):
     """ReportLab's document information plus Chengbao's own keys (ReportLab has no API
     for custom Info entries; this mirrors ``PDFInfo.format`` and adds ``extra``)."""
 
-    def __init__(self, base: PDFInfo, extra: dict[str, str]):
+    def __init__(self, base: PDFInfo, extra: dict[str, str], created: dt.datetime):
         super().__init__()
         self.__dict__.update(base.__dict__)
         self.extra = extra
+        self.created = created
 
     def format(self, document: Any) -> bytes:
         entries = {
@@ -349,8 +375,7 @@ class _Info(PDFInfo):
             "Producer": PDFString(self.producer),
             "Trapped": PDFName(self.trapped),
         }
-        entries["ModDate"] = entries["CreationDate"] = PDFDate(
-            ts=document._timeStamp, dateFormatter=self._dateFormatter)  # type: ignore[attr-defined]
+        entries["ModDate"] = entries["CreationDate"] = PDFString(pdfa.pdf_date(self.created))
         for key, value in self.extra.items():
             entries[key] = PDFString(value)
         return PDFDictionary(entries).format(document)

@@ -6,6 +6,11 @@ headings), ``kaiti`` (楷体, second-level headings) and ``title`` (小标宋, t
 a subfont index), so an office that owns licensed 方正 fonts points at those; the free
 defaults are Debian's AR PL and WenQuanYi fonts.
 
+No free simplified-Chinese 仿宋 that ReportLab can embed is packaged for Debian, PyPI or npm
+(see README, "The PDF's layout"): Fandol and Noto Serif CJK have CFF outlines, which ``TTFont``
+refuses; cwTeX 仿宋 covers Big5 only. For the title, ``scripts/noto_title_font.py`` converts
+Noto Serif CJK SC Bold to TrueType outlines (:data:`NOTO_TITLE`), used when present.
+
 Fonts are embedded as TrueType subsets with a ToUnicode map (ReportLab ``TTFont``), so
 ``pdftotext`` gives the text back. ReportLab's built-in CID font STSong-Light is never
 used: it is not embedded and renders differently on every machine.
@@ -63,6 +68,11 @@ _DEBIAN_PACKAGES = {
 
 _ALL_DEFAULTS = "apt-get install fonts-arphic-uming fonts-arphic-ukai fonts-wqy-microhei"
 
+# The title face when it has been made (``WITH_TITLE_FONT=1 scripts/system-deps.sh``): Noto
+# Serif CJK SC Bold from Debian's fonts-noto-cjk, converted to TrueType outlines by
+# scripts/noto_title_font.py — a heavy 宋体 much closer to 小标宋 than emboldened UMing.
+NOTO_TITLE = Path("/usr/local/share/fonts/chengbao/NotoSerifCJKsc-Bold.ttf")
+
 
 class FontsMissing(Invalid):
     """A configured font file is absent or unreadable. Reasons: ``font_file_missing``,
@@ -100,12 +110,15 @@ class FontConfig:
         # UMing/UKai "CN" faces (index 0) have mainland punctuation placement (，。 sit
         # low left); UMing is a 明体/宋体 design: the closest free relative of 仿宋 and,
         # emboldened, of 小标宋. WenQuanYi Micro Hei is a clean 黑体.
+        # The title: Noto Serif CJK SC Bold when converted (see NOTO_TITLE), else UMing
+        # emboldened.
         uming = str(_ARPHIC / "uming.ttc")
+        title = FontFile(str(NOTO_TITLE), 0) if NOTO_TITLE.is_file() else FontFile(uming, 0, embolden=0.035)
         return cls(
             body=FontFile(uming, 0),
             heiti=FontFile(str(_WQY / "wqy-microhei.ttc"), 0),
             kaiti=FontFile(str(_ARPHIC / "ukai.ttc"), 0),
-            title=FontFile(uming, 0, embolden=0.035),
+            title=title,
         )
 
     @classmethod
@@ -195,6 +208,7 @@ def _load(role: str, file: FontFile) -> LoadedFont:
         face = ttfont.face
         if not face.charToGlyph:
             raise FontsMissing("font_no_unicode_map", role, file)
+        _subset_without_copying_glyf(face)
         pdfmetrics.registerFont(ttfont)
         font = LoadedFont(
             name=name,
@@ -207,6 +221,43 @@ def _load(role: str, file: FontFile) -> LoadedFont:
         )
         _loaded[key] = font
         return font
+
+
+class _TableView:
+    """A font table as ReportLab's subsetter reads its ``glyf`` table (slices, each copied
+    as bytes), over the font file's bytes without copying the table whole."""
+
+    __slots__ = ("_view",)
+
+    def __init__(self, view: memoryview) -> None:
+        self._view = view
+
+    def __getitem__(self, index: Any) -> Any:
+        part = self._view[index]
+        return part.tobytes() if isinstance(part, memoryview) else part
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+
+def _subset_without_copying_glyf(face: Any) -> None:
+    """ReportLab's ``makeSubset`` copies the face's whole ``glyf`` table (megabytes for a
+    CJK face) to take the few hundred glyphs a document uses, on every save and for each
+    face: ≈5–10 ms a face, more in a freshly forked work horse (every page of the copy is
+    a new page). Its ``get_table('glyf')`` answers a view instead; every other table as before."""
+    data = getattr(face, "_ttf_data", None)
+    if not isinstance(data, bytes):
+        return
+    whole = memoryview(data)
+    original = face.get_table
+
+    def get_table(tag: str) -> Any:
+        if tag != "glyf":
+            return original(tag)
+        pos, length = face.get_table_pos(tag)
+        return _TableView(whole[pos:pos + length])
+
+    face.get_table = get_table
 
 
 def load_fonts(config: FontConfig | None = None) -> dict[str, LoadedFont]:

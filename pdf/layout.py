@@ -21,7 +21,7 @@ with a document grid.
 """
 from __future__ import annotations
 
-from reportlab.lib.colors import CMYKColor
+from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import A4
 
 MM = 72 / 25.4
@@ -107,6 +107,9 @@ TITLE_GAP_LINES = 2
 TITLE_MAX_CHARS = 20  # 22 pt in 156 mm; long titles wrap into balanced centred lines
 # A title of three lines or more is balanced by widening a narrow measure in these steps (em).
 TITLE_BALANCE_STEP_EM = 0.5
+# A title of two or three lines is a trapezoid (each line this much shorter than the next)
+# or a diamond (the middle line this much longer), broken at word boundaries.
+TITLE_SHAPE_STEP_EM = 1.0
 # The grid line under the mark: the one its bottom edge reaches, unless by less than this
 # fraction of a line (rounding).
 GRID_SNAP_TOLERANCE = 0.05
@@ -145,7 +148,6 @@ SEAL_TEXT_EM_HEIGHT = 0.92
 SEAL_TEXT_TOP_EM = 0.86
 SEAL_TEXT_CONDENSE = 0.78
 SEAL_TEXT_FILL = 0.92
-SEAL_OPACITY = 0.9  # ink over black text: multiply blend lets the text show through
 
 # ---- last-page footer: QR code and 版记 -----------------------------------------------------
 # 版记 sits at the bottom of the type area of the last page: a thick rule, the
@@ -160,13 +162,27 @@ QR_GAP_ABOVE_IMPRINT = 3 * MM
 QR_TEXT_GAP = 3 * MM
 QR_ADDRESS_MAX_LINES = 3  # the verification address next to the QR code
 SMALL_LEADING = SMALL_SIZE * 1.35  # the note and the address next to the QR code
-# The last grid line the body may use on the page that carries the signature block;
-# beyond it the seal would run into the QR code and 版记, so the last two body lines
-# move to a new page with the signature (never a signature page without body text).
+# The last grid line the body may use on a page that carries the signature block AND the
+# QR code and 版记 under it; beyond it the seal would run into them. Then either the
+# footer goes to the next page (SIGNATURE_ALONE_LAST_BODY_BAND) or the last body lines,
+# SIGNATURE_CARRY_LINES at least, move to a new page with the signature (never a
+# signature page without body text): see pdf.typeset._place_signature.
 SIGNATURE_LAST_BODY_BAND = 12
 SIGNATURE_CARRY_LINES = 2
+# Without the QR code and the 版记 under it (they go to the next page), the signature block
+# fits after a last body line this low: the date on the last grid line, the seal's lower
+# edge less than a line under the type area (clear of the page number, which sits a
+# character in from the edge while the seal is centred on the date four characters in).
+# A short report keeps its text and signature on page 1 this way.
+SIGNATURE_ALONE_LAST_BODY_BAND = LINES_PER_PAGE - 1 - SIGNATURE_DATE_OFFSET
+# The last grid line text may use on the page that carries the QR code and the 版记 but no
+# signature (the last page of the annexes).
+FOOTER_LAST_BODY_BAND = 16
 
 # ---- colour -------------------------------------------------------------------------------
-RED = CMYKColor(0, 0.8, 0.8, 0)  # 红色: C0 M80 Y80 K0
+# Every colour is DeviceRGB, in the sRGB of the PDF/A output intent (``pdf.pdfa``).
+# 红色: C0 M80 Y80 K0 as printed on coated paper — L*a*b* 54.0/55.3/42.4 interpolated from
+# the FOGRA39 characterisation data (Debian's icc-profiles-free), which is sRGB 221/80/59.
+RED = Color(221 / 255, 80 / 255, 59 / 255)
 BLACK = (0, 0, 0)  # RGB: text, the 版记's rules, the QR code's modules
 WHITE = (1, 1, 1)  # RGB: under the QR code

@@ -62,15 +62,25 @@ def timestamper(config: Any) -> Any:
     return signing.http_timestamper(tsa_url(config), timeout=float(config.get("TSA_TIMEOUT", 10)))
 
 
+_trust_cache: dict[str, tuple[tuple[tuple[str, int, int], ...], list[asn1_x509.Certificate]]] = {}
+
+
 def _trust_certificates(config: Any) -> list[asn1_x509.Certificate]:
+    """The trust roots' certificates, parsed once per process while their files stay the same."""
     from .verify import trust_roots
 
+    paths = trust_roots(config["KEYS_DIR"])
+    versions = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in paths)
+    cached = _trust_cache.get(str(config["KEYS_DIR"]))
+    if cached is not None and cached[0] == versions:
+        return list(cached[1])
     certs: list[asn1_x509.Certificate] = []
-    for path in trust_roots(config["KEYS_DIR"]):
+    for path in paths:
         data = path.read_bytes()
         ders = [der for _, _, der in pem.unarmor(data, multiple=True)] if pem.detect(data) else [data]
         certs.extend(asn1_x509.Certificate.load(der) for der in ders)
-    return certs
+    _trust_cache[str(config["KEYS_DIR"])] = (versions, certs)
+    return list(certs)
 
 
 def embedding_context(config: Any) -> Any:
@@ -118,6 +128,22 @@ def dev_tsa_reply(config: Any, request_der: bytes) -> bytes | None:
     except Exception as exc:  # not a request this TSA can answer (garbage, an unknown digest)
         log.info("development TSA: request refused (%s)", exc)
         return b""
+
+
+def signature_time(data: bytes) -> dt.datetime | None:
+    """When the last signature of ``data`` was made, as its RFC 3161 signature timestamp
+    says (the TSA's ``genTime``, naive UTC, as the database stores times); None for a
+    signature without a timestamp (B-B: the caller falls back on its clock)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+
+    signatures = PdfFileReader(BytesIO(data), strict=False).embedded_regular_signatures
+    if not signatures:
+        return None
+    for signed_data in extract_tst_data_iter(signatures[-1].signer_info, signed=False):
+        gen_time = signed_data["encap_content_info"]["content"].parsed["gen_time"].native
+        return gen_time.astimezone(dt.UTC).replace(tzinfo=None)
+    return None
 
 
 # ---------------------------------------------------------------- renewal

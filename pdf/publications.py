@@ -17,9 +17,11 @@ function                    change                                          tran
 :func:`lock`                the row lock (nothing changes)                  the caller's
 :func:`lock_unless_ready`   the row lock, unless it is ready                the caller's
 :func:`mark_ready`          signed and archived: ready, with the file       the caller's
+:func:`set_approval_form`   the approval form's hash, once (on a ready row) the caller's
 ==========================  ==============================================  ============
 
-None of them touches a row that is ready: a ready publication is final.
+None of them touches a row that is ready (a ready publication is final), but for
+``set_approval_form``, which only fills in the form's hash the row did not have.
 
 Reading: :func:`status_of` is the one rule for "the PDF is ready" (the row says ready
 *and* names its file's hash) and for "running" (the row says running *and* its
@@ -293,3 +295,11 @@ def mark_ready(publication_id: int, *, sha256: str, size: int, signer: str | Non
         status=PublicationStatus.READY, progress=PROGRESS[PublicationStage.DONE], stage=PublicationStage.DONE,
         error=None, file_sha256=sha256, file_size=size, signer=signer, signed_at=signed_at,
         updated_at=utcnow()))
+
+
+def set_approval_form(publication_id: int, sha256: str) -> bool:
+    """The signed approval form's SHA-256, onto a ready row that has none; False when the
+    row is not ready or already names a form. In the caller's transaction (it holds the row lock)."""
+    return _run(update(Publication).where(
+        Publication.id == publication_id, Publication.status == PublicationStatus.READY,
+        Publication.approval_sha256.is_(None)).values(approval_sha256=sha256)) == 1

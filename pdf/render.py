@@ -12,11 +12,17 @@ What a page looks like (first page top to last page bottom):
   closing; paragraphs indented two characters and justified to the grid;
 * tables among the paragraphs: thin black rules, the body face at 4号 (小四 when wide), the
   header rows in 黑体 repeated on every page the table runs onto, a caption centred above;
+* the 附件说明 (``附件：1. …``), when the outline has annexes;
 * the signature block: the issuer's name and the date (``2026年1月5日``) four characters
-  in from the right, a red seal drawn as vector art over them;
+  in from the right, a red seal drawn as vector art over them — always on a page with text;
+* the annexes, each on pages of its own ("附件N" in 黑体 top left, its title centred);
 * at the bottom of the last page: a QR code for ``verify_url`` and the 版记 with the
-  reporting town, the archive number, the issuer and the date;
+  reporting town, the archive number, the issuer and the date (the page after the
+  signature block's when they do not fit under it);
 * page numbers ``— 1 —`` under the type area, odd pages right, even pages left.
+
+Line breaking, justification and title breaks: ``pdf.linebreak``; pagination (keep-with-next,
+widows and orphans, the signature block's room): ``pdf.typeset``.
 
 ``render_report`` returns the PDF bytes, the page count and the seal's box, over which
 ``pdf.signing.sign_pdf`` places the (transparent) signature field.
@@ -55,7 +61,7 @@ class RenderedPdf:
 
 
 def render_report(doc: RenderInput) -> RenderedPdf:
-    """Render ``doc`` as a GB/T 9704-style PDF with the seal drawn on the last page.
+    """Render ``doc`` as a GB/T 9704-style PDF with the seal drawn on the signature block's page.
 
     Raises :class:`pdf.fonts.FontsMissing` when a configured font file is absent."""
     config = doc.fonts or FontConfig.default()

@@ -1,5 +1,5 @@
 """The PDF features, one service each, for both front doors (the browser pages in
-``web/archive`` and the API in ``web/api``): the signed file, its status, an
+``web/archive`` and the API in ``web/api``): the signed file and its approval form, its status, an
 administrator's retry, and the verification of an uploaded PDF with the trust roots.
 
 Scope is checked here, through ``workflow.services.get_report``: a report outside the
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from asn1crypto import pem
 from flask import current_app
-from sqlalchemy import Row, select
+from sqlalchemy import Row, or_, select
 
 from workflow import services
 from workflow.db import db
@@ -66,6 +66,27 @@ def pdf_file(actor: User, report_id: object) -> PdfFile:
     # The newest renewal (fresh document timestamps), which begins with the original's bytes.
     path = archive.current_path(current_app.config["ARCHIVE_DIR"], pub.file_sha256 or "")
     return PdfFile(path, f"{pub.archive_no or f'report-{report.id}'}.pdf", pub)
+
+
+def approval_form_file(actor: User, report_id: object) -> PdfFile:
+    """The signed approval form (审批单) of a published report, beside its PDF.
+    ``Conflict("pdf_not_ready")`` while the PDF is being made; ``Conflict("approval_form_not_ready")``
+    while the form is (a publication without one, older than forms, gets its job queued
+    here); ``NotFound("archive_file")`` when the file has gone (logged)."""
+    report, pub = _published(actor, report_id)
+    if not publications.is_ready(pub):
+        raise Conflict("pdf_not_ready", details={"status": pub.status, "progress": pub.progress})
+    if not pub.approval_sha256:
+        from .approval_jobs import enqueue_approval_form
+
+        enqueue_approval_form(pub.id)
+        raise Conflict("approval_form_not_ready")
+    archive_dir = current_app.config["ARCHIVE_DIR"]
+    if not archive.path_for(archive_dir, pub.approval_sha256).is_file():
+        log.error("publication %s: approval form %s is missing", pub.id, pub.approval_sha256)
+        raise NotFound("archive_file")
+    return PdfFile(archive.current_path(archive_dir, pub.approval_sha256),
+                   f"{pub.archive_no or f'report-{report.id}'}-审批单.pdf", pub)
 
 
 # ---------------------------------------------------------------- the status
@@ -164,15 +185,21 @@ def verify_upload(data: bytes) -> VerifyResult:
 VERDICTS = ("valid_in_archive", "valid_not_ours", "modified", "unsigned", "untrusted", "malformed")
 
 
+DOCUMENTS = ("report", "approval_form")
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The one headline on an uploaded PDF (``VERDICTS``), the verification behind it, and
     the archive's record of the file when it is one of ours (``entry``: report id, archive
-    number, SHA-256, signing time, district; public facts only)."""
+    number, SHA-256, signing time, district; public facts only) with which of the
+    publication's documents it is (``document``: ``DOCUMENTS``, the report's PDF or its
+    approval form)."""
 
     headline: str
     result: VerifyResult
     entry: Row | None
+    document: str | None = None
 
 
 def verdict_on(data: bytes) -> Verdict:
@@ -182,17 +209,22 @@ def verdict_on(data: bytes) -> Verdict:
     result = verify_upload(data)
     if result.status != "valid":
         return Verdict(result.status, result, None)
-    entry = archive_entry(sha256s=(result.sha256, *result.signed_prefixes))
-    return Verdict("valid_in_archive" if entry is not None else "valid_not_ours", result, entry)
+    sha256s = (result.sha256, *result.signed_prefixes)
+    entry = archive_entry(sha256s=sha256s)
+    if entry is None:
+        return Verdict("valid_not_ours", result, None)
+    document = "approval_form" if entry.approval_sha256 in sha256s else "report"
+    return Verdict("valid_in_archive", result, entry, document)
 
 
 def archive_entry(*, sha256s: tuple[str, ...] = (), archive_no: str | None = None) -> Row | None:
-    """What the archive knows about a file (by any of ``sha256s``) or an archive number."""
+    """What the archive knows about a file (the report's PDF or its approval form, by any
+    of ``sha256s``) or an archive number."""
     if not sha256s and not archive_no:
         return None
     stmt = (select(Publication.report_id, Publication.archive_no, Publication.file_sha256, Publication.signed_at,
-                   Publication.status, OrgUnit.name.label("district"))
+                   Publication.status, Publication.approval_sha256, OrgUnit.name.label("district"))
             .join(OrgUnit, OrgUnit.id == Publication.district_id))
-    stmt = (stmt.where(Publication.file_sha256.in_(sha256s)) if sha256s
-            else stmt.where(Publication.archive_no == archive_no))
+    stmt = (stmt.where(or_(Publication.file_sha256.in_(sha256s), Publication.approval_sha256.in_(sha256s)))
+            if sha256s else stmt.where(Publication.archive_no == archive_no))
     return db.session.execute(stmt.limit(1)).one_or_none()

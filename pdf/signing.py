@@ -14,12 +14,14 @@ the red seal on the page *is* the visible signature.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import datetime as dt
 import fcntl
 import os
 import ssl
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -44,12 +46,21 @@ from pyhanko.sign.fields import (
     SigSeedSubFilter,
     append_signature_field,
 )
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
 from pyhanko.sign.timestamps import DummyTimeStamper, HTTPTimeStamper, TimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.stamp import NoOpStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+from .pdfa import keep_metadata_on_update
+
+# The signature, the DSS and the document timestamps leave /Info and the XMP packet as
+# rendered (PDF/A-2b: the two must agree; see pdf.pdfa).
+keep_metadata_on_update()
 
 __all__ = ["CA", "CA_CERT_FILE", "CA_KEY_FILE", "SIGNATURE_FIELD", "add_document_timestamp", "create_dev_ca",
            "current_crl", "issue_district_certificate", "issue_tsa_certificate", "issued_by_dev_ca_without",
@@ -317,15 +328,20 @@ def current_crl(ca_dir: Path) -> bytes:
     it has more than ``CRL_REFRESH`` left, else a fresh one valid for ``CRL_VALIDITY``. It
     lists no certificate: a development CA revokes nothing, but verifiers (pyHanko, and
     any PAdES validator years from now) need signed proof of that, embedded in each PDF."""
-    ca = create_dev_ca(Path(ca_dir))
     path = Path(ca_dir) / CA_CRL_FILE
+    cached = _crl_cache.get(str(path))
+    if cached is not None and cached[0] == _crl_files_key(path) and cached[2] - _now() > CRL_REFRESH:
+        return cached[1]
+    ca = create_dev_ca(Path(ca_dir))
     with _locked(path.parent):
         if path.is_file():
             crl = x509.load_der_x509_crl(path.read_bytes())
             next_update = crl.next_update_utc
             if (crl.is_signature_valid(ca.private_key.public_key()) and next_update is not None
                     and next_update - _now() > CRL_REFRESH):
-                return path.read_bytes()
+                data = path.read_bytes()
+                _crl_cache[str(path)] = (_crl_files_key(path), data, next_update)
+                return data
         now = _now()
         number = int(now.timestamp())
         crl = (
@@ -340,7 +356,28 @@ def current_crl(ca_dir: Path) -> bytes:
         )
         data = crl.public_bytes(serialization.Encoding.DER)
         _write_atomic(path, data, private=False)
+        _crl_cache[str(path)] = (_crl_files_key(path), data, now + CRL_VALIDITY)
         return data
+
+
+# The CRL as last read and checked in this process: (the files' versions, DER, next update).
+# Checking it means loading the CA's private key (an RSA consistency check: tens of ms),
+# which every signature's validation data would otherwise pay.
+_crl_cache: dict[str, tuple[tuple[int, ...], bytes, dt.datetime]] = {}
+
+
+def _crl_files_key(path: Path) -> tuple[int, ...]:
+    """The versions (mtime, size, inode) of the CRL and the CA's files beside it: a CRL
+    re-issued by another process, or a CA replaced, is read and checked again."""
+    key: list[int] = []
+    for each in (path, path.parent / CA_CERT_FILE, path.parent / CA_KEY_FILE):
+        try:
+            stat = each.stat()
+        except OSError:
+            key.extend((-1, -1, -1))
+        else:
+            key.extend((stat.st_mtime_ns, stat.st_size, stat.st_ino))
+    return tuple(key)
 
 
 def _verifies(ca: CA, cert: x509.Certificate) -> bool:
@@ -450,8 +487,40 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
         sig_field_name=field_name, on_page=page, box=(x, y, x + width, y + height)))  # type: ignore[arg-type]
     pdf_signer = PdfSigner(meta, signer=signer, stamp_style=NoOpStampStyle(), timestamper=timestamper)
     out = BytesIO()
-    run_coroutine(_then_close(pdf_signer.async_sign_pdf(writer, output=out), timestamper))
+    reserved = signature_bytes_reserved(signer, timestamped=timestamper is not None)
+    try:
+        _run_signing(pdf_signer.async_sign_pdf(writer, output=out, bytes_reserved=reserved))
+    except SigningError as exc:
+        if "larger than expected" not in str(exc):
+            raise
+        # A signature bigger than the fixed allowance (a long certificate chain, a TSA's
+        # large token): sign again the slow way, sized by pyHanko's dry run.
+        writer = IncrementalPdfFileWriter(BytesIO(data))
+        append_signature_field(writer, SigFieldSpec(
+            sig_field_name=field_name, on_page=page, box=(x, y, x + width, y + height)))  # type: ignore[arg-type]
+        out = BytesIO()
+        _run_signing(pdf_signer.async_sign_pdf(writer, output=out))
     return out.getvalue()
+
+
+# The room reserved in /Contents for the signature's CMS (hex: two characters a byte). A
+# fixed, generous size instead of pyHanko's estimate, which signs a dummy first (a second
+# RSA signature and, with a TSA, its dummy token): one signing pass instead of two. The
+# unused room is zero padding inside the signature value, as pyHanko's own margin is.
+SIGNATURE_OVERHEAD = 4096  # bytes: signed attributes, algorithm identifiers, the signature value
+TIMESTAMP_ALLOWANCE = 8192  # bytes: an RFC 3161 token with its TSA's certificate chain
+
+
+def signature_bytes_reserved(signer: SimpleSigner, *, timestamped: bool) -> int:
+    """The bytes :func:`sign_pdf` reserves for a signature by ``signer``: its certificates
+    as DER, plus ``SIGNATURE_OVERHEAD``, plus ``TIMESTAMP_ALLOWANCE`` when it carries a
+    signature timestamp; doubled for the hex encoding, in whole KiB. A signature that does
+    not fit is made again with pyHanko's estimate (a dry run), never truncated."""
+    certs = [signer.signing_cert, *signer.cert_registry]
+    size = sum(len(cert.dump()) for cert in certs if cert is not None) + SIGNATURE_OVERHEAD
+    if timestamped:
+        size += TIMESTAMP_ALLOWANCE
+    return -(-2 * size // 1024) * 1024
 
 
 def add_document_timestamp(data: bytes, timestamper: TimeStamper, validation_context: ValidationContext) -> bytes:
@@ -464,8 +533,8 @@ def add_document_timestamp(data: bytes, timestamper: TimeStamper, validation_con
     out = BytesIO()
     reader = PdfFileReader(BytesIO(data))
     stamper = PdfTimeStamper(timestamper, field_name=f"Timestamp{len(reader.embedded_signatures) + 1}")
-    run_coroutine(_then_close(stamper.async_update_archival_timestamp_chain(
-        reader, validation_context, in_place=False, output=out), timestamper))
+    _run_signing(stamper.async_update_archival_timestamp_chain(reader, validation_context, in_place=False,
+                                                               output=out))
     return out.getvalue()
 
 
@@ -489,25 +558,98 @@ class _Session(LazySession):
 
 
 class TsaClient(HTTPTimeStamper):
-    """pyHanko's RFC 3161 HTTP client with one session for all the requests of a
-    signature (closed by :func:`sign_pdf` and :func:`add_document_timestamp` when done)."""
+    """pyHanko's RFC 3161 HTTP client, one per TSA and process (see :func:`http_timestamper`):
+    its HTTP session keeps the connection to the TSA alive from one request to the next,
+    and pyHanko's dummy token (what sizes a document timestamp) is fetched once."""
 
     def __init__(self, url: str, timeout: float) -> None:
         self.session = _Session()
+        self.pid = os.getpid()
+        self.created = time.monotonic()
         super().__init__(url, timeout=int(timeout), session=self.session)
 
+    async def async_request_tsa_response(self, req: Any) -> Any:
+        try:
+            return await super().async_request_tsa_response(req)
+        except TimestampRequestError as exc:
+            if not isinstance(exc.__cause__, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)):
+                raise
+        # A kept-alive connection the TSA had closed meanwhile: once more, on a new one
+        # (a timestamp request is safe to repeat).
+        return await super().async_request_tsa_response(req)
 
-async def _then_close(coro: Any, timestamper: TimeStamper | None) -> Any:
-    try:
-        return await coro
-    finally:
-        if isinstance(timestamper, TsaClient):
-            await timestamper.session.close()
+
+# A TSA client is renewed after this long (a TSA that changed its certificate gives a
+# dummy token of the new size), and in a forked child: a session never crosses a fork.
+TSA_CLIENT_TTL = 600.0  # seconds
+_tsa_clients: dict[tuple[str, float], TsaClient] = {}
+_tsa_clients_lock = threading.Lock()
 
 
 def http_timestamper(url: str, timeout: float = 10) -> TsaClient:
-    """The RFC 3161 client that asks the TSA at ``url`` (``TSA_URL``) over HTTP."""
-    return TsaClient(url, timeout)
+    """The RFC 3161 client that asks the TSA at ``url`` (``TSA_URL``) over HTTP: one per
+    URL and process, renewed every ``TSA_CLIENT_TTL``. A work horse forked from a worker
+    whose :func:`pdf.jobs.warm_up` fetched the dummy token inherits the token, not the
+    connection."""
+    key = (url, float(timeout))
+    with _tsa_clients_lock:
+        client = _tsa_clients.get(key)
+        if client is not None and client.pid == os.getpid() and time.monotonic() - client.created < TSA_CLIENT_TTL:
+            return client
+        fresh = TsaClient(url, timeout)
+        if client is not None and time.monotonic() - client.created < TSA_CLIENT_TTL:
+            fresh._dummy_response_cache.update(client._dummy_response_cache)  # inherited across a fork
+        elif client is not None and client.pid == os.getpid():
+            _close_later(client)
+        _tsa_clients[key] = fresh
+        return fresh
+
+
+def _close_later(client: TsaClient) -> None:
+    loop = _loop_of_this_process()
+    if loop is not None:
+        asyncio.run_coroutine_threadsafe(client.session.close(), loop)
+
+
+def warm_timestamper(url: str, timeout: float = 10) -> bool:
+    """Fetch the TSA's dummy token now, in a worker's parent before it forks work horses,
+    then close the connection and stop the signing loop: a fork copies no thread or open
+    socket of ours, only the token. False when the TSA does not answer (the first
+    signature fetches it then)."""
+    client = http_timestamper(url, timeout)
+    try:
+        _run_signing(client.async_dummy_response("sha256"))
+        return True
+    except Exception:
+        return False
+    finally:
+        _stop_signing_loop()
+
+
+class _DevTsa(DummyTimeStamper):
+    """pyHanko's ``DummyTimeStamper`` parses its RSA key from DER for every token it signs
+    (with the key's consistency check: ≈10–30 ms, two tokens a B-LTA signature); this one
+    keeps the parsed key. The signed attributes are pyHanko's own."""
+
+    def __init__(self, *args: Any, pyca_key: rsa.RSAPrivateKey, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pyca_key = pyca_key
+
+    def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt: dt.datetime) -> Any:
+        from asn1crypto import cms, core
+        from pyhanko.sign import general
+
+        digest = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
+        digest.update(tst_info_data)
+        signed_attrs = cms.CMSAttributes([
+            general.simple_cms_attribute("content_type", "tst_info"),
+            general.simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
+            general.simple_cms_attribute("signing_certificate", general.as_signing_certificate(self.tsa_cert)),
+            general.simple_cms_attribute("message_digest", digest.finalize()),
+        ])
+        signature = self._pyca_key.sign(signed_attrs.dump(), padding.PKCS1v15(),
+                                        get_pyca_cryptography_hash(md_algorithm.upper()))
+        return signature, signed_attrs
 
 
 def tsa_timestamper(ca_dir: Path) -> DummyTimeStamper:
@@ -517,8 +659,11 @@ def tsa_timestamper(ca_dir: Path) -> DummyTimeStamper:
     key, cert, _ = pkcs12.load_key_and_certificates((Path(ca_dir) / TSA_P12_FILE).read_bytes(), None)
     if key is None or cert is None:
         raise ValueError(f"{ca_dir / TSA_P12_FILE}: no key or certificate")
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError(f"{ca_dir / TSA_P12_FILE}: not an RSA key")
     der = serialization.Encoding.DER
-    return DummyTimeStamper(
+    return _DevTsa(
+        pyca_key=key,
         tsa_cert=asn1_x509.Certificate.load(cert.public_bytes(der)),
         tsa_key=asn1_keys.PrivateKeyInfo.load(key.private_bytes(
             der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
@@ -547,3 +692,62 @@ def run_coroutine(coro):
         return asyncio.run(coro)
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+# One event loop per process, on a daemon thread, for signing: the TSA clients' HTTP
+# sessions belong to it and outlive a single signature (asyncio.run would close the loop,
+# and with it the connection, after each one). A forked child makes its own.
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid = 0
+_loop_lock = threading.Lock()
+_loop_thread: threading.Thread | None = None
+
+
+def _loop_of_this_process() -> asyncio.AbstractEventLoop | None:
+    return _loop if _loop is not None and _loop_pid == os.getpid() else None
+
+
+def _signing_loop() -> asyncio.AbstractEventLoop:
+    global _loop, _loop_pid, _loop_thread
+    with _loop_lock:
+        loop = _loop_of_this_process()
+        if loop is None:
+            loop = asyncio.new_event_loop()
+            _loop_thread = threading.Thread(target=loop.run_forever, name="chengbao-signing-loop", daemon=True)
+            _loop_thread.start()
+            _loop, _loop_pid = loop, os.getpid()
+        return loop
+
+
+def _run_signing(coro: Any) -> Any:
+    """Run a signing coroutine on this process's signing loop and wait for its result."""
+    return asyncio.run_coroutine_threadsafe(coro, _signing_loop()).result()
+
+
+@atexit.register
+def _stop_signing_loop() -> None:
+    """Close this process's TSA sessions and stop its signing loop; the clients stay, with
+    their dummy tokens, and open a new session (on a new loop) when next used."""
+    global _loop
+    with _loop_lock:
+        loop = _loop_of_this_process()
+        if loop is None:
+            return
+        with _tsa_clients_lock:
+            for key, client in list(_tsa_clients.items()):
+                if client.pid != os.getpid():
+                    continue
+                try:
+                    asyncio.run_coroutine_threadsafe(client.session.close(), loop).result(2)
+                except Exception:
+                    pass
+                fresh = TsaClient(client.url, client.timeout)
+                fresh.created = client.created
+                fresh._dummy_response_cache.update(client._dummy_response_cache)
+                _tsa_clients[key] = fresh
+        loop.call_soon_threadsafe(loop.stop)
+        if _loop_thread is not None:
+            _loop_thread.join(2)
+        if not loop.is_running():
+            loop.close()
+        _loop = None

@@ -18,16 +18,24 @@ Tables (an outline's ``tables``, see ``workflow.outline``) leave the grid while 
 table starts at the top of a grid line, its rows take the height their cells need, and the
 text after it resumes on the next whole grid line. Rows never split across pages unless one
 is taller than a page; the header rows repeat at the top of every page the table runs onto.
+
+Where lines break (禁则, whole Latin words and numbers, URLs at their separators, titles at
+word boundaries) and how a line is justified is ``pdf.linebreak``'s. Pagination is here:
+:func:`_paginate` with :func:`_carry_count` (keep-with-next, widows, orphans),
+:func:`_place_signature` (the signature block on a page with text) and
+:func:`_place_annexes_and_footer` (附件 after the signature block, the 版记 on the last page).
 """
 from __future__ import annotations
 
 import datetime
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
 from . import layout as L
+from . import linebreak as LB
 from .fonts import LoadedFont, clean_text
 
 __all__ = ["Composition", "Line", "Placed", "RenderInput", "Rule", "Style", "TableBlock", "chinese_date", "compose"]
@@ -99,43 +107,9 @@ def _heading_style(number: str, level: int) -> Style:
     return {1: _HEITI, 2: _KAITI}.get(level, _BODY)
 
 
-# ---- line breaking ---------------------------------------------------------------------------
+# ---- line breaking (see pdf.linebreak) ------------------------------------------------------
 
-# 行首禁则: never at the start of a line (closing punctuation, 点号, and the like).
-_NO_START = frozenset(
-    "，。、；：？！”’）》」』】〕〗〙〛〉｝］｠｡､・·…‥々〆ゝゞ～％‰℃°"
-    ",.;:?!)]}%")
-# 行尾禁则: never at the end of a line (opening punctuation).
-_NO_END = frozenset("“‘（《「『【〔〖〘〚〈｛［｟([{")
-# Never split inside a run of these (—— 破折号, …… 省略号).
-_INSEPARABLE = frozenset("—…‥─")
-_ASCII_INNER = frozenset(",.:;!?'’")  # inside a number or word: 3.5, 1,000
-
-
-def _is_word_char(text: str, i: int) -> bool:
-    """True if ``text[i]`` belongs to a Latin/number word that must not be broken."""
-    ch = text[i]
-    if ch.isspace() or ord(ch) >= 0x2E80 or ch in _NO_END or ch in _INSEPARABLE or ch in "“”‘":
-        return False
-    if ch in _ASCII_INNER or ch in _NO_START:
-        # "3.5", "1,000", "x.y" stay whole; a comma ending a clause does not
-        return (0 < i < len(text) - 1 and ord(text[i - 1]) < 0x2E80 and text[i - 1].isalnum()
-                and ord(text[i + 1]) < 0x2E80 and text[i + 1].isalnum())
-    return True
-
-
-def _no_break_between(before: str, ch: str, in_word: bool) -> bool:
-    """True when a line must not break between ``before`` and ``ch`` (``in_word``: both
-    belong to one Latin word or number)."""
-    return before != " " and (
-        in_word
-        or ch in _NO_START
-        or before in _NO_END
-        or (ch in _INSEPARABLE and before == ch))
-
-
-# A glyph: (character, font, advance in pt including the style's character spacing).
-Glyph = tuple[str, LoadedFont, float]
+Glyph = LB.Glyph
 
 
 @dataclass
@@ -149,9 +123,23 @@ class Line:
     embolden: float = 0.0
     red: bool = False
     body: bool = False  # part of the report's text (not the title or town line)
+    # Where the line stands in its paragraph (widow and orphan control, see _carry_count).
+    para_first: bool = True
+    para_last: bool = True
+    annex_note: bool = False  # a line of the 附件说明 (moves with the signature block)
 
     def natural_width(self) -> float:
         return sum(g[2] for g in self.glyphs)
+
+    def gaps(self) -> list[float]:
+        """The extra space after each glyph (justification; see ``pdf.linebreak``)."""
+        if not self.justify:
+            return [0.0] * len(self.glyphs)
+        return LB.justify_gaps(self.glyphs, self.width, self.style.size)
+
+    def positions(self) -> list[float]:
+        """The x of each glyph's origin as drawn."""
+        return LB.positions(self.x, self.glyphs, self.gaps())
 
 
 class Typesetter:
@@ -175,60 +163,13 @@ class Typesetter:
 
     @staticmethod
     def units(glyphs: list[Glyph], text: str, keep_words: bool = True) -> list[list[Glyph]]:
-        """Group glyphs into the smallest pieces a line may break between (``text`` is
-        the glyphs' text; ``keep_words=False`` allows breaks inside Latin words, for URLs)."""
-        units: list[list[Glyph]] = []
-        prev_word = False
-        for i, g in enumerate(glyphs):
-            ch = g[0]
-            if ch == " ":
-                units.append([g])
-                prev_word = False
-                continue
-            word = keep_words and _is_word_char(text, i)
-            if units and _no_break_between(units[-1][-1][0], ch, word and prev_word):
-                units[-1].append(g)
-            else:
-                units.append([g])
-            prev_word = word
-        return units
+        """Break units: see :func:`pdf.linebreak.units`."""
+        return LB.units(glyphs, text, keep_words)
 
     def break_lines(self, glyphs: list[Glyph], text: str, first: float, rest: float,
                     keep_words: bool = True) -> list[list[Glyph]]:
-        """Greedy line filling over break units: ``first`` is the measure of the first
-        line, ``rest`` of the others. A unit that does not fit moves to the next line
-        whole — taking along the character before a closing mark (推出)."""
-        lines: list[list[Glyph]] = []
-        cur: list[Glyph] = []
-        width = 0.0
-        measure = first
-        eps = L.LINE_FIT_TOLERANCE
-        for unit in self.units(glyphs, text, keep_words):
-            if unit[0][0] == " ":
-                if cur:
-                    cur.extend(unit)
-                    width += unit[0][2]
-                continue
-            w = sum(g[2] for g in unit)
-            if width + w <= measure + eps:
-                cur.extend(unit)
-                width += w
-                continue
-            if cur:
-                lines.append(_rstrip(cur))
-                cur, width, measure = [], 0.0, rest
-            if w <= measure + eps:
-                cur, width = list(unit), w
-                continue
-            for g in unit:  # longer than a whole line: break inside it
-                if width + g[2] > measure + eps and cur:
-                    lines.append(cur)
-                    cur, width, measure = [], 0.0, rest
-                cur.append(g)
-                width += g[2]
-        if cur:
-            lines.append(_rstrip(cur))
-        return [line for line in lines if line]
+        """Greedy line filling: see :func:`pdf.linebreak.break_lines`."""
+        return LB.break_lines(glyphs, text, first, rest, keep_words)
 
     def paragraph(self, spans: list[tuple[str, Style]], keep_with_next: bool = False
                   ) -> list[Line]:
@@ -247,21 +188,22 @@ class Typesetter:
         if not glyphs:
             return []
         indent = L.PARAGRAPH_INDENT_CHARS * L.CHAR_PITCH
-        broken = self.break_lines(glyphs, text, L.TYPE_WIDTH - indent, L.TYPE_WIDTH)
+        broken = LB.break_paragraph(glyphs, text, L.TYPE_WIDTH - indent, L.TYPE_WIDTH, L.BODY_SIZE)
         style = spans[0][1]
         lines = []
         for i, line_glyphs in enumerate(broken):
             x = L.TYPE_LEFT + (indent if i == 0 else 0.0)
             lines.append(Line(line_glyphs, style, x, L.TYPE_RIGHT - x,
-                               justify=i < len(broken) - 1, body=True))
-        if keep_with_next:
-            lines[-1].keep_with_next = True
+                               justify=i < len(broken) - 1, body=True,
+                               para_first=i == 0, para_last=i == len(broken) - 1,
+                               keep_with_next=keep_with_next))
         return lines
 
     def centred(self, text: str, style: Style, max_width: float, balanced: bool = False,
                 embolden: float = 0.0, red: bool = False) -> list[Line]:
-        """Centred lines (title, town); ``balanced`` spreads a long text over lines of
-        similar length instead of one full line and a short remainder."""
+        """Centred lines (title, town); ``balanced`` breaks a long text at word boundaries
+        into GB/T 9704's trapezoid (上短下长) or diamond shape (:func:`pdf.linebreak.title_breaks`),
+        else (four lines or more) into lines of similar length, not full lines and a stub."""
         text = clean_text(text)
         if not text:
             return []
@@ -271,8 +213,7 @@ class Typesetter:
         broken: list[list[Glyph]] | None = None
         if balanced and total > max_width:
             count = math.ceil(total / max_width)
-            if count == 2:
-                broken = _two_line_title(glyphs, text, max_width, style.size)
+            broken = LB.title_breaks(glyphs, text, max_width, style.size)
             if broken is None:
                 measure = min(max_width, total / count + style.size * L.TITLE_BALANCE_STEP_EM)
                 while len(self.break_lines(glyphs, text, measure, measure)) > count and measure < max_width:
@@ -295,59 +236,6 @@ class Typesetter:
         """One unbroken line (signature block, 版记), positioned by the caller."""
         glyphs = self.glyphs(clean_text(text), style)
         return Line(glyphs, style, 0.0, sum(g[2] for g in glyphs), justify=False)
-
-
-# Title line breaks (GB/T 9704: 回行时要做到词意完整). Without a dictionary-based
-# segmenter, these cover the words that make up most report titles; a break inside one
-# of them costs most, a break after a function word or before a bracket costs nothing.
-_TITLE_WORDS = frozenset([
-    "关于", "工作", "报告", "计划", "规划", "总结", "安排", "方案", "意见", "通知", "情况", "要点",
-    "建设", "发展", "改革", "重点", "年度", "政府", "人民", "实施", "推进", "深化", "加强", "全面",
-    "乡村", "振兴", "经济", "社会", "治理", "项目", "管理", "服务", "农村", "城乡", "融合", "综合",
-    "高质量", "十四五", "十五五", "五年", "谋划", "目标", "任务", "街道", "审定", "送审稿", "征求", "稿",
-])
-_BREAK_AFTER = frozenset("的于和与及、，：；暨")
-_BREAK_BEFORE = frozenset("（(《“")
-
-
-def _title_break_cost(text: str, k: int) -> float:
-    """How bad it is to end a title line before ``text[k]``."""
-    if text[k - 1] in _BREAK_AFTER or text[k] in _BREAK_BEFORE or text.startswith("关于", k):
-        return 0.0
-    for size in (2, 3):
-        for start in range(k - size + 1, k):
-            if start >= 0 and text[start:start + size] in _TITLE_WORDS:
-                return 10.0  # inside a word
-    if text[max(0, k - 2):k] in _TITLE_WORDS or text[k:k + 2] in _TITLE_WORDS:
-        return 1.0  # between words
-    return 3.0
-
-
-def _two_line_title(glyphs: list[Glyph], text: str, max_width: float, size: float
-                    ) -> list[list[Glyph]] | None:
-    """The best place to split a title into two centred lines: lengths close to each
-    other (a 梯形 or 菱形 shape) and words kept whole."""
-    units = Typesetter.units(glyphs, text)
-    best: tuple[float, int] | None = None
-    total = sum(g[2] for g in glyphs)
-    width = 0.0
-    index = 0
-    for unit in units[:-1]:
-        index += len(unit)
-        width += sum(g[2] for g in unit)
-        rest = total - width
-        if width > max_width or rest > max_width or text[index - 1] == " ":
-            continue
-        cost = abs(width - rest) / size + _title_break_cost(text, index)
-        if best is None or cost < best[0]:
-            best = (cost, index)
-    if best is None:
-        return None
-    k = best[1]
-    second = glyphs[k:]
-    while second and second[0][0] == " ":
-        second = second[1:]
-    return [_rstrip(glyphs[:k]), _rstrip(second)]
 
 
 def _rstrip(glyphs: list[Glyph]) -> list[Glyph]:
@@ -414,36 +302,161 @@ def _body_lines(ts: Typesetter, outline: dict) -> list[Flow]:
             _section_lines(ts, section, lines)
     for text in _texts(outline.get("closing")):
         lines.extend(ts.paragraph([(text, _BODY)]))
-    annex = _texts(outline.get("annex"))
-    if annex:  # 附件: its list and bodies, after a blank grid line (before the signature block)
+    note, _ = _split_annex(_texts(outline.get("annex")))
+    if note:  # 附件说明: under the text after a blank grid line, before the signature block
         lines.append(None)
-        for text in annex:
-            lines.extend(ts.paragraph([(text, _BODY)]))
+        lines.extend(_annex_note(ts, note))
     return lines
 
 
+# ---- annexes (附件) ---------------------------------------------------------------------------
+
+_ANNEX_NOTE = re.compile(r"^附件\s*[：:]")
+_ANNEX_ITEM = re.compile(r"^\d+\s*[.．、]")
+_ANNEX_LABEL = re.compile(r"^附件\s*[0-9０-９一二三四五六七八九十]*\s*$")
+ANNEX_LABEL = "附件"
+
+
+def _split_annex(items: list[str]) -> tuple[list[str], list[list[str]]]:
+    """An outline's ``annex`` (as the importer keeps it: ``附件：1. 名称``, ``2. 名称`` …, then
+    each annex as ``附件1``, its title and its text) split into the 附件说明 (the list printed
+    before the signature block) and the annexes themselves (each: label, title, paragraphs).
+    Text after the list without a ``附件N`` label is one annex labelled ``附件``."""
+    items = [clean_text(t) for t in items if clean_text(t)]
+    note: list[str] = []
+    i = 0
+    if items and _ANNEX_NOTE.match(items[0]):
+        note.append(items[0])
+        i = 1
+        while i < len(items) and _ANNEX_ITEM.match(items[i]):
+            note.append(items[i])
+            i += 1
+    annexes: list[list[str]] = []
+    for text in items[i:]:
+        if _ANNEX_LABEL.match(text) or not annexes:
+            annexes.append([text] if _ANNEX_LABEL.match(text) else [ANNEX_LABEL, text])
+        else:
+            annexes[-1].append(text)
+    return note, annexes
+
+
+def _annex_note(ts: Typesetter, note: list[str]) -> list[Line]:
+    """附件说明: 左空二字 "附件：" and the first name; every further name aligned with the
+    first name's first character (GB/T 9704-2012 §7.3.4), long names wrapping there too.
+    The list is kept together like one paragraph."""
+    label = _ANNEX_NOTE.match(note[0])
+    head = note[0][:label.end()] if label else ""
+    indent = L.PARAGRAPH_INDENT_CHARS * L.CHAR_PITCH
+    hang = indent + sum(g[2] for g in ts.glyphs(head, _BODY))
+    lines: list[Line] = []
+    for n, text in enumerate(note):
+        glyphs = ts.glyphs(text, _BODY)
+        first = indent if n == 0 else hang
+        broken = ts.break_lines(glyphs, text, L.TYPE_WIDTH - first, L.TYPE_WIDTH - hang)
+        for k, line_glyphs in enumerate(broken):
+            x = L.TYPE_LEFT + (first if k == 0 else hang)
+            lines.append(Line(line_glyphs, _BODY, x, L.TYPE_RIGHT - x, justify=k < len(broken) - 1, body=True,
+                              para_first=False, para_last=False, annex_note=True))
+    lines[0].para_first = True
+    lines[-1].para_last = True
+    for line in lines[:-1]:
+        line.keep_with_next = len(lines) <= 4  # a short list never splits
+    return lines
+
+
+def _annexes(ts: Typesetter, outline: Any, embolden: float = 0.0) -> list[list[Flow]]:
+    """Each annex as a flow of grid lines for pages of its own: "附件N" in 黑体 at the top
+    left (the first grid line), the title centred on the third, a blank line, the text."""
+    if not isinstance(outline, dict):
+        return []
+    _, annexes = _split_annex(_texts(outline.get("annex")))
+    out = []
+    for label, *rest in annexes:
+        flows: list[Flow] = []
+        head = ts.single(label, _HEITI)
+        head.x, head.body = L.TYPE_LEFT, True
+        flows.extend([head, None])
+        if rest:
+            title, *paragraphs = rest
+            flows.extend(ts.centred(title, _TITLE, L.TITLE_MAX_CHARS * L.TITLE_SIZE, balanced=True,
+                                    embolden=embolden))
+            flows.append(None)
+            for text in paragraphs:
+                flows.extend(ts.paragraph([(text, _BODY)]))
+        out.append(flows)
+    return out
+
+
 def _paginate(rows: list[Flow], first_band: int) -> list[_Page]:
-    """Place rows (None = a blank grid line) on the 22-line grid; tables row by row."""
+    """Place rows (None = a blank grid line) on the 22-line grid; tables row by row. At
+    each page break the last lines of the full page move to the next one when a heading
+    would stand alone at its foot (keep-with-next), a paragraph's first line would (orphan)
+    or a paragraph's last line would open the next page alone (widow): see :func:`_carry_count`."""
     pages = [_Page()]
     band = first_band
-    for i, row in enumerate(rows):
+    for row in rows:
         if isinstance(row, TableBlock):
             band = _place_table(row, pages, band)
             continue
-        if band >= L.LINES_PER_PAGE or (
-                row is not None and row.keep_with_next and band == L.LINES_PER_PAGE - 1
-                and i + 1 < len(rows)):
-            pages.append(_Page())
-            band = 0
         if row is None:
-            if band > 0:  # a blank line never opens a page
+            if 0 < band < L.LINES_PER_PAGE:  # a blank line never opens a page
                 band += 1
             continue
+        if band >= L.LINES_PER_PAGE:
+            pages.append(_carry(pages[-1], _carry_count(pages[-1], row)))
+            band = pages[-1].rows[-1][0] + 1 if pages[-1].rows else 0
         pages[-1].rows.append((band, row))
         band += 1
     return pages
 
 
+def _carry(page: _Page, count: int) -> _Page:
+    """A new page holding ``page``'s last ``count`` lines from its first grid line, the blank
+    lines between them kept."""
+    if not count:
+        return _Page()
+    moved = page.rows[len(page.rows) - count:]
+    del page.rows[len(page.rows) - count:]
+    top = moved[0][0]
+    return _Page([(band - top, line) for band, line in moved])
+
+
+def _carry_count(page: _Page, following: Line | None, at_least: int = 0) -> int:
+    """How many of ``page``'s last lines move to the next page, whose first line would be
+    ``following`` (None: a page of its own, e.g. for the signature block): at least
+    ``at_least``, and more while a heading would stay last on the page, a paragraph's first
+    line would stay alone at its foot or a paragraph's last line would go alone to the next
+    page. Only body lines after the page's last table move, and never all of the page's body
+    text: when the rules would ask that, ``at_least`` is lowered until some stays (0 at worst)."""
+    for need in range(at_least, -1, -1):
+        count = _carry_rules(page, following, need)
+        if count == 0 or any(line.body for _, line in page.rows[:len(page.rows) - count]) or page.table_end >= 0:
+            return count
+    return 0
+
+
+def _carry_rules(page: _Page, following: Line | None, at_least: int) -> int:
+    rows = page.rows
+    movable = 0
+    for k in range(1, len(rows) + 1):
+        band, line = rows[-k]
+        if band < page.table_end or not line.body:
+            break
+        movable = k
+    count = 0
+    nxt = following
+    while count < movable:
+        line = rows[-1 - count][1]
+        orphan = not line.para_last and line.para_first
+        widow = nxt is not None and not line.para_last and nxt.para_last and not nxt.para_first
+        note = line.annex_note and following is None
+        if not (count < at_least or line.keep_with_next or orphan or widow or note):
+            break
+        if note:  # the 附件说明 moves with the signature block, and the text above it too
+            at_least += 1
+        count += 1
+        nxt = line
+    return count
 
 # ---- tables ---------------------------------------------------------------------------------
 
@@ -755,6 +768,9 @@ class Composition:
     page_numbers: list[PageNumber]  # one per page
     seal_box: tuple[int, float, float, float, float]  # (page index, x, y, width, height)
     rules: list[list[Rule]] = field(default_factory=list)  # per page: the tables' rules
+    # The page of the signature block and the seal (the annexes follow it); the QR code and
+    # the 版记 are always on the last page.
+    signature_page: int = -1
 
 
 @dataclass(frozen=True)
@@ -780,7 +796,9 @@ def compose(doc: RenderInput, fonts: dict[str, LoadedFont], title_embolden: floa
     rows.append(None)
     rows.extend(_body_lines(ts, doc.outline))
     pages = _paginate(rows, header.title_band)
-    last_band = _make_room_for_signature(pages)
+    signature_page, last_band = _place_signature(pages)
+    _place_annexes_and_footer(pages, _annexes(ts, doc.outline, title_embolden), footer_with_signature=(
+        last_band <= L.SIGNATURE_LAST_BODY_BAND))
 
     # The signature block: the date four characters in from the right, the name centred
     # over it, the seal over both.
@@ -805,8 +823,9 @@ def compose(doc: RenderInput, fonts: dict[str, LoadedFont], title_embolden: floa
         signature=[Placed(name_line, L.baseline(name_band)), Placed(date_line, L.baseline(date_band))],
         imprint_rules=imprint_rules, imprint=imprint, qr=qr, qr_note=qr_note, seal=seal,
         page_numbers=[_page_number(fonts["body"], n) for n in range(1, len(pages) + 1)],
-        seal_box=(len(pages) - 1, seal.cx - L.SEAL_RADIUS, seal.cy - L.SEAL_RADIUS,
+        seal_box=(signature_page, seal.cx - L.SEAL_RADIUS, seal.cy - L.SEAL_RADIUS,
                   L.SEAL_DIAMETER, L.SEAL_DIAMETER),
+        signature_page=signature_page,
     )
 
 
@@ -835,24 +854,58 @@ def _header(ts: Typesetter, issuer: str, doc_number: str | None, embolden: float
     return _Header(issuer_mark, number, rule_y, rule_band + 1 + L.TITLE_GAP_LINES)
 
 
-def _make_room_for_signature(pages: list[_Page]) -> int:
-    """The signature block needs room above the QR code and 版记: if the last page has
-    none, the last body lines move with it to a new page (a signature never stands on a
-    page without text, unless the report has no text at all). Returns the grid line of
-    the last body line on the last page (-1: none)."""
+def _last_band(page: _Page) -> int:
+    """The grid line of the page's last body line or table row (-1: none)."""
+    return max(page.rows[-1][0] if page.rows else -1, page.table_end - 1)
+
+
+def _place_signature(pages: list[_Page]) -> tuple[int, int]:
+    """Make room for the signature block after the last body line; return its page and the
+    grid line of the last body line on that page (-1: none).
+
+    The block (署名 three lines under the text, the date under it, the seal over both) fits
+    when the text ends by ``SIGNATURE_LAST_BODY_BAND`` (then the QR code and the 版记 fit
+    under it too) or, with the 版记 on a page of its own, by ``SIGNATURE_ALONE_LAST_BODY_BAND``.
+    When the text ends later, or the block would otherwise leave the 版记 alone although the
+    page has text enough to give, the last lines of the text (at least
+    ``SIGNATURE_CARRY_LINES``, more for widow and orphan control) move with it to a new
+    page. A signature never stands on a page without text, unless the report has no text."""
     last = pages[-1]
-    last_band = max(last.rows[-1][0] if last.rows else -1, last.table_end - 1)
+    last_band = _last_band(last)
     if last_band <= L.SIGNATURE_LAST_BODY_BAND:
-        return last_band
-    count = 0
-    # Only lines after the page's last table can move (a table's rows stay where they are).
-    while (count < min(L.SIGNATURE_CARRY_LINES, len(last.rows)) and last.rows[-1 - count][1].body
-           and last.rows[-1 - count][0] >= last.table_end):
+        return len(pages) - 1, last_band
+    count = _carry_count(last, None, at_least=L.SIGNATURE_CARRY_LINES)
+    moved = last.rows[len(last.rows) - count:]
+    text_above = [line for _, line in last.rows[:len(last.rows) - count] if line.body]
+    if count and all(line.annex_note for _, line in moved) and len(text_above) >= 2:
+        # Widow and orphan control would leave the 附件说明 alone with the signature block:
+        # one line of text goes with them, a short paragraph's last line at the top of the page.
         count += 1
-    carried = last.rows[len(last.rows) - count:]
-    del last.rows[len(last.rows) - count:]
-    pages.append(_Page([(band, line) for band, (_, line) in enumerate(carried)]))
-    return len(carried) - 1
+    body_left = sum(1 for _, line in last.rows[:len(last.rows) - count] if line.body)
+    if last_band <= L.SIGNATURE_ALONE_LAST_BODY_BAND and (count == 0 or body_left < L.SIGNATURE_CARRY_LINES):
+        return len(pages) - 1, last_band  # e.g. a one-paragraph report: all on page 1
+    if count == 0:  # nothing may move (the text ends with a table): the block on a page of its own
+        pages.append(_Page())
+        return len(pages) - 1, -1
+    pages.append(_carry(last, count))
+    return len(pages) - 1, pages[-1].rows[-1][0]
+
+
+def _place_annexes_and_footer(pages: list[_Page], annexes: list[list[Flow]], footer_with_signature: bool) -> None:
+    """The annexes after the signature block, each from the top of a new page (GB/T 9704
+    §8: 附件应当另面编排, 在版记之前), and room for the QR code and the 版记 at the foot of
+    the last page: when the last page's text reaches into it, its last lines move to a new
+    page (a page of its own for the footer when no text may move)."""
+    if not annexes:
+        if not footer_with_signature:
+            pages.append(_Page())
+        return
+    for flow in annexes:
+        pages.extend(_paginate(flow, 0))
+    last = pages[-1]
+    if _last_band(last) <= L.FOOTER_LAST_BODY_BAND:
+        return
+    pages.append(_carry(last, _carry_count(last, None, at_least=L.SIGNATURE_CARRY_LINES)))
 
 
 def _imprint(ts: Typesetter, doc: RenderInput, issuer: str, date_text: str

@@ -229,11 +229,13 @@ def test_archive_renew_adds_a_document_timestamp_beside_the_original(jobs_app, w
 
     quiet = runner.invoke(args=["archive-renew"])
     assert quiet.exit_code == 0, quiet.output
-    assert json.loads(quiet.output) == {"checked": 1, "renewed": [], "failed": []}
+    assert json.loads(quiet.output) == {"checked": 1, "renewed": [], "failed": [], "approval_forms_renewed": [],
+                                        "approval_forms_failed": []}
 
     done = runner.invoke(args=["archive-renew", "--all"])
     assert done.exit_code == 0, done.output
-    assert json.loads(done.output) == {"checked": 1, "renewed": [pub.archive_no], "failed": []}
+    assert json.loads(done.output) == {"checked": 1, "renewed": [pub.archive_no], "failed": [],
+                                       "approval_forms_renewed": [pub.archive_no], "approval_forms_failed": []}
     with app.app_context():
         renewed_path = archive.current_path(app.config["ARCHIVE_DIR"], pub.file_sha256)
         assert renewed_path.name == f"{pub.file_sha256}.r1.pdf"

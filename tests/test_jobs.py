@@ -58,7 +58,12 @@ def publication(app, pub_id: int) -> Publication:
 
 
 def archived_files(app) -> list[Path]:
-    return sorted(p for p in Path(app.config["ARCHIVE_DIR"]).glob("??/*.pdf"))
+    """The archived files but the publications' recorded approval forms (``pdf.approval_form``):
+    the reports' signed PDFs, and any file no publication names."""
+    with app.app_context():
+        forms = set(db.session.scalars(select(Publication.approval_sha256)
+                                       .where(Publication.approval_sha256.is_not(None))))
+    return sorted(p for p in Path(app.config["ARCHIVE_DIR"]).glob("??/*.pdf") if p.stem not in forms)
 
 
 def login(client, username: str) -> None:
@@ -109,6 +114,7 @@ def test_an_approval_becomes_a_signed_archived_pdf(jobs_app, world):
     data = path.read_bytes()
     assert hashlib.sha256(data).hexdigest() == pub.file_sha256 and len(data) == pub.file_size
     assert archived_files(app) == [path]
+    assert len(list(Path(app.config["ARCHIVE_DIR"]).glob("??/*.pdf"))) == 2 and pub.approval_sha256  # its 审批单
     assert not list((Path(app.config["ARCHIVE_DIR"]) / ".pending").glob("*"))
 
     status = client.get(f"/reports/{report_id}/pdf/status").get_json()

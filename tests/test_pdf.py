@@ -265,9 +265,13 @@ def test_an_empty_outline_still_renders_title_and_signature(out_dir):
     doc = RenderInput(title="空报告", outline={}, issuer="示范区", town="溪口镇",
                       date=datetime.date(2026, 12, 31))
     result = render_report(doc)
-    text = squash(poppler("pdftotext", write(out_dir / "empty.pdf", result.data), "-"))
+    path = write(out_dir / "empty.pdf", result.data)
+    text = squash(poppler("pdftotext", path, "-"))
     assert "空报告" in text and "2026年12月31日" in text and "示范区文件" in text
-    assert result.seal_box[0] == result.pages - 1
+    # The seal is on the page of the signature block: page 1, under the title (the 版记
+    # that no longer fits under it closes the document on page 2).
+    date_pages = {line.page for line in text_lines(path) if line.text == "2026年12月31日"}
+    assert result.seal_box[0] in date_pages and result.seal_box[0] == 0
 
 
 # ---- signing and verification -------------------------------------------------------------

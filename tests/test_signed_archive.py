@@ -109,7 +109,12 @@ def _write(writer: IncrementalPdfFileWriter) -> bytes:
 
 
 def flip_byte(data: bytes) -> bytes:
-    position = data.index(b"stream", 2000) + 40  # inside a signed page content stream
+    """One byte changed inside the first page's content stream (signed)."""
+    contents = re.search(rb"/Contents (\d+) 0 R", data)
+    assert contents is not None
+    start = re.search(rb"\n" + contents.group(1) + rb" 0 obj\b", data)
+    assert start is not None
+    position = data.index(b"stream\n", start.end()) + len(b"stream\n") + 40
     return data[:position] + bytes([data[position] ^ 0x01]) + data[position + 1:]
 
 

@@ -133,6 +133,7 @@ MESSAGES: dict[str, LazyString] = {
     # The signed PDF of a report (pdf/service.py) and its retry.
     "not_found.publication": _l("This report has not been published."),
     "conflict.pdf_not_ready": _l("The signed PDF is not ready yet."),
+    "conflict.approval_form_not_ready": _l("The signed approval form is being prepared; try again in a moment."),
     "not_found.archive_file": _l("The archived file is missing; please tell the administrator."),
     "forbidden.retry_publication": _l("Only an administrator of the district can try again."),
     "conflict.publication_not_failed": _l("Only a failed publication can be retried."),

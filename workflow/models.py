@@ -394,6 +394,8 @@ class Publication(Model):
     file_size: Mapped[int | None] = mapped_column()
     signer: Mapped[str | None] = mapped_column(String(200))
     signed_at: Mapped[dt.datetime | None] = mapped_column()
+    # The signed approval form (审批单, ``pdf.approval_form``) in the archive: written once.
+    approval_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

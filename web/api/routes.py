@@ -493,6 +493,33 @@ def report_pdf(report_id: int):
     return send_file(pdf.path, mimetype="application/pdf", download_name=pdf.download_name, max_age=0)
 
 
+@bp.get("/reports/<int:report_id>/approval-form")
+def report_approval_form(report_id: int):
+    """The signed approval form (审批单) of a published report.
+    ---
+    get:
+      tags: [reports]
+      summary: Download the signed approval form
+      description: >
+        A PDF beside the report's: title, town, district, archive number, every step of the
+        report's history up to the district's approval (actor, role, action, opinion, time),
+        the approved content's SHA-256 and the signed PDF's, signed with the district's
+        certificate (PAdES B-LTA) and verifiable at POST /verify. 409 while the report's PDF
+        or the form is being made (a form missing for an older publication is queued then).
+      responses:
+        200:
+          description: the signed approval form
+          content:
+            application/pdf:
+              schema: {type: string, format: binary}
+        401: {$ref: '#/components/responses/Unauthorized'}
+        404: {$ref: '#/components/responses/NotFound'}
+        409: {$ref: '#/components/responses/Conflict'}
+    """
+    form = pdf_service.approval_form_file(api_user(), report_id)
+    return send_file(form.path, mimetype="application/pdf", download_name=form.download_name, max_age=0)
+
+
 # ---------------------------------------------------------------- verification and the document
 
 

@@ -577,6 +577,8 @@ class VerifyResultSchema(ResponseSchema):
     verdict = fields.String(required=True, metadata={
         "description": "valid_in_archive, valid_not_ours, modified, unsigned, untrusted or malformed"})
     in_archive = fields.Boolean(required=True)
+    document = fields.String(allow_none=True, metadata={
+        "description": "in the archive: report (its signed PDF) or approval_form (its signed 审批单); else null"})
     timestamped = fields.Boolean(required=True, metadata={
         "description": "signed_at comes from a time-stamp authority, not the signer's clock"})
     detail = fields.String(allow_none=True, metadata={"description": "why, as a reason key (verify.<detail>)"})

@@ -126,10 +126,10 @@ def verdict(found: Any) -> dict:
     data = {name: getattr(result, name, None) for name in
             ("status", "sha256", "report_id", "archive_no", "signer", "reason", "signed_at", "detail")}
     data.update(valid=found.headline in ("valid_in_archive", "valid_not_ours"), verdict=found.headline,
-                in_archive=entry is not None, timestamped=bool(result.timestamped),
+                in_archive=entry is not None, document=None, timestamped=bool(result.timestamped),
                 message=messages.render(result))
     if entry is not None:
-        data.update(archive_no=entry.archive_no, report_id=entry.report_id)
+        data.update(archive_no=entry.archive_no, report_id=entry.report_id, document=found.document)
     return schemas.VerifyResultSchema().dump(data)
 
 

@@ -1,6 +1,6 @@
 """The archive (find and download published reports), the public verification page, and
-the signed PDF of one report: download, progress (JSON, polled by the report page) and an
-admin's retry of a failed publication.
+the signed PDF of one report: download (and its signed approval form's), progress (JSON,
+polled by the report page) and an admin's retry of a failed publication.
 
 Scope applies everywhere except ``/verify``: anyone holding a PDF may check it there,
 and the development CA's certificate and CRL (``/ca/cert``, ``/ca/crl``) and time-stamp
@@ -161,6 +161,18 @@ def report_pdf(report_id: int):
     return response
 
 
+@bp.get("/reports/<int:report_id>/approval-form")
+@login_required
+def approval_form(report_id: int):
+    """The signed approval form (审批单), inline (``?download=1``: as an attachment)."""
+    form = pdf_service.approval_form_file(current_user, report_id)
+    response = send_file(form.path, mimetype="application/pdf", as_attachment=request.args.get("download") == "1",
+                         download_name=form.download_name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @bp.get("/reports/<int:report_id>/pdf/status")
 def pdf_status(report_id: int):
     """``{"status","progress","stage","url","archive_no","error"}`` for the progress bar."""
@@ -225,6 +237,7 @@ def verify():
     status = 200 if request.method == "GET" or verdict is not None else 400
     return render_template("archive/verify.html", form=form, verdict=verdict, result=result,
                            entry=verdict.entry if verdict else None, lookup=lookup, looked_up=looked_up,
+                           document=verdict.document if verdict else None,
                            report_link=report_link,
                            details=messages.render(result) if result is not None else None,
                            has_ca=bool(pdf_service.trust_roots()), has_crl=pdf_service.has_dev_ca()), status
