@@ -4,6 +4,7 @@ It wires; it does not decide. Domain rules live in ``workflow/``, documents in `
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from pathlib import Path
@@ -44,10 +45,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def load_user(session_id: str):
         """The session's user while its generation is current (``User.get_id``: "id:epoch"; a
         logout, a password change elsewhere or a deactivation raised it) and the user active."""
-        from workflow.models import User
-
         user_id, _, epoch = session_id.partition(":")
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() and epoch.isdigit() else None
+        user = (db.session.scalars(_session_user(), {"id": int(user_id)}).unique().first()
+                if user_id.isdigit() and epoch.isdigit() and int(user_id) < 2**62 else None)
         if user is None or not user.active or user.session_epoch != int(epoch):
             return None
         return user
@@ -67,6 +67,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     notify.init_app(app)
     return app
+
+
+@functools.cache
+def _session_user():
+    """The session's user with its positions and their units (what every page's scope checks
+    read), in one statement built once, instead of the user and then its positions."""
+    from sqlalchemy import bindparam, select
+    from sqlalchemy.orm import joinedload
+
+    from workflow.models import User
+
+    return select(User).where(User.id == bindparam("id")).options(joinedload(User.positions))
 
 
 def _trust_proxies(app: Flask) -> None:

@@ -59,10 +59,12 @@ def load_province(db, outline_for=None, *, reports_per: int = 8, root: bool = Fa
             units.append({"id": uid, "parent_id": did, "name": f"镇{d}-{t}", "kind": "town", "path": path})
             for k in range(reports_per):
                 title = f"镇{d}-{t} {2020 + k % 10}年度工作计划"
+                # Every town has reports in each of the four states (``(rid + k) % 4`` gave
+                # town review and published only: a town's first id is always odd).
                 # Activity spread over the year, interleaved across the province (as in life).
                 stamp = start + dt.timedelta(minutes=(rid * 7919) % 500_000)
                 reports.append({"id": rid, "org_unit_id": uid, "org_path": path, "kind": "annual_plan",
-                                "year": 2020 + k % 10, "title": title, "state": states[(rid + k) % 4],
+                                "year": 2020 + k % 10, "title": title, "state": states[rid % 4],
                                 "version": 3, "content_number": 1, "created_by_id": user.id,
                                 "created_at": stamp, "updated_at": stamp})
                 versions.append({"report_id": rid, "number": 1, "title": title,

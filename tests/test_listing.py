@@ -187,3 +187,26 @@ def test_the_api_list_pages_by_cursor(as_user, world, app):
     assert [r["id"] for r in first["items"] + rest["items"]] == sorted(ids, reverse=True)
     old = reviewer.get("/reports?per_page=3&page=2").get_json()
     assert old["page"] == 2 and [r["id"] for r in old["items"]] == [r["id"] for r in rest["items"]]
+
+
+def test_the_api_list_rows_answer_what_the_schema_dumps_from_the_reports(app, ctx, world):
+    """``serialize.report_page`` writes the items out from rows (``summary=True``) instead of
+    dumping ``Report`` objects through marshmallow: the same JSON, snippets included."""
+    from web.api import schemas, serialize
+
+    for i in range(3):
+        gen_report("qs" if i % 2 else "xk", title=f"高标准农田建设报告{i}")
+    reviewer = get_user("district_reviewer")
+    for filters in ({}, {"q": "高标准农田"}):
+        objects = services.list_reports(reviewer, per_page=2, **filters)
+        rows = services.list_reports(reviewer, per_page=2, summary=True, **filters)
+        assert objects.items and [r.id for r in rows.items] == [r.id for r in objects.items]
+        expected = schemas.ReportListSchema().dump({
+            "items": [serialize._summary_dict(r) | ({"snippet": objects.snippets[r.id].text, "snippet_highlights": [
+                list(h) for h in objects.snippets[r.id].highlights]} if r.id in objects.snippets else {})
+                      for r in objects.items],
+            "total": objects.total, "total_capped": objects.capped, "page": objects.page,
+            "per_page": objects.per_page, "next_cursor": objects.next_cursor})
+        with app.test_request_context():
+            assert serialize.report_page(rows) == expected
+        assert bool(filters) == all("snippet" in item for item in expected["items"])

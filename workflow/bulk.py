@@ -19,8 +19,8 @@ from .content import MAX_COMMENT_CHARS, blocking, clean_text
 from .db import db
 from .errors import BadInput, DomainError, TooLarge
 from .models import Comment, OrgUnit, Report, ReportVersion, User
-from .scope import report_filter, roles_for
-from .table import CommentStatus, transition_for
+from .scope import positions, report_filter, roles_for
+from .table import TRANSITIONS, CommentStatus, transition_for
 
 # The actions offered in bulk, and how many items one request may carry.
 BULK_ACTIONS: tuple[str, ...] = ("approve",)
@@ -111,6 +111,20 @@ def approvable(actor: User, reports: Iterable[Report]) -> dict[int, Approvable]:
         .where(ReportVersion.report_id.in_(ids))).all()
     found = {rid: (len(blocking(problems or [])), comments or 0) for rid, problems, comments in rows}
     return {r.id: Approvable(r.id, r.version, *found.get(r.id, (0, 0))) for r in candidates}
+
+
+def approvable_rows(actor: User, rows: Sequence[Any]) -> dict[int, Approvable]:
+    """``approvable`` for the rows of a list (``listing.list_reports(summary=True)``: ids and
+    states, not objects): the reports are loaded only for the rows in a state from which one
+    of the actor's roles (anywhere) has a bulk action — none for an actor who approves
+    nothing (an admin), one query otherwise, plus ``approvable``'s."""
+    held = {p.role for p in positions(actor)}
+    states = {t.source for t in TRANSITIONS if t.action in BULK_ACTIONS and t.role in held}
+    wanted = [r.id for r in rows if r.state in states]
+    if not wanted:
+        return {}
+    reports = db.session.scalars(select(Report).where(Report.id.in_(wanted))).all()
+    return approvable(actor, sorted(reports, key=lambda r: wanted.index(r.id)))
 
 
 def _may_now(actor: User, report: Report) -> bool:

@@ -16,18 +16,19 @@ With a search query the order is the match's rank: such a list pages by number o
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, tuple_
 
 from . import search
 from .db import db
 from .errors import BadInput
 from .models import OrgUnit, Report, User
-from .scope import path_within, report_filter, unit_filter
+from .scope import path_within, positions, report_filter, unit_filter
 from .table import KINDS, STATES
 
 # The count of a list stops here: past it the list says "1,000+".
@@ -39,7 +40,7 @@ MAX_PAGE = 100_000
 
 @dataclass
 class Page:
-    items: Sequence[Report]
+    items: Sequence[Any]  # Report objects, or rows of SUMMARY_COLUMNS (``summary=True``)
     total: int
     page: int | None  # None on a keyset page (reached by a cursor)
     per_page: int
@@ -67,7 +68,7 @@ def _int_filter(value: Any, name: str) -> int | None:
 # ---------------------------------------------------------------- cursors
 
 
-def encode_cursor(report: Report) -> str:
+def encode_cursor(report: Any) -> str:
     """The position of a row in the list: its ``updated_at`` and id (opaque to clients)."""
     return f"{report.updated_at.isoformat()}_{report.id}"
 
@@ -122,13 +123,21 @@ def capped_count(query: Select) -> tuple[int, bool]:
     return min(n, COUNT_CAP), n > COUNT_CAP
 
 
+# What a list row shows (``summary=True``): plain rows, no ORM objects (the API's list).
+SUMMARY_COLUMNS = (Report.id, Report.title, Report.kind, Report.year, Report.state, Report.version,
+                   Report.created_at, Report.updated_at, Report.cycle_id, Report.org_unit_id,
+                   OrgUnit.name.label("unit_name"), OrgUnit.kind.label("unit_kind"))
+
+
 def list_reports(actor: User, *, state: str | None = None, year: Any = None, kind: str | None = None,
                  org_unit_id: Any = None, town: str | None = None, q: str | None = None, page: Any = None,
-                 cursor: str | None = None, per_page: int = 20) -> Page:
+                 cursor: str | None = None, per_page: int = 20, summary: bool = False) -> Page:
     """The reports in the actor's scope, newest activity first, one page after ``cursor`` (or
     page number ``page``); with ``q``, those whose title or text contain its words
     (``workflow.search``), best match first, each with a snippet. ``town``: part of a town's
-    name. Two queries whatever the page size and the province (three with ``q``)."""
+    name. Two queries whatever the page size and the province (three with ``q``).
+    ``summary``: the items are rows of ``SUMMARY_COLUMNS`` (``unit_name``, ``unit_kind``: the
+    town's), not ``Report`` objects — what a list shows, without building the objects."""
     page_i = _int_filter(page, "page")
     if page_i is not None and not 1 <= page_i <= MAX_PAGE:
         raise BadInput("page_out_of_range")
@@ -148,13 +157,14 @@ def list_reports(actor: User, *, state: str | None = None, year: Any = None, kin
     total, capped = capped_count(matching(select(Report.id), conditions))
     if capped and not found:  # a wide list: walk the newest activity, filter, stop after a page
         conditions = _conditions(*filters, by_path_index=False) or []
-    query = matching(select(Report), conditions).order_by(
+    columns = select(*SUMMARY_COLUMNS).join(OrgUnit, OrgUnit.id == Report.org_unit_id) if summary else select(Report)
+    query = matching(columns, conditions).order_by(
         *(found.order_by if found else []), Report.updated_at.desc(), Report.id.desc()).limit(per_page + 1)
     if keyset:
         query = query.where(after(str(cursor)))
     else:
         query = query.offset(((number or 1) - 1) * per_page)
-    rows = db.session.scalars(query).all()
+    rows: Sequence[Any] = db.session.execute(query).all() if summary else db.session.scalars(query).all()
     items = rows[:per_page]
     next_cursor = encode_cursor(items[-1]) if len(rows) > per_page and not found else None
     snippets = search.snippets(found.terms, [r.id for r in items]) if found else {}
@@ -162,6 +172,25 @@ def list_reports(actor: User, *, state: str | None = None, year: Any = None, kin
 
 
 # ---------------------------------------------------------------- the town picker
+
+
+def sees_many_towns(actor: User, kinds: Sequence[str]) -> bool:
+    """Whether the actor's scope holds more than one unit of ``kinds`` (a town author of one
+    town does without the town filter). Every list page asks: one small statement, built once
+    per number of positions."""
+    prefixes = sorted({p.org_unit.path for p in positions(actor)})
+    if not prefixes:
+        return False
+    found = db.session.execute(_units_probe(len(prefixes), tuple(kinds)),
+                               {f"p{i}": prefix + "%" for i, prefix in enumerate(prefixes)}).all()
+    return len(found) > 1
+
+
+@functools.cache
+def _units_probe(prefixes: int, kinds: tuple[str, ...]) -> Select:
+    return (select(OrgUnit.id).where(or_(*[OrgUnit.path.like(bindparam(f"p{i}")) for i in range(prefixes)]),
+                                     OrgUnit.kind.in_(kinds)).limit(2))
+
 
 
 @dataclass

@@ -20,6 +20,7 @@ and of its district (a cycle event: of the towns concerned and of the cycle's di
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, func, select, update
+from sqlalchemy import JSON, ForeignKey, Index, Select, String, Text, bindparam, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import audit as audit_log
@@ -217,8 +218,14 @@ def notifications_of(actor: User, *, unread: bool = False, limit: int = 50) -> l
 
 
 def unread_count(actor: User) -> int:
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == actor.id, Notification.read_at.is_(None))) or 0
+    """(Every page's bell asks: the statement is built once.)"""
+    return db.session.scalar(_unread_count(), {"user_id": actor.id}) or 0
+
+
+@functools.cache
+def _unread_count() -> Select:
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
 
 
 def _own(actor: User, notification_id: Any) -> Notification:

@@ -34,12 +34,13 @@ def unit_filter(user: User, roles: set[str] | None = None) -> ColumnElement[bool
     return or_(*[OrgUnit.path.like(prefix + "%") for prefix in sorted(prefixes)])
 
 
-def report_filter(user: User, *, by_path_index: bool = True) -> ColumnElement[bool]:
-    """SQL condition on ``Report`` alone for the reports a user sees: one index range of
-    ``Report.org_path`` per position, so a district's list reads the district's rows only.
-    ``by_path_index=False``: the same condition, written so that no database reads it through
-    the path index (for a scope so wide that walking the newest-activity index is cheaper)."""
-    prefixes = _outermost({p.org_unit.path for p in positions(user)})
+def report_filter(user: User, *, by_path_index: bool = True, roles: set[str] | None = None) -> ColumnElement[bool]:
+    """SQL condition on ``Report`` alone for the reports a user sees (optionally through some
+    roles only): one index range of ``Report.org_path`` per position, so a district's list
+    reads the district's rows only. ``by_path_index=False``: the same condition, written so
+    that no database reads it through the path index (for a scope so wide that walking the
+    newest-activity index is cheaper)."""
+    prefixes = _outermost({p.org_unit.path for p in positions(user) if roles is None or p.role in roles})
     if not prefixes:
         return false()
     column = Report.org_path if by_path_index else Report.org_path.concat("")

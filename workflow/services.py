@@ -35,6 +35,7 @@ from .models import AuditEvent, Comment, OrgUnit, Publication, PublicationStatus
 from .plan_check import scaffold as plan_scaffold
 from .publishing import district_of
 from .scope import can_see_report, can_see_unit, report_filter, roles_for, unit_filter
+from .scope import positions as scope_positions
 from .table import (
     AUTHOR,
     COMMENT_ANSWERS,
@@ -81,10 +82,12 @@ def inbox(actor: User, limit: int = 50) -> list[Report]:
     """What waits for the actor (我的待办): reports in a state where the table gives one of
     the actor's roles a duty, within that role's scope. Derived from the table, one query."""
     clauses = []
+    held = {p.role for p in scope_positions(actor)}
     for t in TRANSITIONS:
-        if not t.waits_on_role:
+        if not t.waits_on_role or t.role not in held:  # (a constant false term makes SQLite scan)
             continue
-        clauses.append(and_(Report.state == t.source, unit_filter(actor, {t.role})))
+        # The report's own copy of its town's path: an index range per position, no join.
+        clauses.append(and_(Report.state == t.source, report_filter(actor, roles={t.role})))
     if not clauses:
         return []
     # A returned draft (its last audited action a return) comes first: it is the town's most urgent work.
@@ -92,7 +95,7 @@ def inbox(actor: User, limit: int = 50) -> list[Report]:
                    .order_by(AuditEvent.seq.desc()).limit(1).correlate(Report).scalar_subquery())
     returned_first = case((and_(Report.state == DRAFT, last_action == "return"), 0), else_=1)
     reports = db.session.scalars(
-        select(Report).join(Report.org_unit).where(or_(*clauses))
+        select(Report).where(or_(*clauses))
         .order_by(returned_first, Report.updated_at.asc()).limit(limit)
     ).all()
     # What one submitted or wrote waits on someone else (separation of duties).

@@ -140,6 +140,9 @@ def org_units():
 # ---------------------------------------------------------------- reports
 
 
+_REPORT_QUERY = schemas.ReportQuerySchema()
+
+
 @bp.get("/reports")
 def list_reports():
     """Reports in the caller's scope, newest activity first, a page at a time (``next_cursor``).
@@ -159,10 +162,10 @@ def list_reports():
         400: {$ref: '#/components/responses/BadRequest'}
         401: {$ref: '#/components/responses/Unauthorized'}
     """
-    args = query_args(schemas.ReportQuerySchema())
+    args = query_args(_REPORT_QUERY)
     per_page = args.pop("per_page", None) or current_app.config.get("PAGE_SIZE", 20)
     # Reached by ``cursor``: keyset order (page null); else page ``page`` (default 1).
-    page = services.list_reports(api_user(), per_page=per_page, **args)
+    page = services.list_reports(api_user(), per_page=per_page, summary=True, **args)
     return jsonify(serialize.report_page(page))
 
 

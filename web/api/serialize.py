@@ -4,6 +4,7 @@ Text is returned verbatim: markup in a title is data here; escaping is the HTML 
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import url_for
@@ -68,19 +69,31 @@ def summary(report: Report) -> dict:
     return _summary.dump(_summary_dict(report))
 
 
-def report_page(page: services.Page) -> dict:
-    """A page of the list; with a search query each item carries its snippet and the
-    ``[start, end)`` character offsets of the matches in it."""
-    def item(r: Report) -> dict:
-        snippet = page.snippets.get(r.id)
-        if snippet is None:
-            return _summary_dict(r)
-        return _summary_dict(r) | {"snippet": snippet.text, "snippet_highlights": [list(h) for h in snippet.highlights]}
+def _utc(value: dt.datetime | None) -> str | None:
+    """As ``schemas.UtcDateTime`` dumps it."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="seconds") + "Z"
 
-    return schemas.ReportListSchema().dump({
-        "items": [item(r) for r in page.items], "total": page.total, "total_capped": page.capped,
-        "page": page.page, "per_page": page.per_page, "next_cursor": page.next_cursor,
-    })
+
+def report_page(page: services.Page) -> dict:
+    """A page of the list (``list_reports(summary=True)``: rows, not objects); with a search
+    query each item carries its snippet and the ``[start, end)`` character offsets of the
+    matches in it. Written out rather than dumped through ``ReportListSchema`` (what it answers
+    is that schema's shape, as a test checks): marshmallow took half of the list's time."""
+    items = []
+    for r in page.items:
+        item = {"id": r.id, "title": r.title, "kind": r.kind, "year": r.year, "state": r.state,
+                "version": r.version, "org_unit": {"id": r.org_unit_id, "name": r.unit_name, "kind": r.unit_kind},
+                "created_at": _utc(r.created_at), "updated_at": _utc(r.updated_at), "cycle_id": r.cycle_id}
+        snippet = page.snippets.get(r.id)
+        if snippet is not None:
+            item |= {"snippet": snippet.text, "snippet_highlights": [list(h) for h in snippet.highlights]}
+        items.append(item)
+    return {"items": items, "total": page.total, "total_capped": page.capped, "page": page.page,
+            "per_page": page.per_page, "next_cursor": page.next_cursor}
 
 
 def comment(c: Comment) -> dict:

@@ -20,9 +20,12 @@ from workflow.errors import BadInput, DomainError
 from workflow.models import Report
 
 
-def list_context(reports: Sequence[Report], endpoint: str) -> dict:
-    """What a list page needs to offer bulk approval of its rows (two queries at most)."""
-    offer = bulk.approvable(current_user, reports)
+def list_context(reports: Sequence[Report], endpoint: str, *, rows: bool = False) -> dict:
+    """What a list page needs to offer bulk approval of its rows (two queries at most; three
+    for ``rows``: ids and states, not ``Report`` objects, see ``bulk.approvable_rows``)."""
+    offer = bulk.approvable_rows(current_user, reports) if rows else bulk.approvable(current_user, reports)
+    if not offer:  # nothing to approve here: no form (the templates show none without ``bulk``)
+        return {"bulk": offer, "bulk_form": None, "bulk_here": None, "bulk_select_clean": False}
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "select"]
     here = url_for(endpoint) + (f"?{urlencode(args)}" if args else "")
     return {"bulk": offer, "bulk_form": BulkApproveForm(formdata=None, back=here), "bulk_here": here,
