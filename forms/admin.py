@@ -13,6 +13,14 @@ from workflow import admin
 from workflow.table import ORG_KINDS, ROLES, child_kinds
 
 
+class IssuingNamesForm(FlaskForm):
+    """A unit's 发文机关全称 and 发文字号 prefix (empty: the defaults shown as placeholders)."""
+
+    issuing_name = StringField(_l("Full issuing name (发文机关全称)"), validators=[Optional(), Length(max=100)])
+    doc_prefix = StringField(_l("Document number prefix (发文字号)"), validators=[Optional(), Length(max=20)])
+    submit = SubmitField(_l("Save"))
+
+
 class UnitForm(FlaskForm):
     """A new unit under one the admin manages. The kind must sit below the parent's (a 镇
     under a 区/县, never under a 镇) and defaults to the level just below it; a name is

@@ -12,6 +12,11 @@ none yet. A concurrent second allocation for the same publication is
 rolled back with its increment, so numbers have no gap and no duplicate, on SQLite (one
 writer at a time) and PostgreSQL (the counter row lock serialises the increments).
 
+The town's 发文字号 (``青政〔2026〕3号``) is allocated the same way from one
+``DocNumberCounter`` row per town and year (:func:`allocate_doc_number`), written onto the
+publication by :func:`pdf.publications.claim_doc_number`: once per publication, stable on
+retry, no gap.
+
 Renewals (:mod:`pdf.ltv`, ``flask archive-renew``): a fresh document timestamp is an
 incremental update, so the renewed file begins with the original's bytes. It is stored
 beside the original as ``ab/<original sha>.r<n>.pdf`` (n = 1, 2, …), never overwriting:
@@ -45,7 +50,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.db import db
 from workflow.errors import NotFound
-from workflow.models import ArchiveCounter, OrgUnit, Publication
+from workflow.models import ArchiveCounter, DocNumberCounter, OrgUnit, Publication
 
 from . import publications
 
@@ -54,6 +59,7 @@ log = logging.getLogger(__name__)
 PENDING_DIR = ".pending"
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 ARCHIVE_NO_FORMAT = "{district}〔{year}〕{seq}号"
+DOC_NUMBER_FORMAT = "{prefix}〔{year}〕{seq}号"  # the town's 发文字号: 青政〔2026〕3号
 
 
 # ---------------------------------------------------------------- files
@@ -351,6 +357,53 @@ def allocate_archive_no(publication_id: int, *, year: int | None = None,
             # Another run numbered this publication first: undo our increment (no gap).
             db.session.rollback()
             numbered = db.session.get_one(Publication, publication_id, populate_existing=True).archive_no
+            assert numbered is not None  # that is why the claim failed
+            return numbered
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return number
+
+
+def format_doc_number(prefix: str, year: int, seq: int) -> str:
+    return DOC_NUMBER_FORMAT.format(prefix=prefix, year=year, seq=seq)
+
+
+def _insert_doc_counter_if_missing(org_unit_id: int, year: int) -> None:
+    """``INSERT … ON CONFLICT DO NOTHING`` of the town's counter row for ``year``."""
+    values = {"org_unit_id": org_unit_id, "year": year, "last_seq": 0}
+    conflict = ["org_unit_id", "year"]
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(dialect.insert(DocNumberCounter).values(**values).on_conflict_do_nothing(
+        index_elements=conflict))
+
+
+def allocate_doc_number(publication_id: int, *, town_id: int, year: int) -> str:
+    """The publication's 发文字号 from the town's counter for ``year`` (the year of the
+    town's approval, its 成文日期), allocated on first call and stored; later calls (retries,
+    a concurrent run) return the stored one. Commits. Like :func:`allocate_archive_no`: the
+    increment and the claim share a transaction, a lost claim rolls the increment back."""
+    db.session.commit()
+    pub = db.session.get(Publication, publication_id, populate_existing=True)
+    if pub is None:
+        raise NotFound("publication_id", publication_id=publication_id)
+    if pub.doc_number:
+        return pub.doc_number
+    town = db.session.get_one(OrgUnit, town_id)
+    try:
+        _insert_doc_counter_if_missing(town_id, year)
+        seq = db.session.execute(
+            update(DocNumberCounter)
+            .where(DocNumberCounter.org_unit_id == town_id, DocNumberCounter.year == year)
+            .values(last_seq=DocNumberCounter.last_seq + 1)
+            .returning(DocNumberCounter.last_seq)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
+        number = format_doc_number(town.doc_prefix_or_default, year, seq)
+        if not publications.claim_doc_number(publication_id, number, year=year, seq=seq):
+            db.session.rollback()  # another run numbered it first: our increment is undone
+            numbered = db.session.get_one(Publication, publication_id, populate_existing=True).doc_number
             assert numbered is not None  # that is why the claim failed
             return numbered
         db.session.commit()

@@ -51,12 +51,14 @@ def ca_certificate_file(config: Any) -> Path:
 
 def ensure_dev_keys(app: Flask | None = None) -> list[str]:
     """Create the development CA if missing, its time-stamp authority's certificate, and a
-    PKCS#12 for every signing unit (``workflow.publishing.signing_units``) that has none.
+    PKCS#12 for every signing unit (``workflow.publishing.signing_units``) that has none,
+    issued to its issuing name (示范区人民政府: the name on its seal). Towns' keys (the
+    first seal of their reports) are issued on demand by the publishing job (``pdf.jobs``).
     Certificates the development CA issued without the CRL distribution point
     ``PUBLIC_BASE_URL/ca/crl`` (made before CRLs existed) are re-issued, the old file
     moved aside; keys from another CA (production) are never touched. Returns the names of
     the districts that got a key. Needs an app context."""
-    from . import ltv, signing
+    from . import jobs, ltv, signing
     from .jobs import signing_key_path
 
     config = (app or current_app).config
@@ -70,12 +72,16 @@ def ensure_dev_keys(app: Flask | None = None) -> list[str]:
     created = []
     for unit in signing_units():
         target = signing_key_path(config, unit.id)
-        if target.exists() and not signing.issued_by_dev_ca_without(ca_dir, target, secret, crl_url):
+        # A key from another CA (production) is never touched; one the development CA issued
+        # is re-issued when its name (the unit's issuing name) or its CRL address changed.
+        if target.exists() and not jobs.issued_by_dev_ca(ca_dir, target, secret):
             continue
+        before = target.stat().st_mtime_ns if target.exists() else None
         target.parent.mkdir(parents=True, exist_ok=True)
-        signing.issue_district_certificate(ca_dir, unit.name, target, secret, crl_url=crl_url)
-        target.chmod(0o600)
-        created.append(f"{unit.name} (district-{unit.id}.p12)")
+        signing.issue_district_certificate(ca_dir, unit.issuing_name_or_default, target, secret, crl_url=crl_url)
+        if target.stat().st_mtime_ns != before:
+            target.chmod(0o600)
+            created.append(f"{unit.issuing_name_or_default} (district-{unit.id}.p12)")
     return created
 
 

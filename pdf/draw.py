@@ -100,6 +100,8 @@ def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> by
                 # Under everything else: the text it covers prints over the opaque ink,
                 # as black over red does with a multiply blend (PDF/A: no transparency).
                 _draw_seal(c, doc.seal)
+                if doc.approval_seal is not None:  # 上行文: the district's seal over its mark
+                    _draw_seal(c, doc.approval_seal)
             c.setFillColorRGB(*L.BLACK)
             for placed in rows:
                 c.saveState()
@@ -110,6 +112,7 @@ def draw_document(doc: Composition, info: DocumentInfo, initial_font: str) -> by
             if index == doc.signature_page % len(doc.pages):
                 for placed in doc.signature:
                     draw_line(c, placed.line, placed.y)
+                _draw_approval(c, doc)
             if index == last:
                 _draw_footer(c, doc)
             number = doc.page_numbers[index]
@@ -144,11 +147,32 @@ def _draw_header(c: Canvas, doc: Composition) -> None:
         c.restoreState()
     if doc.doc_number is not None:
         draw_line(c, doc.doc_number.line, doc.doc_number.y)
+    for placed in doc.signer:  # 上行文: 签发人 on the 发文字号's line
+        draw_line(c, placed.line, placed.y)
     c.saveState()
     c.setStrokeColor(L.RED)
     c.setLineWidth(L.RED_RULE_WIDTH)
     c.line(L.TYPE_LEFT, doc.red_rule_y, L.TYPE_RIGHT, doc.red_rule_y)
     c.restoreState()
+
+
+def _draw_approval(c: Canvas, doc: Composition) -> None:
+    """上行文: the district's approval mark (a thin box, its opinion, name and date), over
+    the district's seal (drawn first, like the town's)."""
+    if not doc.approval:
+        return
+    c.saveState()
+    c.setStrokeColorRGB(*L.BLACK)
+    c.setLineWidth(L.APPROVAL_RULE_WIDTH)
+    p = c.beginPath()
+    for x1, y1, x2, y2 in doc.approval_rules:
+        p.moveTo(x1, y1)
+        p.lineTo(x2, y2)
+    c.drawPath(p, stroke=1, fill=0)
+    c.restoreState()
+    c.setFillColorRGB(*L.BLACK)
+    for placed in doc.approval:
+        draw_line(c, placed.line, placed.y)
 
 
 def _draw_footer(c: Canvas, doc: Composition) -> None:

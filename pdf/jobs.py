@@ -8,8 +8,9 @@ RQ only carries the work. The pieces:
   that job is queued, scheduled or running adds nothing. Without a reachable Redis it
   logs and returns; the row stays ``queued`` for the sweeper.
 - :func:`publish` — the job: checks the version's content hash against the one the
-  approval is bound to, allocates the archive number once, renders (10→40), signs with
-  the district's key (→70), archives the file and marks the row ready (→100). It raises
+  approval is bound to, allocates the archive number and the town's 发文字号 once, renders
+  the town's 上行文 (10→40), signs it with the town's key and then the district's (→70),
+  archives the file and marks the row ready (→100). It raises
   on any failure so that RQ retries it (``Retry(max=3, interval=[5, 30, 120])``).
 - :func:`on_publish_failure` — the ``on_failure`` callback: records the error (as a
   message key and params, see :class:`pdf.publications.StoredError`); the row turns
@@ -90,6 +91,14 @@ class SigningKeyMissing(Invalid):
         super().__init__("signing_key_missing", district=district.name, district_id=district.id, file=path.name)
 
 
+class TownSigningKeyMissing(Invalid):
+    """The town has no key for its seal on the 上行文 and this site has no development CA to
+    issue one: an administrator installs the town's PKCS#12 as ``file``, then retries."""
+
+    def __init__(self, town: OrgUnit, path: Path) -> None:
+        super().__init__("town_signing_key_missing", town=town.name, town_id=town.id, file=path.name)
+
+
 class ContentMismatch(Conflict):
     """The version's content is not what the approval is bound to: never printed."""
 
@@ -99,7 +108,12 @@ class ContentMismatch(Conflict):
 
 # Retrying cannot mend these: the key must be installed (then an admin retries), and content
 # that differs from what was approved must never be printed.
-PERMANENT_ERRORS: tuple[type[BaseException], ...] = (SigningKeyMissing, ContentMismatch)
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (SigningKeyMissing, TownSigningKeyMissing, ContentMismatch)
+
+# The signature fields: the town's certifying signature over its seal, the district's
+# approval signature over the district's (pdf.verify accepts exactly this pair).
+TOWN_FIELD = "ChengbaoSeal"
+DISTRICT_FIELD = "ChengbaoApproval"
 
 
 def job_id_for(report_id: int, version_number: int) -> str:
@@ -109,6 +123,11 @@ def job_id_for(report_id: int, version_number: int) -> str:
 def signing_key_path(config: Any, district_id: int) -> Path:
     """Where a district's PKCS#12 (key + certificate) lives: ``KEYS_DIR/district-<id>.p12``."""
     return Path(config["KEYS_DIR"]) / f"district-{district_id}.p12"
+
+
+def town_key_path(config: Any, town_id: int) -> Path:
+    """Where a town's PKCS#12 (the key of its seal on the 上行文) lives: ``KEYS_DIR/town-<id>.p12``."""
+    return Path(config["KEYS_DIR"]) / f"town-{town_id}.p12"
 
 
 # ---------------------------------------------------------------- the app inside a worker
@@ -389,14 +408,15 @@ def _rehearse(config: Any, signer: Any) -> None:
     from workflow.importer import import_text
 
     from . import ltv, verify  # noqa: F401  (verify: imported by the validation context)
-    from .render import RenderInput, render_report
+    from .render import ApprovalMark, RenderInput, render_report
     from .signing import _stop_signing_loop, sign_pdf
 
-    rendered = render_report(RenderInput(
+    rendered = render_report(RenderInput(  # a 上行文, as _publish renders
         title="预热", outline=dict(import_text(_REHEARSAL_TEXT)), issuer="预热", town="预热",
         date=dt.date(2026, 1, 1), doc_number="预热〔2026〕1号", archive_no="预热〔2026〕1号",
         verify_url=verify_url(config, "预热〔2026〕1号"), fonts=FontConfig.from_settings(config), report_id=0,
-        audit_head="0" * 64))
+        audit_head="0" * 64, signer="预热", addressee="预热",
+        approval=ApprovalMark("预热", "同意。", dt.date(2026, 1, 1))))
     if signer is None:
         return
     try:
@@ -443,6 +463,38 @@ def _load_signer(config: Any, district: OrgUnit) -> Any:
     return load_signer(path, passphrase.encode() if isinstance(passphrase, str) else passphrase)
 
 
+def _load_town_signer(config: Any, town: OrgUnit) -> Any:
+    """The town's signer. A site with the development CA issues the town's key on demand
+    (``KEYS_DIR/town-<id>.p12``, named after its issuing name; re-issued when the name or
+    the CRL address changed); elsewhere the administrator installs it."""
+    from . import ltv, signing
+
+    path = town_key_path(config, town.id)
+    passphrase = config.get("SIGNING_P12_PASSPHRASE")
+    secret = passphrase.encode() if isinstance(passphrase, str) else passphrase
+    ca_dir = ltv.ca_directory(config)
+    if (ca_dir / signing.CA_KEY_FILE).is_file() and (not path.is_file() or issued_by_dev_ca(ca_dir, path, secret)):
+        signing.issue_district_certificate(ca_dir, town.issuing_name_or_default, path, secret,
+                                           crl_url=ltv.crl_url(config))
+    if not path.is_file():
+        log.warning("no signing key for town %s: install its PKCS#12 as %s", town.id, path)
+        raise TownSigningKeyMissing(town, path)
+    return signing.load_signer(path, secret)
+
+
+def issued_by_dev_ca(ca_dir: Path, p12: Path, passphrase: bytes | None) -> bool:
+    """True when ``p12`` was issued by the development CA (a key from another CA is never replaced)."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from .signing import create_dev_ca
+
+    try:
+        _, cert, _ = pkcs12.load_key_and_certificates(p12.read_bytes(), passphrase)
+    except ValueError:
+        return False
+    return cert is not None and cert.issuer == create_dev_ca(ca_dir).certificate.subject
+
+
 def verify_url(config: Any, archive_no: str) -> str:
     base = (config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     return f"{base}/verify?no={quote(archive_no)}"
@@ -470,31 +522,59 @@ def _publish(publication_id: int) -> dict[str, Any]:
     if version.content_sha256 != approved or content_sha256(version.title, version.outline) != approved:
         raise ContentMismatch(report.id, version.number, approved)
     district = db.session.get_one(OrgUnit, pub.district_id)
+    town = report.org_unit
     signer = _load_signer(config, district)
+    town_signer = _load_town_signer(config, town)
+    from .upward import approvals_of
+
+    approvals = approvals_of(report.id, version.number, district_approved_at=pub.created_at, timezone=timezone)
     archive_no = archive.allocate_archive_no(publication_id, timezone=timezone)
+    doc_number = archive.allocate_doc_number(publication_id, town_id=town.id, year=approvals.town_date.year)
 
     _stage(publication_id, PublicationStage.RENDERING)
     delay = os.environ.get(_TEST_RENDER_DELAY_ENV)
     if delay and db.session.scalar(select(Publication.attempts).where(Publication.id == publication_id)) == 1:
         time.sleep(float(delay))
-    from .render import RenderInput, render_report
+    from .render import ApprovalMark, RenderInput, render_report
 
+    # The town's 上行文 to the district: its 发文机关标志, 发文字号, 签发人 and seal; the
+    # district's approval as a mark of its own, its archive number in the 版记.
+    district_name = district.issuing_name_or_default
     rendered = render_report(RenderInput(
-        title=version.title, outline=version.outline, issuer=district.name, town=report.org_unit.name,
-        date=_local_date(pub.created_at, timezone), doc_number=archive_no, archive_no=archive_no,
+        title=version.title, outline=version.outline, issuer=town.issuing_name_or_default, town=town.name,
+        date=approvals.town_date, doc_number=doc_number, archive_no=archive_no,
         verify_url=verify_url(config, archive_no), fonts=FontConfig.from_settings(config), report_id=report.id,
-        audit_head=report_head(report.id),
+        audit_head=report_head(report.id), signer=approvals.town_signer, addressee=district_name,
+        approval=ApprovalMark(district_name, approvals.district_opinion, approvals.district_date),
     ))
+    assert rendered.approval_seal_box is not None  # a 上行文 always has the approval mark
 
     _stage(publication_id, PublicationStage.SIGNING)
-    from . import ltv
-    from .signing import sign_pdf
+    # Two PAdES B-LTA signatures (each: a timestamp from the TSA (TSA_URL), the CRLs in the
+    # DSS, a document timestamp). First the town's, over its seal: it certifies the
+    # document and allows nothing but signing (DocMDP P=2); then the district's approval
+    # over the district's seal, in a field made before the town signs (signing it is then
+    # form filling, which P=2 allows; a new visible field would not be). pdf.verify accepts
+    # exactly this pair.
+    from pyhanko.sign.fields import MDPPerm
 
-    # PAdES B-LTA: a timestamp from the TSA (TSA_URL), the CRLs in the DSS, a document timestamp.
+    from . import ltv
+    from .signing import add_signature_field, sign_pdf  # sign_pdf twice: the town, then the district
+
+    prepared = add_signature_field(rendered.data, DISTRICT_FIELD, rendered.approval_seal_box)
+    town_signed = sign_pdf(
+        prepared, town_signer, seal_box=rendered.seal_box, field_name=TOWN_FIELD, certify=True,
+        docmdp_permissions=MDPPerm.FILL_FORMS,
+        reason=f"签发 {doc_number} report {report.id} version {version.number} sha256 {pub.content_sha256}",
+        location=town.issuing_name_or_default, contact=verify_url(config, archive_no),
+        signer_name=approvals.town_signer or town.issuing_name_or_default,
+        timestamper=ltv.timestamper(config), validation_context=ltv.embedding_context(config),
+    )
     signed = sign_pdf(
-        rendered.data, signer, seal_box=rendered.seal_box,
+        town_signed, signer, seal_box=rendered.approval_seal_box, field_name=DISTRICT_FIELD, certify=False,
         reason=f"批准发布 {archive_no} report {report.id} version {version.number} sha256 {pub.content_sha256}",
-        location=district.name, contact=verify_url(config, archive_no), signer_name=district.name,
+        location=district_name, contact=verify_url(config, archive_no),
+        signer_name=approvals.district_reviewer or district_name,
         timestamper=ltv.timestamper(config), validation_context=ltv.embedding_context(config),
     )
     # When it was signed: the TSA's time in the signature's timestamp token; the clock only for B-B.

@@ -99,6 +99,12 @@ ISSUER_MARK_MAX_SIZE = 52.0
 ISSUER_MARK_WIDTH_FRACTION = 0.94  # of the type width at most
 # 发文字号: two blank lines under the mark, centred, 3号 body face.
 DOC_NUMBER_GAP_LINES = 2
+# 上行文 (§7.2.4, §7.2.5): the 发文字号 居左空一字, on the line of the 签发人, who is 居右空一字
+# ("签发人：" in 3号仿宋, the name in 3号楷体).
+UPWARD_DOC_NUMBER_INSET_CHARS = 1
+UPWARD_SIGNER_INSET_CHARS = 1
+# 主送机关 (§7.3.2): 标题下空一行, 居左顶格, ending in a full-width colon.
+ADDRESSEE_GAP_LINES = 1
 # 红色分隔线: 4 mm under the 发文字号, as wide as the type area.
 RED_RULE_GAP = 4 * MM
 RED_RULE_WIDTH = 0.35 * MM * 2  # a visibly solid rule (the standard leaves it open)
@@ -148,6 +154,21 @@ SEAL_TEXT_EM_HEIGHT = 0.92
 SEAL_TEXT_TOP_EM = 0.86
 SEAL_TEXT_CONDENSE = 0.78
 SEAL_TEXT_FILL = 0.92
+
+# ---- the district's approval mark (上行文) ----------------------------------------------------
+# A thin-ruled box on the left of the signature block, level with it: 审核意见 (the district
+# reviewer's opinion, else 同意。) on the lines above the town's 署名, then the district's
+# name and the approval date on the 署名's and 成文日期's lines, centred in the box, the
+# district's seal over them as the town's is over its own.
+APPROVAL_BOX_CHARS = 13  # the box's width, in grid characters (the town's seal stays clear of it)
+APPROVAL_BOX_PAD_CHARS = 0.5  # inner margin left and right
+# The opinion takes the one grid line above the 署名's: at 3号 when it fits, else in two lines
+# of 4号 (a longer one ends with ……; the full text is in the audit trail and the 审批单).
+APPROVAL_OPINION_MAX_LINES = 2
+APPROVAL_OPINION_SMALL_SIZE = 14.0  # 4号
+APPROVAL_OPINION_SMALL_LEADING = 14.4
+APPROVAL_RULE_WIDTH = 0.5
+APPROVAL_BOX_TOP_PAD = 4.0  # the box's top rule this far above the opinion's grid line (into the blank line)
 
 # ---- last-page footer: QR code and 版记 -----------------------------------------------------
 # 版记 sits at the bottom of the type area of the last page: a thick rule, the

@@ -79,6 +79,7 @@ def without_paths(text: str) -> str:
 # who can act on them, and for the log.
 REVIEWER_REASONS = {
     "invalid.signing_key_missing": "signing_key",
+    "invalid.town_signing_key_missing": "signing_key",
     "conflict.content_mismatch": "content_changed",
     "invalid.font_file_missing": "fonts",
     "invalid.font_unreadable": "fonts",
@@ -173,6 +174,7 @@ class PdfStatus:
     heartbeat_at: dt.datetime | None = None
     # When an automatic retry will run (naive UTC), if the queue says so.
     retry_at: dt.datetime | None = None
+    doc_number: str | None = None  # the town's 发文字号 printed on the PDF (青政〔2026〕3号)
 
 
 def is_ready(pub: Publication) -> bool:
@@ -200,6 +202,7 @@ def status_of(pub: Publication, *, alive_after: dt.datetime | None = None,
         error=StoredError.from_column(pub.error) if failed_or_waiting and pub.status != PublicationStatus.RUNNING
         else None,
         heartbeat_at=heartbeat_at, retry_at=retry_at if status == PublicationStatus.QUEUED else None,
+        doc_number=pub.doc_number,
     )
 
 
@@ -271,6 +274,14 @@ def claim_archive_no(publication_id: int, number: str, *, year: int, seq: int) -
     return _run(update(Publication)
                 .where(Publication.id == publication_id, Publication.archive_no.is_(None))
                 .values(archive_no=number, archive_year=year, archive_seq=seq, updated_at=utcnow())) == 1
+
+
+def claim_doc_number(publication_id: int, number: str, *, year: int, seq: int) -> bool:
+    """Write the town's 发文字号 onto a row that has none; False when it has one already
+    (a concurrent run numbered it first). In the caller's transaction."""
+    return _run(update(Publication)
+                .where(Publication.id == publication_id, Publication.doc_number.is_(None))
+                .values(doc_number=number, doc_year=year, doc_seq=seq, updated_at=utcnow())) == 1
 
 
 def lock(publication_id: int) -> bool:

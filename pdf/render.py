@@ -7,7 +7,10 @@ module joins them and fills in the document information.
 What a page looks like (first page top to last page bottom):
 
 * 版头: the red 发文机关标志 (``issuer`` + 文件), the 发文字号 (``doc_number``), a red rule;
-* the title (2号, centred, wrapped into balanced lines) and the reporting town (楷体);
+  a town's report to the district is a 上行文 (``addressee`` given): the 发文字号 one
+  character in from the left and the 签发人 (``signer``) one in from the right on its line;
+* the title (2号, centred, wrapped into balanced lines) and the reporting town (楷体), or
+  for a 上行文 the 主送机关 (``addressee`` + "：") flush left a blank line under the title;
 * the body: preamble, sections (一、 in 黑体, (一) in 楷体, 1./(1) in the body face),
   closing; paragraphs indented two characters and justified to the grid;
 * tables among the paragraphs: thin black rules, the body face at 4号 (小四 when wide), the
@@ -15,6 +18,8 @@ What a page looks like (first page top to last page bottom):
 * the 附件说明 (``附件：1. …``), when the outline has annexes;
 * the signature block: the issuer's name and the date (``2026年1月5日``) four characters
   in from the right, a red seal drawn as vector art over them — always on a page with text;
+  for a 上行文, the district's approval (``approval``: 审核意见, name, date in a thin box) on
+  the left, level with it, under the district's seal;
 * the annexes, each on pages of its own ("附件N" in 黑体 top left, its title centred);
 * at the bottom of the last page: a QR code for ``verify_url`` and the 版记 with the
   reporting town, the archive number, the issuer and the date (the page after the
@@ -33,11 +38,12 @@ from dataclasses import dataclass
 
 from .draw import DocumentInfo, draw_document
 from .fonts import FontConfig, clean_text, load_fonts
-from .typeset import RenderInput, chinese_date, compose
+from .typeset import ApprovalMark, RenderInput, chinese_date, compose
 
 __all__ = [
     "INFO_ARCHIVE_NO",
     "INFO_REPORT_ID",
+    "ApprovalMark",
     "RenderInput",
     "RenderedPdf",
     "chinese_date",
@@ -58,6 +64,8 @@ class RenderedPdf:
     # (page index, x, y, width, height) in points: where the seal is drawn, for the
     # signature field.
     seal_box: tuple[int, float, float, float, float]
+    # 上行文: where the district's seal over its approval mark is drawn (its signature's field).
+    approval_seal_box: tuple[int, float, float, float, float] | None = None
 
 
 def render_report(doc: RenderInput) -> RenderedPdf:
@@ -68,7 +76,8 @@ def render_report(doc: RenderInput) -> RenderedPdf:
     fonts = load_fonts(config)
     composed = compose(doc, fonts, title_embolden=config.title.embolden)
     data = draw_document(composed, document_info(doc), initial_font=fonts["body"].name)
-    return RenderedPdf(data=data, pages=len(composed.pages), seal_box=composed.seal_box)
+    return RenderedPdf(data=data, pages=len(composed.pages), seal_box=composed.seal_box,
+                       approval_seal_box=composed.approval_seal_box)
 
 
 def document_info(doc: RenderInput) -> DocumentInfo:

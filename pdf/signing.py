@@ -5,11 +5,13 @@ Development: :func:`create_dev_ca` makes a local CA (PEM files) and
 admin installs the district's PKCS#12 from a real CA instead; nothing else changes.
 
 :func:`sign_pdf` adds a PAdES B-B signature (``ETSI.CAdES.detached``, SHA-256) as an
-incremental update. The signature is a *certification* signature that allows no further
-changes (DocMDP P=1): a published report is final, so any later revision other than
-long-term-validation data makes :func:`pdf.verify.verify_pdf` answer "modified". Its
-widget sits exactly over the seal drawn by the renderer and has an empty appearance:
-the red seal on the page *is* the visible signature.
+incremental update. By default it is a *certification* signature that allows no further
+changes (DocMDP P=1): any later revision other than long-term-validation data makes
+:func:`pdf.verify.verify_pdf` answer "modified". A town's report is signed twice
+(``pdf.jobs``): the town's certification allows signing only (P=2), then the district's
+approval signature fills the field :func:`add_signature_field` made before. Each widget sits
+exactly over a seal drawn by the renderer and has an empty appearance: the red seal on the
+page *is* the visible signature.
 """
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ from pyhanko.sign.fields import (
     SigFieldSpec,
     SigSeedSubFilter,
     append_signature_field,
+    enumerate_sig_fields,
 )
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
@@ -448,7 +451,8 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
              reason: str, location: str | None = None, contact: str | None = None,
              signer_name: str, field_name: str = SIGNATURE_FIELD, certify: bool = True,
              timestamper: TimeStamper | None = None,
-             validation_context: ValidationContext | None = None) -> bytes:
+             validation_context: ValidationContext | None = None,
+             docmdp_permissions: MDPPerm = MDPPerm.NO_CHANGES) -> bytes:
     """``data`` with a PAdES certification signature appended (incremental update).
 
     With ``timestamper`` and ``validation_context`` it is PAdES B-LTA: the signature
@@ -462,8 +466,8 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
     shows. ``reason``, ``location``, ``contact`` and ``signer_name`` go into the
     signature dictionary (/Reason, /Location, /ContactInfo, /Name). A second seal (an
     approval signature over a first, certifying one) takes its own ``field_name`` and
-    ``certify=False``."""
-    page, x, y, width, height = seal_box
+    ``certify=False``; the certifying signature then allows it with
+    ``docmdp_permissions=MDPPerm.FILL_FORMS`` (DocMDP P=2: signing is form filling)."""
     writer = IncrementalPdfFileWriter(BytesIO(data))
     lta = timestamper is not None and validation_context is not None
     meta = PdfSignatureMetadata(
@@ -475,16 +479,13 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
         contact_info=contact,
         name=signer_name,
         certify=certify,
-        docmdp_permissions=MDPPerm.NO_CHANGES,
+        docmdp_permissions=docmdp_permissions,
         embed_validation_info=lta,
         use_pades_lta=lta,
         validation_context=validation_context if lta else None,
         timestamp_field_name=f"{field_name}Timestamp" if lta else None,
     )
-    # The field is added first, in the same incremental update: that path gives the
-    # widget an explicit empty appearance stream, which the no-op stamp style keeps.
-    append_signature_field(writer, SigFieldSpec(  # pyHanko takes a float box (its annotation says int)
-        sig_field_name=field_name, on_page=page, box=(x, y, x + width, y + height)))  # type: ignore[arg-type]
+    _add_field_unless_present(writer, field_name, seal_box)
     pdf_signer = PdfSigner(meta, signer=signer, stamp_style=NoOpStampStyle(), timestamper=timestamper)
     out = BytesIO()
     reserved = signature_bytes_reserved(signer, timestamped=timestamper is not None)
@@ -496,10 +497,36 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
         # A signature bigger than the fixed allowance (a long certificate chain, a TSA's
         # large token): sign again the slow way, sized by pyHanko's dry run.
         writer = IncrementalPdfFileWriter(BytesIO(data))
-        append_signature_field(writer, SigFieldSpec(
-            sig_field_name=field_name, on_page=page, box=(x, y, x + width, y + height)))  # type: ignore[arg-type]
+        _add_field_unless_present(writer, field_name, seal_box)
         out = BytesIO()
         _run_signing(pdf_signer.async_sign_pdf(writer, output=out))
+    return out.getvalue()
+
+
+def _add_field_unless_present(writer: IncrementalPdfFileWriter, field_name: str,
+                              box: tuple[int, float, float, float, float]) -> None:
+    """The signature field, added in the signature's own incremental update: that path gives
+    the widget an explicit empty appearance stream, which the no-op stamp style keeps. A
+    field made beforehand (:func:`add_signature_field`) is signed as it is."""
+    if any(name == field_name for name, _, _ in enumerate_sig_fields(writer)):
+        return
+    page, x, y, width, height = box
+    append_signature_field(writer, SigFieldSpec(  # pyHanko takes a float box (its annotation says int)
+        sig_field_name=field_name, on_page=page, box=(x, y, x + width, y + height)))  # type: ignore[arg-type]
+
+
+def add_signature_field(data: bytes, field_name: str, box: tuple[int, float, float, float, float]) -> bytes:
+    """``data`` with an empty signature field ``field_name`` over ``box`` (page index, x, y,
+    width, height), added by an incremental update, with the same empty appearance
+    :func:`sign_pdf` gives its own. A second signer's field made before a certifying
+    signature: filling it in later is form filling, which that signature may allow
+    (DocMDP P=2), where creating a new visible field after it would not be."""
+    page, x, y, width, height = box
+    writer = IncrementalPdfFileWriter(BytesIO(data))
+    append_signature_field(writer, SigFieldSpec(  # pyHanko takes a float box (its annotation says int)
+        sig_field_name=field_name, on_page=page, box=(x, y, x + width, y + height)))  # type: ignore[arg-type]
+    out = BytesIO()
+    writer.write(out)
     return out.getvalue()
 
 

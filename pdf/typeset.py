@@ -38,7 +38,17 @@ from . import layout as L
 from . import linebreak as LB
 from .fonts import LoadedFont, clean_text
 
-__all__ = ["Composition", "Line", "Placed", "RenderInput", "Rule", "Style", "TableBlock", "chinese_date", "compose"]
+__all__ = ["ApprovalMark", "Composition", "Line", "Placed", "RenderInput", "Rule", "Style", "TableBlock",
+           "chinese_date", "compose"]
+
+
+@dataclass(frozen=True)
+class ApprovalMark:
+    """The district's approval of a town's 上行文, printed as a mark of its own."""
+
+    issuer: str  # the district's issuing name, e.g. "示范区人民政府" (also on its seal)
+    opinion: str  # 审核意见, e.g. "同意。"
+    date: datetime.date  # the district's approval date
 
 
 @dataclass
@@ -47,15 +57,21 @@ class RenderInput:
 
     title: str
     outline: dict
-    issuer: str  # the approving district, e.g. "示范区人民政府"
+    issuer: str  # 发文机关: the town's issuing name (上行文), e.g. "青山镇人民政府"
     town: str  # the reporting town, e.g. "青山镇"
-    date: datetime.date  # 成文日期 (the approval date)
-    doc_number: str | None = None  # 发文字号, e.g. "示范区〔2026〕3号"
+    date: datetime.date  # 成文日期 (the issuer's approval date)
+    doc_number: str | None = None  # 发文字号, e.g. "青政〔2026〕3号"
     archive_no: str | None = None  # printed in the 版记 and stored in the Info dict
     verify_url: str | None = None  # the QR code's target
     fonts: Any = None  # a pdf.fonts.FontConfig; None: the default faces
     report_id: int | None = None  # stored in the Info dict for verification
     audit_head: str | None = None  # the hash of the report's audit chain at publication (its first 16 hex printed)
+    # 上行文 (a town's report to the district): with ``addressee`` the 发文字号 goes left with
+    # the 签发人 right on its line, the 主送机关 under the title, and ``approval`` is the
+    # district's mark beside the signature block.
+    signer: str | None = None  # 签发人: the town reviewer who approved
+    addressee: str | None = None  # 主送机关: the district's issuing name ("：" is added)
+    approval: ApprovalMark | None = None
 
 
 def chinese_date(date: datetime.date) -> str:
@@ -67,6 +83,10 @@ def chinese_date(date: datetime.date) -> str:
 IMPRINT_TOWN = "报送单位：{}"
 IMPRINT_ARCHIVE_NO = "归档编号：{}"
 IMPRINT_ISSUED = "{}印发"
+SIGNER_LABEL = "签发人："  # 上行文: before the 签发人's name, on the 发文字号's line
+ADDRESSEE = "{}："  # 主送机关, flush left under the title
+APPROVAL_OPINION = "审核意见：{}"  # the district's approval mark
+IMPRINT_APPROVER = "审核机关：{}"  # 版记 of a 上行文: the approving district (its archive number beside it)
 QR_NOTE = "扫描二维码或访问以下地址，核验本文件的电子签名与内容是否完整："
 AUDIT_CHAIN = "审计链 {}"  # under the address: the report's audit chain head, to compare with verify-audit
 
@@ -768,6 +788,11 @@ class Composition:
     page_numbers: list[PageNumber]  # one per page
     seal_box: tuple[int, float, float, float, float]  # (page index, x, y, width, height)
     rules: list[list[Rule]] = field(default_factory=list)  # per page: the tables' rules
+    signer: list[Placed] = field(default_factory=list)  # page 1 (上行文): "签发人：" and the name
+    approval_rules: list[Rule] = field(default_factory=list)  # last page: the approval mark's box
+    approval: list[Placed] = field(default_factory=list)  # last page: the approval mark's text
+    approval_seal: Seal | None = None  # last page: the district's seal over its mark
+    approval_seal_box: tuple[int, float, float, float, float] | None = None  # as seal_box
     # The page of the signature block and the seal (the annexes follow it); the QR code and
     # the 版记 are always on the last page.
     signature_page: int = -1
@@ -787,13 +812,20 @@ def compose(doc: RenderInput, fonts: dict[str, LoadedFont], title_embolden: floa
     issuer = clean_text(doc.issuer)
     date_text = chinese_date(doc.date)
     header = _header(ts, issuer, doc.doc_number, title_embolden)
+    upward = doc.addressee is not None
+    signer: list[Placed] = []
+    if upward:
+        header, signer = _upward_header(ts, header, doc.doc_number, doc.signer)
 
-    # The flow of grid lines: title, town, a blank line, body.
+    # The flow of grid lines: title, town, a blank line, body (上行文: title, a blank line, 主送机关, body).
     rows: list[Flow] = []
     rows.extend(ts.centred(doc.title, _TITLE, L.TITLE_MAX_CHARS * L.TITLE_SIZE, balanced=True,
                            embolden=title_embolden))
-    rows.extend(ts.centred(doc.town, _KAITI, L.TYPE_WIDTH))
-    rows.append(None)
+    if upward:
+        rows.extend(_addressee_rows(ts, doc.addressee or ""))
+    else:
+        rows.extend(ts.centred(doc.town, _KAITI, L.TYPE_WIDTH))
+        rows.append(None)
     rows.extend(_body_lines(ts, doc.outline))
     pages = _paginate(rows, header.title_band)
     signature_page, last_band = _place_signature(pages)
@@ -813,9 +845,16 @@ def compose(doc: RenderInput, fonts: dict[str, LoadedFont], title_embolden: floa
     name_line.x = min(date_centre - name_width / 2, L.TYPE_RIGHT - name_width)
     seal = Seal(issuer, fonts["title"], date_centre, L.band_top(date_band) + L.SEAL_CENTRE_ABOVE_TEXT)
 
+    approval = _approval_mark(ts, doc.approval, last_band, fonts["title"]) if doc.approval else None
     imprint_rules, imprint = _imprint(ts, doc, issuer, date_text)
     qr, qr_note = _qr(ts, doc.verify_url, doc.audit_head)
     return Composition(
+        signer=signer,
+        approval_rules=approval.rules if approval else [],
+        approval=approval.placed if approval else [],
+        approval_seal=approval.seal if approval else None,
+        approval_seal_box=(signature_page, approval.seal.cx - L.SEAL_RADIUS, approval.seal.cy - L.SEAL_RADIUS,
+                           L.SEAL_DIAMETER, L.SEAL_DIAMETER) if approval else None,
         pages=[[Placed(line, L.baseline(band, line.style.size)) for band, line in page.rows] + page.placed
                for page in pages],
         rules=[page.rules for page in pages],
@@ -852,6 +891,94 @@ def _header(ts: Typesetter, issuer: str, doc_number: str | None, embolden: float
     if doc_number and clean_text(doc_number):
         number = Placed(ts.centred(doc_number, _BODY, L.TYPE_WIDTH)[0], L.baseline(number_band))
     return _Header(issuer_mark, number, rule_y, rule_band + 1 + L.TITLE_GAP_LINES)
+
+
+# ---- the 上行文's parts: 签发人, 主送机关, the district's approval mark ----------------------------
+
+def _upward_header(ts: Typesetter, header: _Header, doc_number: str | None, signer: str | None
+                   ) -> tuple[_Header, list[Placed]]:
+    """上行文 (GB/T 9704-2012 §7.2.4, §7.2.5): the 发文字号 moves from the centre to one
+    character in from the left, and the 签发人 ("签发人：" in the body face, the name in 楷体)
+    ends one character in from the right, on the same line."""
+    number = header.doc_number
+    if number is not None:
+        number.line.x = L.TYPE_LEFT + L.UPWARD_DOC_NUMBER_INSET_CHARS * L.CHAR_PITCH
+    placed: list[Placed] = []
+    name = clean_text(signer or "")
+    if name:
+        y = number.y if number is not None else L.baseline(
+            int((L.TYPE_TOP - header.red_rule_y) // L.LINE_PITCH) - 1)
+        label = ts.single(SIGNER_LABEL, _BODY)
+        person = ts.single(name, _KAITI)
+        person.x = L.TYPE_RIGHT - L.UPWARD_SIGNER_INSET_CHARS * L.CHAR_PITCH - _visual_width(person)
+        label.x = person.x - label.natural_width()
+        placed = [Placed(label, y), Placed(person, y)]
+    return header, placed
+
+
+def _addressee_rows(ts: Typesetter, addressee: str) -> list[Flow]:
+    """主送机关 (§7.3.2): a blank line under the title, then the name and a full-width colon,
+    flush left (a long name wraps, the next lines flush left too)."""
+    text = clean_text(addressee)
+    if not text:
+        return [None]
+    text = ADDRESSEE.format(text)
+    rows: list[Flow] = [None] * L.ADDRESSEE_GAP_LINES
+    for glyphs in ts.break_lines(ts.glyphs(text, _BODY), text, L.TYPE_WIDTH, L.TYPE_WIDTH):
+        rows.append(Line(glyphs, _BODY, L.TYPE_LEFT, L.TYPE_WIDTH, justify=False, keep_with_next=True))
+    return rows
+
+
+@dataclass(frozen=True)
+class _Approval:
+    rules: list[Rule]
+    placed: list[Placed]
+    seal: Seal
+
+
+def _approval_mark(ts: Typesetter, mark: ApprovalMark, last_band: int, seal_font: LoadedFont) -> _Approval:
+    """The district's approval, beside the town's signature block on the left: a thin box
+    with 审核意见 on the grid line above the 署名's, the district's name and date on the 署名's and
+    the 成文日期's lines (centred in the box), and the district's seal over them."""
+    name_band = last_band + L.SIGNATURE_NAME_OFFSET
+    date_band = last_band + L.SIGNATURE_DATE_OFFSET
+    left = L.TYPE_LEFT
+    right = L.TYPE_LEFT + L.APPROVAL_BOX_CHARS * L.CHAR_PITCH
+    pad = L.APPROVAL_BOX_PAD_CHARS * L.CHAR_PITCH
+    measure = right - left - 2 * pad
+    text = APPROVAL_OPINION.format(clean_text(mark.opinion))
+    opinion_band = name_band - 1
+    style = _BODY
+    broken = ts.break_lines(ts.glyphs(text, style), text, measure, measure)
+    if len(broken) > 1:  # two lines of 4号 in the one grid line
+        style = Style("body", L.APPROVAL_OPINION_SMALL_SIZE, 0.0)
+        broken = ts.break_lines(ts.glyphs(text, style), text, measure, measure)
+    if len(broken) > L.APPROVAL_OPINION_MAX_LINES:
+        broken = broken[:L.APPROVAL_OPINION_MAX_LINES]
+        last = broken[-1]
+        ellipsis = ts.glyphs("……", style)
+        while last and sum(g[2] for g in last) + sum(g[2] for g in ellipsis) > measure + L.LINE_FIT_TOLERANCE:
+            last = last[:-1]
+        broken[-1] = last + ellipsis
+    if len(broken) == 1:
+        baselines = [L.baseline(opinion_band)]
+    else:
+        leading, size = L.APPROVAL_OPINION_SMALL_LEADING, style.size
+        top = L.band_top(opinion_band) - (L.LINE_PITCH - len(broken) * leading) / 2
+        baselines = [top - k * leading - (leading - size) / 2 - L.EM_ASCENT * size for k in range(len(broken))]
+    placed = [Placed(Line(glyphs, style, left + pad, measure, justify=False), y)
+              for glyphs, y in zip(broken, baselines, strict=True)]
+    first_band = opinion_band
+    centre = (left + right) / 2
+    for band, words in ((name_band, clean_text(mark.issuer)), (date_band, chinese_date(mark.date))):
+        line = ts.single(words, _BODY)
+        line.x = centre - _visual_width(line) / 2
+        placed.append(Placed(line, L.baseline(band)))
+    top, bottom = L.band_top(first_band) + L.APPROVAL_BOX_TOP_PAD, L.band_top(date_band + 1)
+    rules = [(left, top, right, top), (left, bottom, right, bottom), (left, top, left, bottom),
+             (right, top, right, bottom)]
+    seal = Seal(clean_text(mark.issuer), seal_font, centre, L.band_top(date_band) + L.SEAL_CENTRE_ABOVE_TEXT)
+    return _Approval(rules, placed, seal)
 
 
 def _last_band(page: _Page) -> int:
@@ -916,7 +1043,10 @@ def _imprint(ts: Typesetter, doc: RenderInput, issuer: str, date_text: str
              (bottom + 2 * row_h, L.IMPRINT_THICK_RULE)]
     town = clean_text(doc.town)
     archive = clean_text(doc.archive_no or "")
-    rows = [(IMPRINT_TOWN.format(town) if town else "", IMPRINT_ARCHIVE_NO.format(archive) if archive else "",
+    first = IMPRINT_TOWN.format(town) if town else ""
+    if doc.approval is not None and clean_text(doc.approval.issuer):
+        first = IMPRINT_APPROVER.format(clean_text(doc.approval.issuer))
+    rows = [(first, IMPRINT_ARCHIVE_NO.format(archive) if archive else "",
              bottom + row_h),
             (issuer, IMPRINT_ISSUED.format(date_text), bottom)]
     placed = []

@@ -74,7 +74,7 @@ from .signing import CA_CERT_FILE, run_coroutine
 
 # The reasons a file is ``modified`` that pdf.revisions finds, named here with the others.
 __all__ = ["BYTES_AFTER_END", "CATALOG_CHANGED", "CATALOG_REPLACED", "EMPTY_UPDATE", "INFO_CHANGED", "OBJECTS_ADDED",
-           "Status", "VerifyResult", "trust_roots", "verify_pdf"]
+           "Signer", "Status", "VerifyResult", "trust_roots", "verify_pdf"]
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,20 @@ _ROOT_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 
 
 @dataclass(frozen=True)
+class Signer:
+    """One signature of the file, in order: who (the signature's /Name, else the
+    certificate's common name), for which organisation (the certificate's O, else its CN),
+    when (the signature timestamp's time, else the signer's claim) and whether a TSA vouches
+    for that time."""
+
+    name: str | None
+    org: str | None
+    signed_at: dt.datetime | None
+    timestamped: bool
+    certificate: str | None  # the certificate's common name
+
+
+@dataclass(frozen=True)
 class VerifyResult:
     valid: bool
     status: Status
@@ -113,6 +127,7 @@ class VerifyResult:
     params: dict[str, Any] = field(default_factory=dict)
     timestamped: bool = False  # the signing time comes from a trusted time-stamp authority
     signed_prefixes: tuple[str, ...] = ()  # SHA-256 of the file as it was after each signed revision and later
+    signers: tuple[Signer, ...] = ()  # every signature, first first (a town's 上行文: the town, the district)
 
     code: ClassVar[str] = "verify"
 
@@ -212,14 +227,32 @@ def verify_pdf(data: bytes, trust_roots: Sequence[Path | bytes], *, at: dt.datet
     roots = _certificates(trust_roots)
     prefixes = tuple(hashlib.sha256(data[:end]).hexdigest()
                      for end in revision_ends(reader, data, signatures[0].signed_revision))
-    # The last signature speaks for the final document; earlier ones must hold too.
+    # The last signature speaks for the final document; earlier ones must hold too. A
+    # signature may be followed by later signatures' revisions (the district's approval of
+    # a town's 上行文), each of which is verified in turn.
     worst: VerifyResult | None = None
-    for embedded in reversed(signatures):
-        result = _verify_one(reader, data, embedded, timestamps, roots, sha256, at)
+    signers: list[Signer] = []
+    for index in range(len(signatures) - 1, -1, -1):
+        embedded = signatures[index]
+        later = {s.signed_revision for s in signatures[index + 1:]}
+        result = _verify_one(reader, data, embedded, timestamps, roots, sha256, at, later)
+        signers.insert(0, _signer_of(embedded, result))
         if worst is None or _RANK[result.status] > _RANK[worst.status]:
             worst = result
     assert worst is not None
-    return dataclasses.replace(worst, signed_prefixes=prefixes)
+    return dataclasses.replace(worst, signed_prefixes=prefixes, signers=tuple(signers))
+
+
+def _signer_of(embedded: EmbeddedPdfSignature, result: VerifyResult) -> Signer:
+    name = org = None
+    try:
+        name = _text(embedded.sig_object.get("/Name"))
+        subject = embedded.signer_cert.subject.native
+        org = _text(subject.get("organization_name")) or _text(subject.get("common_name"))
+    except Exception:
+        pass
+    return Signer(name=name or result.signer, org=org, signed_at=result.signed_at, timestamped=result.timestamped,
+                  certificate=result.signer)
 
 
 _RANK = {"valid": 0, "untrusted": 1, "modified": 2, "malformed": 3}
@@ -241,7 +274,11 @@ def _was_signed(reader: PdfFileReader) -> bool:
 
 def _verify_one(reader: PdfFileReader, data: bytes, embedded: EmbeddedPdfSignature,
                 timestamps: list[EmbeddedPdfSignature], roots: list[x509.Certificate], sha256: str,
-                at: dt.datetime | None) -> VerifyResult:
+                at: dt.datetime | None, later_signatures: set[int] | frozenset[int] = frozenset()) -> VerifyResult:
+    """``later_signatures``: the revisions signed by the file's later regular signatures
+    (verified by the caller): after a signature they are the one change beyond long-term
+    validation data that is accepted, as form filling (pyHanko's difference analysis
+    judges their objects: signing a field made beforehand, nothing else)."""
     found: dict[str, Any] = {}
     try:
         found["reason"] = _text(embedded.sig_object.get("/Reason"))
@@ -269,7 +306,7 @@ def _verify_one(reader: PdfFileReader, data: bytes, embedded: EmbeddedPdfSignatu
         # The signature timestamp sits in the signature's unsigned attributes, outside
         # the signed bytes: a broken one was altered after signing.
         return _result("modified", sha256, TIMESTAMP_INVALID, {"revision": embedded.signed_revision + 1}, **found)
-    changed = _what_changed(reader, data, embedded, timestamps, roots, status)
+    changed = _what_changed(reader, data, embedded, timestamps, roots, status, later_signatures)
     if changed is not None:
         return _result("modified", sha256, changed.kind, changed.params, **found)
     found["archive_no"], found["report_id"] = _signed_info(reader, embedded.signed_revision)
@@ -284,20 +321,25 @@ def _verify_one(reader: PdfFileReader, data: bytes, embedded: EmbeddedPdfSignatu
 
 
 def _what_changed(reader: PdfFileReader, data: bytes, embedded: EmbeddedPdfSignature,
-                  timestamps: list[EmbeddedPdfSignature], roots: list[x509.Certificate], status: Any) -> Change | None:
-    """The first change after the signature that is not long-term validation data."""
+                  timestamps: list[EmbeddedPdfSignature], roots: list[x509.Certificate], status: Any,
+                  later_signatures: set[int] | frozenset[int] = frozenset()) -> Change | None:
+    """The first change after the signature that is neither long-term validation data nor
+    (``later_signatures``) a later signature's own revision."""
     if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
         tail = unexplained_changes(reader, data, embedded.signed_revision, set())
         return tail[0] if tail else None
     if status.coverage != SignatureCoverageLevel.ENTIRE_REVISION:
         return Change(MODIFIED_AFTER_SIGNING)
-    if status.modification_level not in _ACCEPTED_LEVELS or status.docmdp_ok is False:
+    signed_later = {revision for revision in later_signatures if revision > embedded.signed_revision}
+    accepted = _ACCEPTED_LEVELS + ((ModificationLevel.FORM_FILLING,) if signed_later else ())
+    if status.modification_level not in accepted or status.docmdp_ok is False:
         return Change(_CHANGE_KINDS.get(status.modification_level, CONTENT_CHANGED))
     later = [ts for ts in timestamps if ts.signed_revision > embedded.signed_revision]
     for ts in later:
         if not _timestamp_intact(ts, roots):
             return Change(TIMESTAMP_INVALID, {"revision": ts.signed_revision + 1})
-    changes = unexplained_changes(reader, data, embedded.signed_revision, {ts.signed_revision for ts in later})
+    changes = unexplained_changes(reader, data, embedded.signed_revision,
+                                  {ts.signed_revision for ts in later} | signed_later)
     return changes[0] if changes else None
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pdf.render import RenderInput
+from pdf.render import ApprovalMark, RenderInput
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
@@ -58,10 +58,11 @@ def parse_outline(text: str) -> dict:
 def seed_input(name: str, **overrides) -> RenderInput:
     text = (SEEDS / name).read_text(encoding="utf-8")
     values = dict(
-        title="青山镇2026年度工作计划", outline=parse_outline(text), issuer="示范区人民政府",
-        town="青山镇", date=datetime.date(2026, 1, 5), doc_number="示范区〔2026〕3号",
+        title="青山镇2026年度工作计划", outline=parse_outline(text), issuer="青山镇人民政府",
+        town="青山镇", date=datetime.date(2026, 1, 5), doc_number="青政〔2026〕3号",
         archive_no="示范区〔2026〕档0003号", verify_url="http://127.0.0.1:5000/verify?a=0003",
-        report_id=12)
+        report_id=12, signer="李青山", addressee="示范区人民政府",
+        approval=ApprovalMark("示范区人民政府", "同意。", datetime.date(2026, 1, 8)))
     values.update(overrides)
     return RenderInput(**values)
 

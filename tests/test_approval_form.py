@@ -93,7 +93,7 @@ def test_publishing_makes_a_signed_approval_form_with_every_step(jobs_app, world
     reader = PdfFileReader(io.BytesIO(form))
     assert len(reader.embedded_regular_signatures) == 1 and reader.embedded_timestamp_signatures
     signature = reader.embedded_regular_signatures[0]
-    assert signature.signer_cert.subject.native["common_name"] == "示范区"
+    assert signature.signer_cert.subject.native["common_name"] == "示范区人民政府"  # its issuing name
     assert "/DSS" in reader.root
     with app.app_context():
         from pdf.service import trust_roots

@@ -280,7 +280,8 @@ def test_keys_made_before_crls_are_reissued_and_their_pdfs_still_verify(jobs_app
             town="青山镇", date=dt.date(2025, 1, 5), archive_no="示范区〔2025〕1号"))
         old_pdf = signing.sign_pdf(rendered.data, signing.load_signer(old, None), seal_box=rendered.seal_box,
                                    reason="old", signer_name="示范区")
-        assert "示范区 (district-1.p12)" in ensure_dev_keys(app)
+        # Re-issued with the CRL, and to the district's issuing name (the name on its seal).
+        assert "示范区人民政府 (district-1.p12)" in ensure_dev_keys(app)
         _, cert, _ = pkcs12.load_key_and_certificates(old.read_bytes(), None)
         point = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value[0]
         assert point.full_name[0].value == app.config["PUBLIC_BASE_URL"] + "/ca/crl"

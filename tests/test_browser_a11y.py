@@ -78,6 +78,7 @@ def site(app, world):
         services.add_comment(get_user("xk_reviewer"), draft.id, body="请把投资额写实。")
         ids["clean"] = gen_report("qs", author="qs_author2", title="青山镇2027年民生实事计划").id
         ids["qs_author"] = world["qs_author"]
+        ids["qs"] = world["qs"]
         deliver()
     with serve(app) as base:
         yield base, ids
@@ -103,6 +104,7 @@ def _pages(ids: dict[str, int]) -> list[tuple[str, str | None, str]]:
         ("admin", "admin", "/admin/"),
         ("admin-users", "admin", "/admin/users"),
         ("admin-user", "admin", f"/admin/users/{ids['qs_author']}"),
+        ("admin-unit", "admin", f"/admin/units/{ids['qs']}"),
         ("password", "xk_author", "/password"),
     ]
 

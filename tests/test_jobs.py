@@ -109,7 +109,7 @@ def test_an_approval_becomes_a_signed_archived_pdf(jobs_app, world):
     year = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).year
     assert pub.archive_no == f"示范区〔{year}〕1号"
     assert (pub.archive_year, pub.archive_seq) == (year, 1)
-    assert pub.signer == "示范区"
+    assert pub.signer == "示范区人民政府"  # the district's certificate: its issuing name
     path = archive.path_for(app.config["ARCHIVE_DIR"], pub.file_sha256)
     data = path.read_bytes()
     assert hashlib.sha256(data).hexdigest() == pub.file_sha256 and len(data) == pub.file_size

@@ -129,7 +129,9 @@ def test_every_sentence_of_a_seed_can_be_extracted(seed_pdfs, name):
     assert len(sentences) > 20
     missing = [s for s in sentences if squash(s) not in extracted]
     assert not missing, missing[:3]
-    assert "青山镇2026年度工作计划" in extracted and "示范区人民政府文件" in extracted
+    # The town's report to the district (上行文): the town's header, the district addressed.
+    assert "青山镇2026年度工作计划" in extracted and "青山镇人民政府文件" in extracted
+    assert "示范区人民政府：" in extracted and "签发人：李青山" in extracted and "青政〔2026〕3号" in extracted
 
 
 def test_markup_and_control_characters_print_literally(out_dir):
@@ -243,7 +245,8 @@ def test_the_seal_covers_the_issuer_and_the_date_on_the_last_page(seed_pdfs):
         assert page == result.pages - 1 and w == h == pytest.approx(L.SEAL_DIAMETER)
         lines = [line for line in text_lines(path) if line.page == page]
         date = next(line for line in lines if line.text == "2026年1月5日")
-        issuer = next(line for line in lines if line.text == "示范区人民政府" and line.y_max < date.y_min + 1)
+        # The town's 署名 (the district's name, level with it, is in its approval mark).
+        issuer = next(line for line in lines if line.text == "青山镇人民政府" and line.y_max < date.y_min + 1)
         top = L.PAGE_HEIGHT - (y + h)  # the seal box measured from the top, like poppler
         for line in (issuer, date):
             assert x < line.x_min and line.x_max < x + w, name
@@ -258,16 +261,16 @@ def test_archive_number_and_report_id_are_in_the_document_information(seed_pdfs)
     info = poppler("pdfinfo", "-custom", seed_pdfs["annual-plan-2026.txt"][1])
     assert re.search(r"ChengbaoArchiveNo:\s*示范区〔2026〕档0003号", info)
     assert re.search(r"ChengbaoReportId:\s*12\b", info)
-    assert re.search(r"Author:\s*示范区人民政府", info)
+    assert re.search(r"Author:\s*青山镇人民政府", info)  # the issuer: the town
 
 
 def test_an_empty_outline_still_renders_title_and_signature(out_dir):
-    doc = RenderInput(title="空报告", outline={}, issuer="示范区", town="溪口镇",
-                      date=datetime.date(2026, 12, 31))
+    doc = RenderInput(title="空报告", outline={}, issuer="溪口镇人民政府", town="溪口镇",
+                      date=datetime.date(2026, 12, 31), addressee="示范区人民政府")
     result = render_report(doc)
     path = write(out_dir / "empty.pdf", result.data)
     text = squash(poppler("pdftotext", path, "-"))
-    assert "空报告" in text and "2026年12月31日" in text and "示范区文件" in text
+    assert "空报告" in text and "2026年12月31日" in text and "溪口镇人民政府文件" in text and "示范区人民政府：" in text
     # The seal is on the page of the signature block: page 1, under the title (the 版记
     # that no longer fits under it closes the document on page 2).
     date_pages = {line.page for line in text_lines(path) if line.text == "2026年12月31日"}

@@ -144,6 +144,9 @@ MESSAGES: dict[str, LazyString] = {
     "invalid.signing_key_missing": _l("%(district)s (id %(district_id)s) has no signing key: an administrator "
                                       "must install the district's PKCS#12 file as %(file)s in the keys "
                                       "directory (development: flask dev-keys)."),
+    "invalid.town_signing_key_missing": _l("%(town)s (id %(town_id)s) has no key for its seal: an administrator "
+                                           "must install the town's PKCS#12 file as %(file)s in the keys "
+                                           "directory."),
     "conflict.content_mismatch": _l("Version %(version)s of report %(report_id)s does not match the approved "
                                     "content (hash %(approved)s…): it is not printed."),
     "invalid.font_file_missing": _l("The PDF font for the %(role)s role is missing: %(path)s (face %(subfont)s). "

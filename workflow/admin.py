@@ -73,6 +73,28 @@ def add_org_unit(actor: User | None, *, name: Any, kind: Any, parent_id: Any = N
     return unit
 
 
+def set_issuing_names(actor: User | None, org_unit_id: Any, *, issuing_name: Any, doc_prefix: Any) -> OrgUnit:
+    """Set a unit's 发文机关全称 (``issuing_name``, e.g. 青山镇人民政府) and the prefix of its
+    发文字号 (``doc_prefix``, e.g. 青政), printed on its published reports; empty restores the
+    default (``OrgUnit.issuing_name_or_default``, ``doc_prefix_or_default``). An admin of
+    the unit only; audited (old and new values). Reports published before keep what they printed."""
+    uid = _existing_unit_id(org_unit_id)
+    unit = db.session.get(OrgUnit, uid) if uid is not None else None
+    if unit is None or (actor is not None and not can_see_unit(actor, unit)):
+        raise NotFound("org_unit")
+    _require_admin(actor, unit)
+    name = clean_line(issuing_name if issuing_name is not None else "", field="issuing_name", max_chars=100,
+                      required=False) or None
+    prefix = clean_line(doc_prefix if doc_prefix is not None else "", field="doc_prefix", max_chars=20,
+                        required=False) or None
+    before = {"issuing_name": unit.issuing_name, "doc_prefix": unit.doc_prefix}
+    unit.issuing_name, unit.doc_prefix = name, prefix
+    audit.append_admin(actor, "unit_issuing_names_set", f"org_unit:{unit.id}", org_unit_id=unit.id, before=before,
+                       after={"issuing_name": name, "doc_prefix": prefix})
+    db.session.commit()
+    return unit
+
+
 def name_taken(parent_id: int | None, name: str) -> bool:
     """Whether ``parent_id`` (None: the roots) already has a unit called ``name``."""
     parent = OrgUnit.parent_id.is_(None) if parent_id is None else OrgUnit.parent_id == parent_id

@@ -58,9 +58,23 @@ class OrgUnit(Model):
     kind: Mapped[str] = mapped_column(String(20))
     division_code: Mapped[str | None] = mapped_column(String(12), unique=True)
     path: Mapped[str] = mapped_column(String(255), default="", index=True)
+    # 发文机关全称 (青山镇人民政府) and the prefix of its 发文字号 (青政〔2026〕3号); None: the
+    # defaults (:attr:`issuing_name_or_default`, :attr:`doc_prefix_or_default`).
+    issuing_name: Mapped[str | None] = mapped_column(String(100))
+    doc_prefix: Mapped[str | None] = mapped_column(String(20))
 
     parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[OrgUnit]] = relationship(back_populates="parent", order_by="OrgUnit.id")
+
+    @property
+    def issuing_name_or_default(self) -> str:
+        """发文机关全称: the configured one, else the name + 人民政府 (青山镇 → 青山镇人民政府)."""
+        return self.issuing_name or f"{self.name}人民政府"
+
+    @property
+    def doc_prefix_or_default(self) -> str:
+        """The 发文字号's prefix: the configured one, else the name's first character + 政 (青政)."""
+        return self.doc_prefix or f"{self.name[:1]}政"
 
     def contains(self, other: OrgUnit) -> bool:
         """True when ``other`` is this unit or below it."""
@@ -390,6 +404,10 @@ class Publication(Model):
     archive_year: Mapped[int | None] = mapped_column()
     archive_seq: Mapped[int | None] = mapped_column()
     archive_no: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The town's 发文字号 (青政〔2026〕3号), from its DocNumberCounter: allocated once.
+    doc_year: Mapped[int | None] = mapped_column()
+    doc_seq: Mapped[int | None] = mapped_column()
+    doc_number: Mapped[str | None] = mapped_column(String(64))
     file_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
     file_size: Mapped[int | None] = mapped_column()
     signer: Mapped[str | None] = mapped_column(String(200))
@@ -412,5 +430,17 @@ class ArchiveCounter(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    year: Mapped[int] = mapped_column()
+    last_seq: Mapped[int] = mapped_column(default=0)
+
+
+class DocNumberCounter(Model):
+    """The last 发文字号 given per issuing unit (the town) and year (青政〔2026〕N号)."""
+
+    __tablename__ = "doc_number_counter"
+    __table_args__ = (UniqueConstraint("org_unit_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     year: Mapped[int] = mapped_column()
     last_seq: Mapped[int] = mapped_column(default=0)

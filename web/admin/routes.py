@@ -9,7 +9,15 @@ from flask import Blueprint, abort, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forms.admin import AccountActionForm, GrantForm, PasswordResetForm, RevokeForm, UnitForm, UserForm
+from forms.admin import (
+    AccountActionForm,
+    GrantForm,
+    IssuingNamesForm,
+    PasswordResetForm,
+    RevokeForm,
+    UnitForm,
+    UserForm,
+)
 from web.extensions import login_manager
 from web.reports.routes import say_form_errors
 from web.templating import say, say_error
@@ -40,8 +48,9 @@ def _admin_units() -> list:
 @bp.get("/")
 def index():
     units = admin.visible_units(current_user)
-    form = UnitForm(units=_admin_units())
-    return render_template("admin/index.html", units=units, form=form)
+    managed = _admin_units()
+    form = UnitForm(units=managed)
+    return render_template("admin/index.html", units=units, form=form, manageable={u.id for u in managed})
 
 
 @bp.post("/units")
@@ -58,6 +67,39 @@ def add_unit():
     else:
         say_form_errors(form)
     return see_other("admin.index")
+
+
+@bp.get("/units/<int:unit_id>")
+def unit(unit_id: int):
+    """A unit's issuing name and 发文字号 prefix, as its published reports print them."""
+    target = _managed_unit(unit_id)
+    form = IssuingNamesForm(data={"issuing_name": target.issuing_name or "", "doc_prefix": target.doc_prefix or ""})
+    return render_template("admin/unit.html", unit=target, form=form)
+
+
+@bp.post("/units/<int:unit_id>")
+def update_unit(unit_id: int):
+    target = _managed_unit(unit_id)
+    form = IssuingNamesForm()
+    if form.validate_on_submit():
+        try:
+            admin.set_issuing_names(current_user, target.id, issuing_name=form.issuing_name.data,
+                                    doc_prefix=form.doc_prefix.data)
+        except DomainError as exc:
+            say_error(exc)
+            return render_template("admin/unit.html", unit=target, form=form), 400
+        say(_("Saved: %(name)s prints as %(issuing)s.", name=target.name, issuing=target.issuing_name_or_default))
+        return see_other("admin.unit", unit_id=target.id)
+    say_form_errors(form)
+    return render_template("admin/unit.html", unit=target, form=form), 400
+
+
+def _managed_unit(unit_id: int):
+    """A unit the current admin manages; any other answers 404, like a missing one."""
+    found = next((u for u in _admin_units() if u.id == unit_id), None)
+    if found is None:
+        raise NotFound("org_unit")
+    return found
 
 
 @bp.get("/users")

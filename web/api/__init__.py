@@ -2,4 +2,4 @@
 
 One blueprint (``base.bp``); importing the package registers every view module on it."""
 
-from . import accounts, bulk, cycles, indicators, notifications, positions, routes  # noqa: F401  (their views join the api blueprint)
+from . import accounts, bulk, cycles, indicators, notifications, org_units, positions, routes  # noqa: F401  (their views join the api blueprint)

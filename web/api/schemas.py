@@ -407,6 +407,8 @@ class PdfSchema(ResponseSchema):
     url = fields.String(allow_none=True, metadata={"description": "absolute URL of the PDF once ready"})
     sha256 = fields.String(allow_none=True, metadata={"description": "SHA-256 of the signed file"})
     archive_no = fields.String(allow_none=True)
+    doc_number = fields.String(allow_none=True, metadata={
+        "description": "the town's 发文字号 printed on the PDF (青政〔2026〕3号), once allocated"})
     stage = fields.String(allow_none=True, metadata={
         "description": "what the job is doing now; `stalled` when a running attempt stopped beating "
                        "(status is then `queued`: it is handed to a worker again)"})
@@ -572,6 +574,15 @@ class DiffSchema(ResponseSchema):
     stats = fields.Nested(DiffStatsSchema, required=True)
 
 
+class SignerSchema(ResponseSchema):
+    name = fields.String(allow_none=True, metadata={"description": "who signed (the signature's name, else the "
+                                                                   "certificate's)"})
+    org = fields.String(allow_none=True, metadata={"description": "for whom: the certificate's organisation"})
+    signed_at = UtcDateTime(allow_none=True)
+    timestamped = fields.Boolean(required=True, metadata={
+        "description": "signed_at comes from a time-stamp authority"})
+
+
 class VerifyResultSchema(ResponseSchema):
     valid = fields.Boolean(required=True)
     verdict = fields.String(required=True, metadata={
@@ -590,6 +601,9 @@ class VerifyResultSchema(ResponseSchema):
     reason = fields.String(allow_none=True)
     signed_at = UtcDateTime(allow_none=True)
     message = fields.String(allow_none=True)
+    signers = fields.List(fields.Nested(SignerSchema), metadata={
+        "description": "every signature, first first: a town's report carries the town's, then the district's "
+                       "approval"})
 
 
 # Registered as OpenAPI components, each under its class name without "Schema" (apispec's
@@ -600,6 +614,6 @@ COMPONENTS: tuple[type[Schema], ...] = (
     ReportSummarySchema, ReportListSchema, ReportSchema, CreateReportSchema, UpdateReportSchema,
     CreateReportUploadSchema, UpdateReportUploadSchema,
     ActionRequestSchema, CommentRequestSchema, AnswerRequestSchema, VersionSchema, VersionListSchema,
-    DiffSchema, VerifyResultSchema, TableChangeSchema,
+    DiffSchema, VerifyResultSchema, SignerSchema, TableChangeSchema,
     CheckRequestSchema, CheckResultSchema,
 )

@@ -113,7 +113,7 @@ def pdf_status(status: PdfStatus | None) -> dict | None:
     return {"status": status.status, "progress": status.progress,
             "url": url_for("api.report_pdf", report_id=status.report_id, _external=True) if status.ready else None,
             "sha256": status.sha256, "archive_no": status.archive_no, "stage": status.stage,
-            "heartbeat_at": status.heartbeat_at, "retry_at": status.retry_at,
+            "heartbeat_at": status.heartbeat_at, "retry_at": status.retry_at, "doc_number": status.doc_number,
             "error": None if status.error is None else {
                 "reason": status.error.reason,
                 "message": messages.render_key("publication_failed", status.error.reason)}}
@@ -127,7 +127,9 @@ def verdict(found: Any) -> dict:
             ("status", "sha256", "report_id", "archive_no", "signer", "reason", "signed_at", "detail")}
     data.update(valid=found.headline in ("valid_in_archive", "valid_not_ours"), verdict=found.headline,
                 in_archive=entry is not None, document=None, timestamped=bool(result.timestamped),
-                message=messages.render(result))
+                message=messages.render(result),
+                signers=[{"name": s.name, "org": s.org, "signed_at": s.signed_at, "timestamped": s.timestamped}
+                         for s in getattr(result, "signers", ())])
     if entry is not None:
         data.update(archive_no=entry.archive_no, report_id=entry.report_id, document=found.document)
     return schemas.VerifyResultSchema().dump(data)
