@@ -2,7 +2,7 @@
 the publication's 发文字号
 
 Revision ID: 0012_uplevel
-Revises: 0013_approval_form
+Revises: 0011_indicators
 Create Date: 2026-12-01 20:30:00.000000
 
 Plain ``ADD COLUMN`` of nullable columns (in place on SQLite and PostgreSQL): empty issuing
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0012_uplevel'
-down_revision = '0013_approval_form'
+down_revision = '0011_indicators'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """the approval form (审批单) of a publication: the SHA-256 of its signed PDF in the archive
 
 Revision ID: 0013_approval_form
-Revises: 0011_indicators
+Revises: 0012_uplevel
 Create Date: 2026-12-01 20:10:00.000000
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0013_approval_form'
-down_revision = '0011_indicators'
+down_revision = '0012_uplevel'
 branch_labels = None
 depends_on = None
 
