@@ -58,6 +58,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from web import throttle
 
     throttle.init_app(app)
+    from web import memory
+
+    memory.init_app(app)  # after a request that needed tens of MB, give them back (malloc_trim)
     _trust_proxies(app)
     _register_cli(app)
     import pdf

@@ -72,20 +72,29 @@ def wait_page(url: str, seconds: float, process: subprocess.Popen) -> bool:
     return False
 
 
+def _common_hanzi() -> str:
+    """GB 2312's first level: the 3,755 most common hanzi (every Chinese font has them)."""
+    return "".join(bytes([row, cell]).decode("gb2312") for row in range(0xB0, 0xD8) for cell in range(0xA1, 0xFF)
+                   if (row, cell) < (0xD7, 0xFA))
+
+
 def report_text(chars: int = REPORT_CHARS) -> str:
-    """A long report: numbered headings, paragraphs of the demo's kind, a wide range of hanzi
-    (so that the missing-glyph check sees thousands of distinct characters)."""
-    numerals = "一二三四五六七八九十"
+    """A long, well-formed report: numbered sections (一、… with （一）（二）（三） under each) of
+    paragraphs of the demo's kind, with the 3,755 common hanzi spread over them (so that the
+    missing-glyph check sees thousands of distinct characters, none of them missing)."""
+    from workflow.importer import chinese_numeral
+
     sentence = ("围绕茶叶精深加工和山地旅游两条主线，全年计划实施重点项目6个，完成固定资产投资2.4亿元。"
                 "落实“一个项目、一名领导、一套班子”推进机制，每月调度一次进度。")
-    lines, size, n, hanzi = [], 0, 0, 0x4E00
+    hanzi = _common_hanzi()
+    lines: list[str] = []
+    size, n = 0, 0
     while size < chars:
-        heading = f"{numerals[n % 10]}、第{n + 1}部分工作情况"
-        wide = "".join(chr(hanzi + i) for i in range(60))
-        hanzi = hanzi + 60 if hanzi + 60 < 0x9FA5 else 0x4E00
-        body = (sentence * 6 + wide + "。")
-        lines += [heading, "（一）主要做法", body, "（二）下一步打算", body]
-        size += len(heading) + len(body) * 2 + 14
+        wide = hanzi[(n * 60) % len(hanzi):][:60]
+        body = sentence * 6 + wide + "。"
+        heading = f"{chinese_numeral(n + 1)}、第{n + 1}部分工作情况"
+        lines += [heading, "（一）主要做法", body, body, "（二）存在的问题", body, body, "（三）下一步打算", body, body]
+        size += len(heading) + len(body) * 6 + 30
         n += 1
     return "\n".join(lines)[:chars]
 
