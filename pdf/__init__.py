@@ -10,6 +10,7 @@ in with :func:`init_app`.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,4 +29,6 @@ def init_app(app: Flask) -> None:
 
     register_cli(app)
     checkpoints.init_app(app)  # ``audit-checkpoint``, and a checkpoint at each sweep when the chains moved
-    set_glyph_coverage(coverage_check(FontConfig.from_settings(app.config)))
+    # The faces the jobs render with (PDF_FONTS / FONT_*), their code points cached in the instance.
+    set_glyph_coverage(coverage_check(FontConfig.from_settings(app.config),
+                                      cache_dir=Path(app.config["INSTANCE_DIR"]) / "font-coverage"))

@@ -28,17 +28,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
+from typing import TYPE_CHECKING, Any
 
 from workflow import audit
 from workflow.models import OrgUnit
 from workflow.publishing import signing_units
+
+if TYPE_CHECKING:  # cryptography (≈8 MB of a process) is imported where a checkpoint is signed or checked
+    from cryptography import x509
 
 FORMAT = "chengbao-audit-checkpoint/1"
 DIR_NAME = "audit-checkpoints"
@@ -56,6 +53,8 @@ def checkpoint_dir(config: Any) -> Path:
 
 def _signing_key(config: Any) -> tuple[OrgUnit, Any, x509.Certificate]:
     """The key and certificate of the first signing unit (by id) that has a PKCS#12."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
     from .jobs import signing_key_path
 
     passphrase = config.get("SIGNING_P12_PASSPHRASE")
@@ -70,6 +69,9 @@ def _signing_key(config: Any) -> tuple[OrgUnit, Any, x509.Certificate]:
 
 
 def _sign(key: Any, data: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
     if isinstance(key, rsa.RSAPrivateKey):
         return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
     if isinstance(key, ec.EllipticCurvePrivateKey):
@@ -78,6 +80,10 @@ def _sign(key: Any, data: bytes) -> bytes:
 
 
 def _signature_holds(cert: x509.Certificate, signature: bytes, data: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
     public = cert.public_key()
     try:
         if isinstance(public, rsa.RSAPublicKey):
@@ -139,6 +145,8 @@ def write_checkpoint(config: Any, *, only_if_moved: bool = False) -> Path | None
             if only_if_moved and json.loads(last_bytes).get("chains") == state["chains"]:
                 return None
             previous = {"number": number, "sha256": hashlib.sha256(last_bytes).hexdigest()}
+        from cryptography.hazmat.primitives import serialization
+
         unit, key, cert = _signing_key(config)
         number = existing[-1][0] + 1 if existing else 1
         body = {
@@ -168,6 +176,8 @@ class CheckpointProblem:
 
 
 def _trusted(cert: x509.Certificate, roots: list[x509.Certificate]) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
     for root in roots:
         try:
             cert.verify_directly_issued_by(root)
@@ -178,6 +188,8 @@ def _trusted(cert: x509.Certificate, roots: list[x509.Certificate]) -> bool:
 
 
 def _roots(config: Any) -> list[x509.Certificate]:
+    from cryptography import x509
+
     from .verify import trust_roots
 
     certs = []
@@ -193,6 +205,8 @@ def _roots(config: Any) -> list[x509.Certificate]:
 
 def _check_one(path: Path, roots: list[x509.Certificate]) -> tuple[dict[str, Any] | None, list[str]]:
     """The checkpoint's body once its signature holds (else None), and what is wrong with it."""
+    from cryptography import x509
+
     sig_path = path.with_name(path.name + ".sig")
     data = path.read_bytes()
     if not sig_path.is_file():

@@ -1,8 +1,12 @@
 """Flask extensions of the web layer (the database handle lives in ``workflow.db``)."""
-from flask import session
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import Flask, session
 from flask_babel import Babel
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 from flask_wtf import i18n as flask_wtf_i18n
 
@@ -10,8 +14,56 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message_category = "info"
 csrf = CSRFProtect()
-migrate = Migrate()
 babel = Babel()
+
+
+def init_migrate(app: Flask, db: Any, directory: str) -> None:
+    """Flask-Migrate for ``app`` (``flask db …``, ``flask_migrate.upgrade``), loaded on first use.
+
+    Flask-Migrate imports Alembic, Mako and Pygments (≈12 MB of every process's memory) and only
+    the launcher, the ``flask db`` commands and the tests migrate: a web worker or an RQ worker
+    never does. ``app.extensions["migrate"]`` and the ``db`` command group stand in until then."""
+    app.extensions["migrate"] = _LazyMigrateConfig(app, db, directory)
+    app.cli.add_command(_LazyMigrateCommands(), name="db")
+
+
+class _LazyMigrateConfig:
+    """Stands in for Flask-Migrate's ``app.extensions["migrate"]``: the first attribute read
+    wires the real one (``Migrate(app, db)``, which replaces this object) and answers from it."""
+
+    def __init__(self, app: Flask, db: Any, directory: str) -> None:
+        self._wiring = (app, db, directory)
+
+    def __getattr__(self, name: str) -> Any:
+        from flask_migrate import Migrate
+
+        app, db, directory = self._wiring
+        if app.extensions.get("migrate") is self:
+            Migrate(app, db, directory=directory, render_as_batch=True)
+        return getattr(app.extensions["migrate"], name)
+
+
+class _LazyMigrateCommands(click.Group):
+    """``flask db``: Flask-Migrate's command group, imported when the command is run."""
+
+    def __init__(self) -> None:
+        super().__init__(name="db", help="Perform database migrations (Flask-Migrate).")
+
+    @staticmethod
+    def _real() -> click.Group:
+        from flask_migrate.cli import db
+
+        return db
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        return self._real().make_context(info_name, args, parent=parent, **extra)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._real().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._real().get_command(ctx, cmd_name)
 
 
 def select_locale() -> str:

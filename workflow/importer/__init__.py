@@ -22,11 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflow.outline import Outline, Section, empty_outline, iter_sections
 
-from .docx_reader import DocxText, docx_to_text, read_docx
 from .errors import ContentError
 from .hygiene import clean_text, lines_of, normalise
 from .ids import assign_ids
@@ -35,6 +34,9 @@ from .parsing import is_heading_alone, loose_numbers, outline_to_text, parse_lin
 from .repair import repair_lines
 from .tables import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, MAX_TABLES, assign_table_ids, keep_header_rows
 from .validation import validate_outline
+
+if TYPE_CHECKING:  # the .docx reader (lxml, ≈3 MB of a process) is imported when a .docx comes in
+    from .docx_reader import DocxText
 
 __all__ = [
     "ENCLOSED",
@@ -124,10 +126,19 @@ def _import_lines(lines: list[str], previous: Mapping[str, Any] | None,
                     {key: n for key, n in repairs.items() if n})
 
 
+def docx_to_text(data: bytes) -> str:
+    """The text of a .docx, one paragraph per line, tables as TAB-separated rows."""
+    from .docx_reader import docx_to_text as read_text
+
+    return read_text(data)
+
+
 def import_docx_document(data: bytes, previous: Mapping[str, Any] | None = None) -> Imported:
     """Import a .docx: its lines through the text parser, with the heading levels of Word's
     heading styles and outline levels as hints (so headings without numbers are headings),
     and the title Word's Title style gives (``Imported.title``)."""
+    from .docx_reader import read_docx
+
     document = read_docx(data)
     lines, levels = _docx_lines(document)
     imported = _import_lines(lines, previous, levels)
