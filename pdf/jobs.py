@@ -550,33 +550,18 @@ def _publish(publication_id: int) -> dict[str, Any]:
     assert rendered.approval_seal_box is not None  # a 上行文 always has the approval mark
 
     _stage(publication_id, PublicationStage.SIGNING)
-    # Two PAdES B-LTA signatures (each: a timestamp from the TSA (TSA_URL), the CRLs in the
-    # DSS, a document timestamp). First the town's, over its seal: it certifies the
-    # document and allows nothing but signing (DocMDP P=2); then the district's approval
-    # over the district's seal, in a field made before the town signs (signing it is then
-    # form filling, which P=2 allows; a new visible field would not be). pdf.verify accepts
-    # exactly this pair.
-    from pyhanko.sign.fields import MDPPerm
-
+    signed = sign_upward(
+        config, rendered, town_signer=town_signer, district_signer=signer,
+        town_reason=f"签发 {doc_number} report {report.id} version {version.number} sha256 {pub.content_sha256}",
+        district_reason=f"批准发布 {archive_no} report {report.id} version {version.number} "
+                        f"sha256 {pub.content_sha256}",
+        town_location=town.issuing_name_or_default, district_location=district_name,
+        town_signer_name=approvals.town_signer or town.issuing_name_or_default,
+        district_signer_name=approvals.district_reviewer or district_name,
+        contact=verify_url(config, archive_no),
+    )
     from . import ltv
-    from .signing import add_signature_field, sign_pdf  # sign_pdf twice: the town, then the district
 
-    prepared = add_signature_field(rendered.data, DISTRICT_FIELD, rendered.approval_seal_box)
-    town_signed = sign_pdf(
-        prepared, town_signer, seal_box=rendered.seal_box, field_name=TOWN_FIELD, certify=True,
-        docmdp_permissions=MDPPerm.FILL_FORMS,
-        reason=f"签发 {doc_number} report {report.id} version {version.number} sha256 {pub.content_sha256}",
-        location=town.issuing_name_or_default, contact=verify_url(config, archive_no),
-        signer_name=approvals.town_signer or town.issuing_name_or_default,
-        timestamper=ltv.timestamper(config), validation_context=ltv.embedding_context(config),
-    )
-    signed = sign_pdf(
-        town_signed, signer, seal_box=rendered.approval_seal_box, field_name=DISTRICT_FIELD, certify=False,
-        reason=f"批准发布 {archive_no} report {report.id} version {version.number} sha256 {pub.content_sha256}",
-        location=district_name, contact=verify_url(config, archive_no),
-        signer_name=approvals.district_reviewer or district_name,
-        timestamper=ltv.timestamper(config), validation_context=ltv.embedding_context(config),
-    )
     # When it was signed: the TSA's time in the signature's timestamp token; the clock only for B-B.
     signed_at = ltv.signature_time(signed) or utcnow()
 
@@ -586,6 +571,37 @@ def _publish(publication_id: int) -> dict[str, Any]:
     if not stored.won:
         log.info("publication %s was archived by a concurrent run; this run's PDF is discarded", publication_id)
     return _summary(db.session.get_one(Publication, publication_id, populate_existing=True))
+
+
+def sign_upward(config: Any, rendered: Any, *, town_signer: Any, district_signer: Any, town_reason: str,
+                district_reason: str, town_location: str, district_location: str, town_signer_name: str,
+                district_signer_name: str, contact: str) -> bytes:
+    """The town's 上行文 (``rendered``: a :class:`pdf.render.RenderedPdf` with its approval
+    mark) signed as publishing signs it: two PAdES B-LTA signatures (each: a timestamp from
+    the TSA (TSA_URL), the CRLs in the DSS, a document timestamp). First the town's, over
+    its seal: it certifies the document and allows nothing but signing (DocMDP P=2); then
+    the district's approval over the district's seal, in a field made before the town signs
+    (signing it is then form filling, which P=2 allows; a new visible field would not be).
+    pdf.verify accepts exactly this pair. (bench/bench_pdf.py times this function.)"""
+    from pyhanko.sign.fields import MDPPerm
+
+    from . import ltv
+    from .signing import add_signature_field, sign_pdf  # sign_pdf twice: the town, then the district
+
+    assert rendered.approval_seal_box is not None  # a 上行文 always has the approval mark
+    prepared = add_signature_field(rendered.data, DISTRICT_FIELD, rendered.approval_seal_box)
+    town_signed = sign_pdf(
+        prepared, town_signer, seal_box=rendered.seal_box, field_name=TOWN_FIELD, certify=True,
+        docmdp_permissions=MDPPerm.FILL_FORMS, reason=town_reason, location=town_location, contact=contact,
+        signer_name=town_signer_name,
+        timestamper=ltv.timestamper(config), validation_context=ltv.embedding_context(config),
+    )
+    return sign_pdf(
+        town_signed, district_signer, seal_box=rendered.approval_seal_box, field_name=DISTRICT_FIELD,
+        certify=False, reason=district_reason, location=district_location, contact=contact,
+        signer_name=district_signer_name,
+        timestamper=ltv.timestamper(config), validation_context=ltv.embedding_context(config),
+    )
 
 
 def _signer_name(signer: Any, district: OrgUnit) -> str:

@@ -169,6 +169,12 @@ APPROVAL_OPINION_SMALL_SIZE = 14.0  # 4号
 APPROVAL_OPINION_SMALL_LEADING = 14.4
 APPROVAL_RULE_WIDTH = 0.5
 APPROVAL_BOX_TOP_PAD = 4.0  # the box's top rule this far above the opinion's grid line (into the blank line)
+# The district's seal covers its name and date, not its opinion: its top on the top edge of
+# the 署名's grid line (its centre a little under the date's line), so it hangs below the
+# box, SEAL_RADIUS - LINE_PITCH - SEAL_CENTRE_ABOVE_TEXT (about 37 pt) lower than the town's.
+# With a mark, the signature block therefore ends one grid line higher on its page (see
+# APPROVAL_SIGNATURE_LAST_BODY_BAND below): the seal stays clear of the QR code and the page number.
+APPROVAL_SEAL_TOP_BAND_OFFSET = SIGNATURE_NAME_OFFSET  # the seal's top: the 署名's grid line's top edge
 
 # ---- last-page footer: QR code and 版记 -----------------------------------------------------
 # 版记 sits at the bottom of the type area of the last page: a thick rule, the
@@ -196,6 +202,12 @@ SIGNATURE_CARRY_LINES = 2
 # character in from the edge while the seal is centred on the date four characters in).
 # A short report keeps its text and signature on page 1 this way.
 SIGNATURE_ALONE_LAST_BODY_BAND = LINES_PER_PAGE - 1 - SIGNATURE_DATE_OFFSET
+# The same limits when the district's approval mark (and its lower seal) is beside the block:
+# a line higher, so the seal clears the QR code; without the footer, on an even page (page
+# number on the left, under the district's seal) two lines higher, so it clears the number.
+APPROVAL_SIGNATURE_LAST_BODY_BAND = SIGNATURE_LAST_BODY_BAND - 1
+APPROVAL_SIGNATURE_ALONE_LAST_BODY_BAND = SIGNATURE_ALONE_LAST_BODY_BAND - 1
+APPROVAL_SIGNATURE_ALONE_LAST_BODY_BAND_EVEN = SIGNATURE_ALONE_LAST_BODY_BAND - 2
 # The last grid line text may use on the page that carries the QR code and the 版记 but no
 # signature (the last page of the annexes).
 FOOTER_LAST_BODY_BAND = 16

@@ -828,9 +828,10 @@ def compose(doc: RenderInput, fonts: dict[str, LoadedFont], title_embolden: floa
         rows.append(None)
     rows.extend(_body_lines(ts, doc.outline))
     pages = _paginate(rows, header.title_band)
-    signature_page, last_band = _place_signature(pages)
+    with_mark = doc.approval is not None
+    signature_page, last_band = _place_signature(pages, with_mark)
     _place_annexes_and_footer(pages, _annexes(ts, doc.outline, title_embolden), footer_with_signature=(
-        last_band <= L.SIGNATURE_LAST_BODY_BAND))
+        last_band <= (L.APPROVAL_SIGNATURE_LAST_BODY_BAND if with_mark else L.SIGNATURE_LAST_BODY_BAND)))
 
     # The signature block: the date four characters in from the right, the name centred
     # over it, the seal over both.
@@ -939,7 +940,8 @@ class _Approval:
 def _approval_mark(ts: Typesetter, mark: ApprovalMark, last_band: int, seal_font: LoadedFont) -> _Approval:
     """The district's approval, beside the town's signature block on the left: a thin box
     with 审核意见 on the grid line above the 署名's, the district's name and date on the 署名's and
-    the 成文日期's lines (centred in the box), and the district's seal over them."""
+    the 成文日期's lines (centred in the box), and the district's seal over those two, hanging
+    below the box, not over the opinion."""
     name_band = last_band + L.SIGNATURE_NAME_OFFSET
     date_band = last_band + L.SIGNATURE_DATE_OFFSET
     left = L.TYPE_LEFT
@@ -977,7 +979,9 @@ def _approval_mark(ts: Typesetter, mark: ApprovalMark, last_band: int, seal_font
     top, bottom = L.band_top(first_band) + L.APPROVAL_BOX_TOP_PAD, L.band_top(date_band + 1)
     rules = [(left, top, right, top), (left, bottom, right, bottom), (left, top, left, bottom),
              (right, top, right, bottom)]
-    seal = Seal(clean_text(mark.issuer), seal_font, centre, L.band_top(date_band) + L.SEAL_CENTRE_ABOVE_TEXT)
+    # Over the name and the date, clear of the opinion (the town's seal reaches a line higher).
+    seal_top = L.band_top(last_band + L.APPROVAL_SEAL_TOP_BAND_OFFSET)
+    seal = Seal(clean_text(mark.issuer), seal_font, centre, seal_top - L.SEAL_RADIUS)
     return _Approval(rules, placed, seal)
 
 
@@ -986,7 +990,7 @@ def _last_band(page: _Page) -> int:
     return max(page.rows[-1][0] if page.rows else -1, page.table_end - 1)
 
 
-def _place_signature(pages: list[_Page]) -> tuple[int, int]:
+def _place_signature(pages: list[_Page], with_mark: bool = False) -> tuple[int, int]:
     """Make room for the signature block after the last body line; return its page and the
     grid line of the last body line on that page (-1: none).
 
@@ -996,10 +1000,17 @@ def _place_signature(pages: list[_Page]) -> tuple[int, int]:
     When the text ends later, or the block would otherwise leave the 版记 alone although the
     page has text enough to give, the last lines of the text (at least
     ``SIGNATURE_CARRY_LINES``, more for widow and orphan control) move with it to a new
-    page. A signature never stands on a page without text, unless the report has no text."""
+    page. A signature never stands on a page without text, unless the report has no text.
+    ``with_mark``: the district's approval mark is beside the block, its seal lower than the
+    town's, so both limits are a grid line higher (``APPROVAL_SIGNATURE_*``)."""
     last = pages[-1]
     last_band = _last_band(last)
-    if last_band <= L.SIGNATURE_LAST_BODY_BAND:
+    with_footer = L.APPROVAL_SIGNATURE_LAST_BODY_BAND if with_mark else L.SIGNATURE_LAST_BODY_BAND
+    alone = L.SIGNATURE_ALONE_LAST_BODY_BAND
+    if with_mark:  # an even page (odd index) has its number on the left, under the district's seal
+        alone = (L.APPROVAL_SIGNATURE_ALONE_LAST_BODY_BAND_EVEN if len(pages) % 2 == 0
+                 else L.APPROVAL_SIGNATURE_ALONE_LAST_BODY_BAND)
+    if last_band <= with_footer:
         return len(pages) - 1, last_band
     count = _carry_count(last, None, at_least=L.SIGNATURE_CARRY_LINES)
     moved = last.rows[len(last.rows) - count:]
@@ -1009,7 +1020,7 @@ def _place_signature(pages: list[_Page]) -> tuple[int, int]:
         # one line of text goes with them, a short paragraph's last line at the top of the page.
         count += 1
     body_left = sum(1 for _, line in last.rows[:len(last.rows) - count] if line.body)
-    if last_band <= L.SIGNATURE_ALONE_LAST_BODY_BAND and (count == 0 or body_left < L.SIGNATURE_CARRY_LINES):
+    if last_band <= alone and (count == 0 or body_left < L.SIGNATURE_CARRY_LINES):
         return len(pages) - 1, last_band  # e.g. a one-paragraph report: all on page 1
     if count == 0:  # nothing may move (the text ends with a table): the block on a page of its own
         pages.append(_Page())

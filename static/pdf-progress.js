@@ -56,7 +56,13 @@
       var link = ready.querySelector(".pdf-link");
       if (link && s.url) { link.href = s.url; }
       var no = ready.querySelector(".pdf-archive-no");
-      if (no && s.archive_no && !no.textContent.trim()) { no.textContent = s.archive_no; }
+      if (no && s.archive_no && !no.textContent.trim()) {
+        no.textContent = (no.getAttribute("data-label") || "") + " " + s.archive_no;
+      }
+      var docno = ready.querySelector(".pdf-doc-number");
+      if (docno && s.doc_number && !docno.textContent.trim()) {
+        docno.textContent = (docno.getAttribute("data-label") || "") + " " + s.doc_number;
+      }
       show(ready, true);
     } else if (s.status === "failed") {
       var err = failed.querySelector(".pdf-error");

@@ -11,7 +11,7 @@ from pdf import jobs, publications
 from pdf.publications import StoredError
 from pdf.queue import get_queue, get_redis
 from tests.browser_support import browser, login, require_chromium, serve, shot  # noqa: F401  (fixture)
-from tests.jobs_support import jobs_app, redis_url  # noqa: F401  (fixtures)
+from tests.jobs_support import jobs_app, redis_url, run_worker  # noqa: F401  (fixtures)
 from tests.test_jobs import publish_report
 from workflow.db import db
 from workflow.models import Publication, PublicationStage, utcnow
@@ -62,3 +62,29 @@ def test_the_pdf_box_tells_running_stalled_and_retrying_apart_on_a_phone(jobs_ap
     assert "自动重试" in retrying.inner_text() and not stalled.is_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     shot(phone, "pdf-retrying-phone")
+
+
+def test_the_ready_box_fills_in_the_doc_number_and_archive_number_it_polled(jobs_app, server, browser):
+    """Open while queued; when the job is done, the page's poll fills in the town's 发文字号
+    beside the district's archive number, each with its label, within 390 px."""
+    app = jobs_app
+    report_id, pub_id = publish_report(app)
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
+    login(phone, server, "qs_author")
+    phone.goto(f"{server}/reports/{report_id}")
+    assert not phone.locator(".pdf-ready").is_visible()
+    run_worker(app)
+    phone.locator(".pdf-ready").wait_for(state="visible", timeout=20_000)
+    with app.app_context():
+        pub = db.session.get_one(Publication, pub_id)
+        doc_number, archive_no = pub.doc_number, pub.archive_no
+    assert doc_number and archive_no
+    assert phone.locator(".pdf-doc-number").inner_text() == f"发文字号 {doc_number}"
+    assert phone.locator(".pdf-archive-no").inner_text() == f"档案编号 {archive_no}"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "pdf-ready-phone")
+    desk = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    login(desk, server, "qs_author")
+    desk.goto(f"{server}/reports/{report_id}")
+    assert desk.locator(".pdf-doc-number").inner_text() == f"发文字号 {doc_number}"
+    shot(desk, "pdf-ready-desktop")

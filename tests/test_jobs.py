@@ -100,7 +100,7 @@ def test_an_approval_becomes_a_signed_archived_pdf(jobs_app, world):
     login(client, "district_reviewer")
     before = client.get(f"/reports/{report_id}/pdf/status").get_json()
     assert before == {"status": "queued", "progress": 0, "stage": None, "url": None, "archive_no": None,
-                      "error": None, "heartbeat_at": None, "retry_at": None}
+                      "doc_number": None, "error": None, "heartbeat_at": None, "retry_at": None}
 
     assert run_worker(app)
 
@@ -120,6 +120,7 @@ def test_an_approval_becomes_a_signed_archived_pdf(jobs_app, world):
     status = client.get(f"/reports/{report_id}/pdf/status").get_json()
     assert status["status"] == "ready" and status["progress"] == 100
     assert status["url"] == f"/reports/{report_id}/pdf" and status["archive_no"] == pub.archive_no
+    assert pub.doc_number and status["doc_number"] == pub.doc_number
     download = client.get(f"/reports/{report_id}/pdf?download=1")
     assert download.status_code == 200 and download.mimetype == "application/pdf"
     assert download.data == data
@@ -148,7 +149,7 @@ def test_the_pdf_and_its_status_answer_404_outside_the_scope(jobs_app, world):
 
 def test_the_report_page_shows_progress_then_the_download_link(jobs_app, world):
     app = jobs_app
-    report_id, _ = publish_report(app)
+    report_id, pub_id = publish_report(app)
     client = app.test_client()
     login(client, "qs_author")
     page = client.get(f"/reports/{report_id}").get_data(as_text=True)
@@ -157,6 +158,16 @@ def test_the_report_page_shows_progress_then_the_download_link(jobs_app, world):
     run_worker(app)
     page = client.get(f"/reports/{report_id}").get_data(as_text=True)
     assert 'data-status="ready"' in page and f'href="/reports/{report_id}/pdf"' in page
+    pub = publication(app, pub_id)
+    # The town's 发文字号 beside the district's archive number, each with its label.
+    assert pub.doc_number and pub.archive_no
+    box = page[page.index('id="pdf-box"'):]
+    assert f"发文字号 {pub.doc_number}</span>" in box and f"档案编号 {pub.archive_no}</span>" in box
+    with client.session_transaction() as session:
+        session["locale"] = "en"
+    box = client.get(f"/reports/{report_id}").get_data(as_text=True)
+    box = box[box.index('id="pdf-box"'):]
+    assert f"Archive number {pub.archive_no}</span>" in box and f"Document number {pub.doc_number}</span>" in box
 
 
 # ---------------------------------------------------------------- one job, one file, one number

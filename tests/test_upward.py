@@ -216,6 +216,44 @@ def test_a_long_opinion_is_cut_to_two_lines_in_the_mark(tmp_path):
     assert len(inside) == 2 and inside[0].text.startswith("审核意见：") and inside[1].text.endswith("……")
 
 
+def _intersects(word: Word, box: tuple[float, float, float, float]) -> bool:
+    """``box`` as (x, y from the top, width, height)."""
+    x, y, w, h = box
+    return word.x_min < x + w and x < word.x_max and word.y_min < y + h and y < word.y_max
+
+
+@pytest.mark.parametrize("outline, opinion", [
+    ({"preamble": ["今年以来，青山镇坚持稳中求进工作总基调。现将有关情况报告如下。"], "sections": [], "closing": []},
+     "同意。"),
+    (None, "同意。"),
+    (None, "同意。请进一步细化重点项目的投资计划，明确责任单位和完成时限，按季度报送进展情况。"),
+], ids=["one-paragraph", "two-pages", "two-line-opinion"])
+def test_the_districts_seal_covers_its_name_and_date_not_its_opinion(tmp_path, outline, opinion):
+    overrides: dict = {"approval": ApprovalMark("示范区人民政府", opinion, dt.date(2026, 12, 3))}
+    if outline is not None:
+        overrides["outline"] = outline
+    rendered = render_report(upward_input(**overrides))
+    path = tmp_path / "mark.pdf"
+    path.write_bytes(rendered.data)
+    found = words(path)
+    assert rendered.approval_seal_box is not None
+    page, x, y, w, h = rendered.approval_seal_box
+    seal = (x, L.PAGE_HEIGHT - y - h, w, h)  # as pdftotext measures: from the top
+    name = one(found, "示范区人民政府", page=page, size=L.BODY_SIZE)
+    date = one(found, "2026年12月3日", page=page, size=L.BODY_SIZE)
+    opinion_lines = [wd for wd in found if wd.page == page and wd.x_max < name.x_max + 60
+                     and name.y_min - 1.5 * L.LINE_PITCH < wd.y_max <= name.y_min]
+    assert opinion_lines and opinion_lines[0].text.startswith("审核意见：")
+    assert not [wd.text for wd in opinion_lines if _intersects(wd, seal)]
+    # The name and the date are under the seal (the town's seal covers its own the same way).
+    for covered in (name, date):
+        assert seal[0] < covered.x_min and covered.x_max < seal[0] + seal[2]
+        assert seal[1] < covered.y_min and covered.y_max < seal[1] + seal[3]
+    # Still on the paper, and clear of the page number under it.
+    assert seal[1] + seal[3] < L.PAGE_HEIGHT
+    assert not [wd.text for wd in found if wd.page == page and wd.text.startswith("—") and _intersects(wd, seal)]
+
+
 # ---------------------------------------------------------------- the 发文字号 counter
 
 

@@ -66,18 +66,19 @@ def publication_status(publication) -> dict:
 
 
 def status_json(status: PdfStatus | None, *, detailed: bool = False) -> dict:
-    """``{"status","progress","stage","url","archive_no","error","heartbeat_at","retry_at"}``:
+    """``{"status","progress","stage","url","archive_no","doc_number","error","heartbeat_at","retry_at"}``:
     what the report page polls (times as ISO 8601 UTC). ``detailed``: the error's details,
     for an administrator who can act on them."""
     if status is None:
-        return {"status": None, "progress": 0, "stage": None, "url": None, "archive_no": None, "error": None,
-                "heartbeat_at": None, "retry_at": None}
+        return {"status": None, "progress": 0, "stage": None, "url": None, "archive_no": None, "doc_number": None,
+                "error": None, "heartbeat_at": None, "retry_at": None}
     return {
         "status": status.status,
         "progress": status.progress,
         "stage": status.stage,
         "url": url_for("archive.report_pdf", report_id=status.report_id) if status.ready else None,
         "archive_no": status.archive_no,
+        "doc_number": status.doc_number,
         "error": error_text(status.error, detailed=detailed),
         "heartbeat_at": iso_utc(status.heartbeat_at),
         "retry_at": iso_utc(status.retry_at),
