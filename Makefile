@@ -13,7 +13,10 @@ PORT    ?= 5000
 # of `make run` compiles what it imports, at every start where PYTHONDONTWRITEBYTECODE is set.
 UV      ?= yes
 
-# The venv is (re)built when the requirements change.
+# The venv is (re)built when the requirements change. Its bytecode is compiled at install (pip
+# does it by default, uv with --compile-bytecode): where PYTHONDONTWRITEBYTECODE is set, every
+# Python process — the tests' workers, gunicorn, flask commands — would otherwise compile
+# Flask, SQLAlchemy, ReportLab and pyHanko from source again (about a second each).
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
 	@if [ "$(UV)" != no ] && $(BIN)/pip install --quiet "$$(grep -o '^uv==[^ ]*' requirements-dev.txt)"; then \
@@ -30,13 +33,19 @@ $(STAMP): requirements.txt requirements-dev.txt
 system-deps:
 	@bash scripts/system-deps.sh
 
-translations: $(STAMP)
-	@$(BIN)/pybabel -q compile -d translations
+# A catalogue is compiled when its .po is newer than its .mo (two `make test` at once, as in
+# .ci/run, then never rewrite a .mo that the other is reading).
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+translations: $(CATALOGS)
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(STAMP)
+	@$(BIN)/pybabel -q compile -d translations -l $*
 
 run: $(STAMP) system-deps translations
 	PORT=$(PORT) $(BIN)/python run.py
 
+# The app's own bytecode first, for the same reason as the venv's (-q: silent; only changed files).
 test: $(STAMP) system-deps translations
+	@$(BIN)/python -m compileall -q -j 0 app.py config.py run.py workflow pdf notify forms web
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # ruff (ruff.toml) and mypy (mypy.ini: workflow/, pdf/, notify/).
