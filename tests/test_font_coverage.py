@@ -22,13 +22,12 @@ def _need(*paths: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_memory():
-    """Each test starts with no code points remembered in this process."""
-    saved = dict(fonts._coverages)
-    fonts._coverages.clear()
-    yield
-    fonts._coverages.clear()
-    fonts._coverages.update(saved)
+def _fresh_memory(monkeypatch):
+    """Each test starts as a web process does: no code points remembered, and no face loaded
+    for rendering (earlier tests in the same pytest process render PDFs, and a loaded face
+    answers the check from its own character map without touching the cache)."""
+    monkeypatch.setattr(fonts, "_coverages", {})
+    monkeypatch.setattr(fonts, "_loaded", {})
 
 
 def test_code_points_as_ranges_answer_like_a_set():
