@@ -41,6 +41,7 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -247,8 +248,6 @@ def archive_publication(archive_dir: str | os.PathLike, publication_id: int, dat
     the marker for :func:`recover_orphans`."""
     sha = hashlib.sha256(data).hexdigest()
     db.session.commit()
-    marker: Path | None = None
-    stored: Path | None = None
     try:
         if not publications.lock_unless_ready(publication_id):
             db.session.rollback()
@@ -257,19 +256,14 @@ def archive_publication(archive_dir: str | os.PathLike, publication_id: int, dat
                 raise NotFound("publication_vanished", publication_id=publication_id)
             return Archived(current.file_sha256, path_for(archive_dir, current.file_sha256),
                             current.file_size or 0, won=False)
-        marker = _mark_pending(archive_dir, publication_id, sha)
-        _, stored = store(archive_dir, data)
-        publications.mark_ready(publication_id, sha256=sha, size=len(data), signer=signer, signed_at=signed_at)
-        db.session.commit()
     except BaseException:
         db.session.rollback()
-        if stored is not None and not _referenced(sha):
-            stored.unlink(missing_ok=True)
-        if marker is not None:
-            marker.unlink(missing_ok=True)
         raise
-    marker.unlink(missing_ok=True)
-    return Archived(sha, stored, len(data), won=True)
+
+    def record() -> None:
+        publications.mark_ready(publication_id, sha256=sha, size=len(data), signer=signer, signed_at=signed_at)
+
+    return _store_and_record(archive_dir, publication_id, data, sha, record)
 
 
 def archive_approval_form(archive_dir: str | os.PathLike, publication_id: int, data: bytes) -> Archived:
@@ -280,8 +274,6 @@ def archive_approval_form(archive_dir: str | os.PathLike, publication_id: int, d
     ``won`` is False; else marker, file, ``approval_sha256``, commit, marker removed."""
     sha = hashlib.sha256(data).hexdigest()
     db.session.commit()
-    marker: Path | None = None
-    stored: Path | None = None
     try:
         if not publications.lock(publication_id):
             raise NotFound("publication_vanished", publication_id=publication_id)
@@ -289,10 +281,30 @@ def archive_approval_form(archive_dir: str | os.PathLike, publication_id: int, d
         if current:
             db.session.rollback()
             return Archived(current, path_for(archive_dir, current), 0, won=False)
-        marker = _mark_pending(archive_dir, publication_id, sha)
-        _, stored = store(archive_dir, data)
+    except BaseException:
+        db.session.rollback()
+        raise
+
+    def record() -> None:
         if not publications.set_approval_form(publication_id, sha):
             raise NotFound("publication_vanished", publication_id=publication_id)
+
+    return _store_and_record(archive_dir, publication_id, data, sha, record)
+
+
+def _store_and_record(archive_dir: str | os.PathLike, publication_id: int, data: bytes, sha: str,
+                      record: Callable[[], None]) -> Archived:
+    """The second half of :func:`archive_publication` and :func:`archive_approval_form`, in
+    the transaction that holds the publication's row lock: marker, file, ``record()`` (the
+    row update), commit, marker removed. On any failure the transaction is rolled back and
+    the file removed (unless some publication references it); a process killed in between
+    leaves the marker for :func:`recover_orphans`."""
+    marker: Path | None = None
+    stored: Path | None = None
+    try:
+        marker = _mark_pending(archive_dir, publication_id, sha)
+        _, stored = store(archive_dir, data)
+        record()
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -319,16 +331,22 @@ def approval_year(publication: Publication, timezone: str = "Asia/Shanghai") -> 
     return created.astimezone(ZoneInfo(timezone)).year
 
 
-def _insert_counter_if_missing(district_id: int, year: int) -> None:
-    """``INSERT … ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL, the databases Chengbao runs on)."""
-    values = {"district_id": district_id, "year": year, "last_seq": 0}
-    conflict = ["district_id", "year"]
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(postgresql.insert(ArchiveCounter).values(**values).on_conflict_do_nothing(
-            index_elements=conflict))
-    else:
-        db.session.execute(sqlite.insert(ArchiveCounter).values(**values).on_conflict_do_nothing(
-            index_elements=conflict))
+def _next_seq(counter: type[ArchiveCounter] | type[DocNumberCounter], owner: str, owner_id: int, year: int) -> int:
+    """The next number of ``counter``'s row for (``owner`` = ``owner_id``, ``year``), the row
+    made first if missing (``INSERT … ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL, the
+    databases Chengbao runs on), then incremented in the caller's transaction: the row stays
+    locked until it commits or rolls back, so numbers have no gaps and no repeats."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(dialect.insert(counter).values({owner: owner_id, "year": year, "last_seq": 0})
+                       .on_conflict_do_nothing(index_elements=[owner, "year"]))
+    column = getattr(counter, owner)
+    return db.session.execute(
+        update(counter)
+        .where(column == owner_id, counter.year == year)
+        .values(last_seq=counter.last_seq + 1)
+        .returning(counter.last_seq)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
 
 
 def allocate_archive_no(publication_id: int, *, year: int | None = None,
@@ -344,14 +362,7 @@ def allocate_archive_no(publication_id: int, *, year: int | None = None,
     district = db.session.get_one(OrgUnit, pub.district_id)
     year = year or approval_year(pub, timezone)
     try:
-        _insert_counter_if_missing(pub.district_id, year)
-        seq = db.session.execute(
-            update(ArchiveCounter)
-            .where(ArchiveCounter.district_id == pub.district_id, ArchiveCounter.year == year)
-            .values(last_seq=ArchiveCounter.last_seq + 1)
-            .returning(ArchiveCounter.last_seq)
-            .execution_options(synchronize_session=False)
-        ).scalar_one()
+        seq = _next_seq(ArchiveCounter, "district_id", pub.district_id, year)
         number = format_archive_no(district.name, year, seq)
         if not publications.claim_archive_no(publication_id, number, year=year, seq=seq):
             # Another run numbered this publication first: undo our increment (no gap).
@@ -370,15 +381,6 @@ def format_doc_number(prefix: str, year: int, seq: int) -> str:
     return DOC_NUMBER_FORMAT.format(prefix=prefix, year=year, seq=seq)
 
 
-def _insert_doc_counter_if_missing(org_unit_id: int, year: int) -> None:
-    """``INSERT … ON CONFLICT DO NOTHING`` of the town's counter row for ``year``."""
-    values = {"org_unit_id": org_unit_id, "year": year, "last_seq": 0}
-    conflict = ["org_unit_id", "year"]
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    db.session.execute(dialect.insert(DocNumberCounter).values(**values).on_conflict_do_nothing(
-        index_elements=conflict))
-
-
 def allocate_doc_number(publication_id: int, *, town_id: int, year: int) -> str:
     """The publication's 发文字号 from the town's counter for ``year`` (the year of the
     town's approval, its 成文日期), allocated on first call and stored; later calls (retries,
@@ -392,14 +394,7 @@ def allocate_doc_number(publication_id: int, *, town_id: int, year: int) -> str:
         return pub.doc_number
     town = db.session.get_one(OrgUnit, town_id)
     try:
-        _insert_doc_counter_if_missing(town_id, year)
-        seq = db.session.execute(
-            update(DocNumberCounter)
-            .where(DocNumberCounter.org_unit_id == town_id, DocNumberCounter.year == year)
-            .values(last_seq=DocNumberCounter.last_seq + 1)
-            .returning(DocNumberCounter.last_seq)
-            .execution_options(synchronize_session=False)
-        ).scalar_one()
+        seq = _next_seq(DocNumberCounter, "org_unit_id", town_id, year)
         number = format_doc_number(town.doc_prefix_or_default, year, seq)
         if not publications.claim_doc_number(publication_id, number, year=year, seq=seq):
             db.session.rollback()  # another run numbered it first: our increment is undone

@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 from forms.archive import RetryForm, VerifyForm
 from pdf import service as pdf_service
 from pdf.publications import PdfStatus, StoredError
+from pdf.service import PdfFile
 from web import messages
 from web.errors import error_body
 from web.extensions import csrf
@@ -154,21 +155,21 @@ def index():
 @login_required
 def report_pdf(report_id: int):
     """The signed PDF, inline (``?download=1``: as an attachment), named by its archive number."""
-    pdf = pdf_service.pdf_file(current_user, report_id)
-    response = send_file(pdf.path, mimetype="application/pdf", as_attachment=request.args.get("download") == "1",
-                         download_name=pdf.download_name, max_age=0)
-    response.headers["Cache-Control"] = "private, no-cache"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return _send_pdf(pdf_service.pdf_file(current_user, report_id))
 
 
 @bp.get("/reports/<int:report_id>/approval-form")
 @login_required
 def approval_form(report_id: int):
     """The signed approval form (审批单), inline (``?download=1``: as an attachment)."""
-    form = pdf_service.approval_form_file(current_user, report_id)
-    response = send_file(form.path, mimetype="application/pdf", as_attachment=request.args.get("download") == "1",
-                         download_name=form.download_name, max_age=0)
+    return _send_pdf(pdf_service.approval_form_file(current_user, report_id))
+
+
+def _send_pdf(file: PdfFile):
+    """An archived PDF to its reader: inline, or as an attachment with ``?download=1``;
+    never kept by a shared cache."""
+    response = send_file(file.path, mimetype="application/pdf", as_attachment=request.args.get("download") == "1",
+                         download_name=file.download_name, max_age=0)
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
