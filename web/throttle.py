@@ -1,17 +1,17 @@
-"""Login throttling: how many failed logins a client address and a username may have in a
-window, across every web and worker process.
+"""Login throttling: how many failed logins a client address and a username may have in a window,
+across every web and worker process.
 
-Flask-Limiter keeps the counts (moving windows) in the app's Redis — ``REDIS_URL``, or the
-embedded one ``make run`` starts — so that every gunicorn worker sees the same counts; with no
-Redis at all (a test without one) it counts in memory. Both front doors (the login page and
-``POST /api/v1/tokens``) go through :func:`guarded_login`: over a limit, the answer is 429 with
-when to retry, before any password is looked at; otherwise the attempt goes to
-``workflow.credentials.attempt_login`` (lockout, record) and a failure counts against the
-address and the name. Only failures count: an office behind one address logging in all
-morning is never throttled.
+The ``limits`` library (Flask-Limiter's core) keeps the counts (moving windows) in the app's
+Redis — ``REDIS_URL``, or the embedded one ``make run`` starts — so that every gunicorn worker
+sees the same counts; with no Redis at all (a test without one) it counts in memory. Both front
+doors (the login page and ``POST /api/v1/tokens``) go through :func:`guarded_login`: over a
+limit, the answer is 429 with when to retry, before any password is looked at; otherwise the
+attempt goes to ``workflow.credentials.attempt_login`` (lockout, record) and a failure counts
+against the address and the name. Only failures count: an office behind one address logging in
+all morning is never throttled.
 
-If Redis does not answer, logins go on unthrottled (logged): the lockout, kept in the
-database, still holds.
+If Redis does not answer, logins go on unthrottled (logged): the lockout, kept in the database,
+still holds.
 """
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ import logging
 import time
 
 from flask import Flask, current_app, request
-from flask_limiter import Limiter
 from limits import RateLimitItem, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
 from workflow.credentials import LockoutPolicy, attempt_login, locked_error, locked_until
 from workflow.dates import to_local
@@ -50,15 +51,25 @@ def storage_uri(app: Flask) -> str:
 
 
 class LoginThrottle:
-    """The two limits of one app and the storage they count in."""
+    """The two limits of one app and the storage they count in.
+
+    Only logins are limited, and only here: the ``limits`` library directly rather than the
+    Flask-Limiter extension, whose hooks ran on every request of every page (and whose Redis
+    client each web worker loaded at start) for limits this app never declares."""
 
     def __init__(self, app: Flask) -> None:
-        uri = storage_uri(app)
-        # A Redis that does not answer must not hold a login up for long (see the module docstring).
-        options = {} if uri == "memory://" else {"socket_connect_timeout": 2, "socket_timeout": 2}
-        self.extension = Limiter(client_address, storage_uri=uri, storage_options=options, strategy="moving-window")
-        self.extension.init_app(app)
+        self.uri = storage_uri(app)
         self.config = app.config  # the limits are read on each use: a test may change them
+        self._strategy: MovingWindowRateLimiter | None = None
+
+    @property
+    def strategy(self) -> MovingWindowRateLimiter:
+        """The moving-window counter, its storage connected on the first login attempt."""
+        if self._strategy is None:
+            # A Redis that does not answer must not hold a login up for long (see the module docstring).
+            options = {} if self.uri == "memory://" else {"socket_connect_timeout": 2, "socket_timeout": 2}
+            self._strategy = MovingWindowRateLimiter(storage_from_string(self.uri, **options))
+        return self._strategy
 
     @property
     def prefix(self) -> str:
@@ -75,7 +86,7 @@ class LoginThrottle:
 
     def wait(self, address: str, username: str) -> int:
         """Seconds until the address and the name may try again (0: now)."""
-        strategy = self.extension.limiter
+        strategy = self.strategy
         longest = 0.0
         try:
             for item, keys in self._limits(address, username):
@@ -91,7 +102,7 @@ class LoginThrottle:
         """Count a failed attempt against the address and the name."""
         try:
             for item, keys in self._limits(address, username):
-                self.extension.limiter.hit(item, *keys)
+                self.strategy.hit(item, *keys)
         except Exception:  # as in ``wait``
             log.warning("login throttle storage unavailable; failure not counted", exc_info=True)
 
@@ -99,7 +110,7 @@ class LoginThrottle:
         """Clear the name's count (an admin lifted its lockout)."""
         try:
             for item in self.per_account:
-                self.extension.limiter.clear(item, self.prefix, "account", username)
+                self.strategy.clear(item, self.prefix, "account", username)
         except Exception:  # as in ``wait``
             log.warning("login throttle storage unavailable; count not cleared", exc_info=True)
 

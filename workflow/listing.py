@@ -20,15 +20,15 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, tuple_
 
 from . import search
 from .db import db
 from .errors import BadInput
-from .models import OrgUnit, Report, User
-from .scope import path_within, positions, report_filter, unit_filter
+from .models import OrgUnit, Report, User, subtree_range
+from .scope import path_within, positions, report_filter, report_prefixes, unit_filter
 from .table import KINDS, STATES
 
 # The count of a list stops here: past it the list says "1,000+".
@@ -81,23 +81,13 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
         raise BadInput("bad_cursor") from None
 
 
-def after(cursor: str) -> ColumnElement[bool]:
-    """The rows that come after the cursor's row in (updated_at desc, id desc) order (a row
-    comparison: both databases read it as one index range)."""
-    stamp, rid = decode_cursor(cursor)
-    return tuple_(Report.updated_at, Report.id) < tuple_(stamp, rid)
-
-
 # ---------------------------------------------------------------- the list
 
 
 def _conditions(actor: User, state: str | None, year: Any, kind: str | None, org_unit_id: Any,
                 town: str | None, by_path_index: bool = True) -> list[ColumnElement[bool]] | None:
     """The filters as SQL conditions (None: an unknown unit, nothing can match)."""
-    if state and state not in STATES:
-        raise BadInput("unknown_state", state=str(state)[:40])
-    if kind and kind not in KINDS:
-        raise BadInput("unknown_kind", kind=str(kind)[:40], expected=list(KINDS))
+    _check_codes(state, kind)
     year_i, unit_i = _int_filter(year, "year"), _int_filter(org_unit_id, "org_unit_id")
     conditions = [report_filter(actor, by_path_index=by_path_index)]
     if state:
@@ -123,10 +113,11 @@ def capped_count(query: Select) -> tuple[int, bool]:
     return min(n, COUNT_CAP), n > COUNT_CAP
 
 
-# What a list row shows (``summary=True``): plain rows, no ORM objects (the API's list).
-SUMMARY_COLUMNS = (Report.id, Report.title, Report.kind, Report.year, Report.state, Report.version,
-                   Report.created_at, Report.updated_at, Report.cycle_id, Report.org_unit_id,
-                   OrgUnit.name.label("unit_name"), OrgUnit.kind.label("unit_kind"))
+# What a list row shows (``summary=True``): plain rows, no ORM objects (the API's list). The
+# tables' own columns: a statement of them alone runs without the ORM's layer.
+_R, _U = Report.__table__.c, OrgUnit.__table__.c
+SUMMARY_COLUMNS = (_R.id, _R.title, _R.kind, _R.year, _R.state, _R.version, _R.created_at, _R.updated_at,
+                   _R.cycle_id, _R.org_unit_id, _U.name.label("unit_name"), _U.kind.label("unit_kind"))
 
 
 def list_reports(actor: User, *, state: str | None = None, year: Any = None, kind: str | None = None,
@@ -135,40 +126,173 @@ def list_reports(actor: User, *, state: str | None = None, year: Any = None, kin
     """The reports in the actor's scope, newest activity first, one page after ``cursor`` (or
     page number ``page``); with ``q``, those whose title or text contain its words
     (``workflow.search``), best match first, each with a snippet. ``town``: part of a town's
-    name. Two queries whatever the page size and the province (three with ``q``).
+    name. One statement for the page and its capped count (``_page_statement``), whatever the
+    page size and the province; two the first time a worker lists a scope, three with ``q``.
     ``summary``: the items are rows of ``SUMMARY_COLUMNS`` (``unit_name``, ``unit_kind``: the
     town's), not ``Report`` objects — what a list shows, without building the objects."""
     page_i = _int_filter(page, "page")
     if page_i is not None and not 1 <= page_i <= MAX_PAGE:
         raise BadInput("page_out_of_range")
-    filters = (actor, state, year, kind, org_unit_id, town)
-    conditions = _conditions(*filters)
     found = search.match(q)
-    keyset = bool(cursor) and not found and page_i is None
+    if found:
+        return _search_page(actor, found, (state, year, kind, org_unit_id, town), page_i or 1, per_page, summary)
+    keyset = bool(cursor) and page_i is None
     number = None if keyset else page_i or 1
+    _check_codes(state, kind)
+    year_i, unit_i = _int_filter(year, "year"), _int_filter(org_unit_id, "org_unit_id")
+    prefixes = report_prefixes(actor)
+    params: dict[str, Any] = {"cap": COUNT_CAP + 1, "limit": per_page + 1}
+    for i, prefix in enumerate(prefixes):
+        params[f"lo{i}"], params[f"hi{i}"] = subtree_range(prefix)
+    if unit_i is not None:
+        unit = db.session.get(OrgUnit, unit_i) if 0 < unit_i < 2**62 else None
+        if unit is None:
+            return Page([], 0, number, per_page)
+        params["unit_lo"], params["unit_hi"] = subtree_range(unit.path)
+    if not prefixes:
+        return Page([], 0, number, per_page)
+    if state:
+        params["state"] = state
+    if year_i is not None:
+        params["year"] = year_i
+    if kind:
+        params["kind"] = kind
+    if town:
+        params["town"] = "%" + _like_escape(town[:100]) + "%"
+    if keyset:
+        params["after_at"], params["after_id"] = decode_cursor(str(cursor))
+    else:
+        params["offset"] = ((number or 1) - 1) * per_page
+    shape = _Shape(len(prefixes), walk=False, state=bool(state), year=year_i is not None, kind=bool(kind),
+                   unit=unit_i is not None, town=bool(town), keyset=keyset, summary=summary, counted=True)
+    # Whether this list is wider than COUNT_CAP decides how the page is read (through the path
+    # index, or walking the newest activity): what this worker saw last time, else a count first.
+    # Only the plan depends on it, never the rows.
+    hint_key = (tuple(prefixes), state, year_i, kind, unit_i, town)
+    wide = _wide_lists.get(hint_key)
+    if wide is None:
+        total = db.session.scalar(_count_statement(shape._replace(keyset=False)), params) or 0
+        rows = _page_rows(shape._replace(walk=total > COUNT_CAP, counted=False), params)
+    else:
+        rows = _page_rows(shape._replace(walk=wide), params)
+        if rows:
+            total = rows[0].total
+        elif number == 1:
+            total = 0
+        else:  # past the last page: count on its own
+            total = db.session.scalar(_count_statement(shape._replace(keyset=False)), params) or 0
+    _remember_width(hint_key, total > COUNT_CAP)
+    items = [row if summary else row[0] for row in rows[:per_page]]
+    next_cursor = encode_cursor(items[-1]) if len(rows) > per_page else None
+    return Page(items, min(total, COUNT_CAP), number, per_page, {}, next_cursor, total > COUNT_CAP)
+
+
+class _Shape(NamedTuple):
+    """What a list statement is made of (its values are bound parameters)."""
+
+    prefixes: int  # index ranges of the scope (``report_prefixes``): lo0/hi0, lo1/hi1…
+    walk: bool  # read in activity order, not through the path index (a list wider than COUNT_CAP)
+    state: bool
+    year: bool
+    kind: bool
+    unit: bool  # unit_lo/unit_hi: within an org unit
+    town: bool  # a town whose name is LIKE ``town``
+    keyset: bool  # after the row (after_at, after_id); else from ``offset``
+    summary: bool  # rows of SUMMARY_COLUMNS, else Report objects
+    counted: bool  # each row carries ``total``: the capped count of the whole list
+
+
+_wide_lists: dict[tuple, bool] = {}
+_WIDE_LISTS_KEPT = 10_000
+
+
+def _remember_width(key: tuple, wide: bool) -> None:
+    if _wide_lists.get(key) is not wide:
+        if len(_wide_lists) >= _WIDE_LISTS_KEPT:
+            _wide_lists.clear()
+        _wide_lists[key] = wide
+
+
+def _page_rows(shape: _Shape, params: dict[str, Any]) -> Sequence[Any]:
+    return db.session.execute(_page_statement(shape), params).all()
+
+
+def _where(shape: _Shape, path: Any) -> list[ColumnElement[bool]]:
+    """The scope (on ``path``: the report's path column, or an expression of it that no index
+    serves) and the filters, as bound parameters (on the tables' columns: see SUMMARY_COLUMNS)."""
+    where = [or_(*[and_(path >= bindparam(f"lo{i}"), path < bindparam(f"hi{i}")) for i in range(shape.prefixes)])]
+    if shape.state:
+        where.append(_R.state == bindparam("state"))
+    if shape.year:
+        where.append(_R.year == bindparam("year"))
+    if shape.kind:
+        where.append(_R.kind == bindparam("kind"))
+    if shape.unit:
+        where.append(and_(_R.org_path >= bindparam("unit_lo"), _R.org_path < bindparam("unit_hi")))
+    if shape.town:
+        named = select(_U.id).where(_U.name.like(bindparam("town"), escape="\\"))
+        where.append(_R.org_unit_id.in_(named))
+    return where
+
+
+def _count_column(shape: _Shape) -> Any:
+    """The list's row count, at most COUNT_CAP + 1 (``cap``), always through the path index."""
+    counted = select(_R.id).where(*_where(shape, _R.org_path)).limit(bindparam("cap")).subquery()
+    return select(func.count()).select_from(counted).scalar_subquery()
+
+
+@functools.lru_cache(maxsize=512)
+def _count_statement(shape: _Shape) -> Select:
+    return select(_count_column(shape))
+
+
+@functools.lru_cache(maxsize=512)
+def _page_statement(shape: _Shape) -> Select:
+    """One page of the list (``limit`` rows from ``offset``, or after the cursor's row), each row
+    with the capped count when ``counted``. Built once per shape: building it took SQLAlchemy
+    longer than SQLite took to run it."""
+    columns: tuple[Any, ...] = SUMMARY_COLUMNS if shape.summary else (Report,)
+    if shape.counted:
+        columns = (*columns, _count_column(shape).label("total"))
+    query = select(*columns)
+    if shape.summary:
+        query = query.join_from(Report.__table__, OrgUnit.__table__, _U.id == _R.org_unit_id)
+    query = query.where(*_where(shape, _R.org_path.concat("") if shape.walk else _R.org_path))
+    if shape.keyset:
+        query = query.where(tuple_(_R.updated_at, _R.id) < tuple_(
+            bindparam("after_at", type_=_R.updated_at.type), bindparam("after_id", type_=_R.id.type)))
+    query = query.order_by(_R.updated_at.desc(), _R.id.desc()).limit(bindparam("limit"))
+    return query if shape.keyset else query.offset(bindparam("offset"))
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _check_codes(state: str | None, kind: str | None) -> None:
+    if state and state not in STATES:
+        raise BadInput("unknown_state", state=str(state)[:40])
+    if kind and kind not in KINDS:
+        raise BadInput("unknown_kind", kind=str(kind)[:40], expected=list(KINDS))
+
+
+def _search_page(actor: User, found: search.Match, filters: tuple, number: int, per_page: int,
+                 summary: bool) -> Page:
+    """A search's list: best match first, by page number, each item with its snippet."""
+    conditions = _conditions(actor, *filters)
     if conditions is None:
         return Page([], 0, number, per_page)
 
     def matching(query: Select, where: list[ColumnElement[bool]]) -> Select:
-        """The matches of ``q`` (if any) joined to the reports in scope."""
-        query = query.join(found.hits, found.hits.c.report_id == Report.id) if found else query
-        return query.where(*where)
+        return query.join(found.hits, found.hits.c.report_id == Report.id).where(*where)
 
     total, capped = capped_count(matching(select(Report.id), conditions))
-    if capped and not found:  # a wide list: walk the newest activity, filter, stop after a page
-        conditions = _conditions(*filters, by_path_index=False) or []
-    columns = select(*SUMMARY_COLUMNS).join(OrgUnit, OrgUnit.id == Report.org_unit_id) if summary else select(Report)
-    query = matching(columns, conditions).order_by(
-        *(found.order_by if found else []), Report.updated_at.desc(), Report.id.desc()).limit(per_page + 1)
-    if keyset:
-        query = query.where(after(str(cursor)))
-    else:
-        query = query.offset(((number or 1) - 1) * per_page)
+    columns = (select(*SUMMARY_COLUMNS).join_from(Report.__table__, OrgUnit.__table__, _U.id == _R.org_unit_id)
+               if summary else select(Report))
+    query = matching(columns, conditions).order_by(*found.order_by, Report.updated_at.desc(), Report.id.desc())
+    query = query.limit(per_page).offset((number - 1) * per_page)
     rows: Sequence[Any] = db.session.execute(query).all() if summary else db.session.scalars(query).all()
-    items = rows[:per_page]
-    next_cursor = encode_cursor(items[-1]) if len(rows) > per_page and not found else None
-    snippets = search.snippets(found.terms, [r.id for r in items]) if found else {}
-    return Page(items, total, number, per_page, snippets, next_cursor, capped)
+    return Page(rows, total, number, per_page, search.snippets(found.terms, [r.id for r in rows]), None, capped)
 
 
 # ---------------------------------------------------------------- the town picker

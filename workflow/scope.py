@@ -40,11 +40,17 @@ def report_filter(user: User, *, by_path_index: bool = True, roles: set[str] | N
     reads the district's rows only. ``by_path_index=False``: the same condition, written so
     that no database reads it through the path index (for a scope so wide that walking the
     newest-activity index is cheaper)."""
-    prefixes = _outermost({p.org_unit.path for p in positions(user) if roles is None or p.role in roles})
+    prefixes = report_prefixes(user, roles)
     if not prefixes:
         return false()
     column = Report.org_path if by_path_index else Report.org_path.concat("")
     return or_(*[path_within(column, prefix) for prefix in prefixes])
+
+
+def report_prefixes(user: User, roles: set[str] | None = None) -> list[str]:
+    """The paths of the subtrees whose reports the user sees (through ``roles`` only, if given),
+    none inside another, sorted: what ``report_filter`` turns into index ranges."""
+    return _outermost({p.org_unit.path for p in positions(user) if roles is None or p.role in roles})
 
 
 def path_within(column, prefix: str) -> ColumnElement[bool]:
