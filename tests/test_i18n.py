@@ -342,3 +342,26 @@ def test_http_error_pages_speak_the_users_language(client, world):
 def test_the_commands_speak_english(app, world):
     result = app.test_cli_runner().invoke(args=["create-user", "qs_author", "--password", "long-enough-pw"])
     assert result.exit_code != 0 and "Username qs_author is taken." in result.output
+
+
+def test_the_faster_babel_context_answers_as_flask_babel_did(app):
+    """``web.extensions._babel_context`` stands in for Flask-Babel's ``_get_current_context``:
+    None outside an application context, one namespace per context on ``g``; the locale chosen
+    per request, ``force_locale`` inside it, and a new request starting afresh."""
+    import flask_babel
+    from flask import g
+
+    from web import extensions
+
+    assert flask_babel._get_current_context is extensions._babel_context
+    assert flask_babel._get_current_context() is None
+    assert flask_babel.gettext("Reports") == "Reports"  # no request: the source text
+    with app.test_request_context("/"):
+        session["locale"] = "en"
+        assert flask_babel.gettext("Reports") == "Reports"
+        assert flask_babel._get_current_context() is g._flask_babel
+        with flask_babel.force_locale("zh_Hans_CN"):
+            assert flask_babel.gettext("Reports") == "报告列表"
+        assert flask_babel.gettext("Reports") == "Reports"
+    with app.test_request_context("/"):
+        assert flask_babel.gettext("Reports") == "报告列表"  # Chinese by default, nothing carried over
