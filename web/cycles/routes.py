@@ -11,7 +11,6 @@ import datetime as dt
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user
 
 from forms import labels
 from forms.cycles import (
@@ -25,7 +24,7 @@ from forms.cycles import (
 )
 from web.messages import MESSAGES, render
 from web.templating import say, say_error
-from web.views import require_login, see_other
+from web.views import me, require_login, see_other
 from workflow import cycles, plan_check, services
 from workflow.dates import TIMEZONE
 from workflow.errors import DomainError, NotFound, TooMany
@@ -80,19 +79,19 @@ def this_year() -> int:
 def index():
     state = request.args.get("state") if request.args.get("state") in ("open", "closed") else None
     try:
-        page = cycles.list_cycles(current_user, state=state, year=request.args.get("year") or None,
+        page = cycles.list_cycles(me(), state=state, year=request.args.get("year") or None,
                                   page=request.args.get("page") or 1)
     except DomainError as exc:
         say_domain(exc)
         page = cycles.CyclePage([], 0, 1, 50)
     return render_template("cycles/index.html", page=page, state=state,
-                           can_open=bool(cycles.managed_districts(current_user)),
+                           can_open=bool(cycles.managed_districts(me())),
                            today=cycles.local_date(utcnow()), this_year=this_year())
 
 
 @bp.route("/cycles/new", methods=["GET", "POST"])
 def new():
-    districts = cycles.managed_districts(current_user)
+    districts = cycles.managed_districts(me())
     if not districts:
         say(_("Only a district's reviewers and administrators open reporting cycles."), "error")
         return see_other("cycles.index")
@@ -112,7 +111,7 @@ def new():
                   if any(t.id == tid and t.path.startswith(district.path) for t in towns)]
         try:
             cycle = cycles.open_cycle(
-                current_user, org_unit_id=district.id, kind=form.kind.data, year=form.year.data,
+                me(), org_unit_id=district.id, kind=form.kind.data, year=form.year.data,
                 title=form.title.data, due_date=form.due_date.data, instructions=form.instructions.data or None,
                 org_unit_ids=chosen, template=form.template.data or None)
         except DomainError as exc:
@@ -136,8 +135,8 @@ def show(cycle_id: int):
     form.validate()
     status = form.status.data if form.status.data and not form.status.errors else None
     sort = form.sort.data if form.sort.data and not form.sort.errors else None
-    m = cycles.matrix(current_user, cycle_id, status=status, sort=sort)
-    manager = cycles.can_manage(current_user, m.cycle)
+    m = cycles.matrix(me(), cycle_id, status=status, sort=sort)
+    manager = cycles.can_manage(me(), m.cycle)
     return render_template("cycles/show.html", m=m, cycle=m.cycle, form=form, manager=manager,
                            remind_form=RemindForm(), state_form=CycleStateForm(),
                            audit=cycles.audit_log(m.cycle) if manager else [],
@@ -148,20 +147,20 @@ def _startable_towns(m) -> list[int]:
     """The towns of the matrix the user may start a report for now (author, not started, open cycle)."""
     if m.cycle.state != "open":
         return []
-    authored = {p.org_unit_id for p in current_user.positions if p.role == AUTHOR}
+    authored = {p.org_unit_id for p in me().positions if p.role == AUTHOR}
     return [r.org_unit_id for r in m.rows if r.status == "not_started" and r.org_unit_id in authored]
 
 
 @bp.post("/cycles/<int:cycle_id>/reminders")
 def remind(cycle_id: int):
-    cycle = cycles.get_cycle(current_user, cycle_id)  # out of scope: 404 before anything else
+    cycle = cycles.get_cycle(me(), cycle_id)  # out of scope: 404 before anything else
     form = RemindForm()
     if not form.validate_on_submit():
         say_form_errors(form)
         return see_other("cycles.show", cycle_id=cycle.id)
     town = form.org_unit_id.data
     try:
-        result = cycles.remind(current_user, cycle.id, org_unit_ids=[town] if town else None,
+        result = cycles.remind(me(), cycle.id, org_unit_ids=[town] if town else None,
                                message=form.message.data or None)
     except NotFound:
         raise
@@ -206,13 +205,13 @@ def reopen(cycle_id: int):
 
 
 def _change_state(cycle_id: int, change, done: str):
-    cycle = cycles.get_cycle(current_user, cycle_id)
+    cycle = cycles.get_cycle(me(), cycle_id)
     form = CycleStateForm()
     if not form.validate_on_submit():
         say_form_errors(form)
     else:
         try:
-            change(current_user, cycle.id)
+            change(me(), cycle.id)
         except NotFound:
             raise
         except DomainError as exc:
@@ -224,8 +223,8 @@ def _change_state(cycle_id: int, change, done: str):
 
 @bp.route("/cycles/<int:cycle_id>/towns", methods=["GET", "POST"])
 def towns(cycle_id: int):
-    cycle = cycles.get_cycle(current_user, cycle_id)
-    if not cycles.can_manage(current_user, cycle):
+    cycle = cycles.get_cycle(me(), cycle_id)
+    if not cycles.can_manage(me(), cycle):
         say(_("Only the district's reviewers and administrators run its reporting cycles."), "error")
         return see_other("cycles.show", cycle_id=cycle.id)
     candidates = cycles.towns_under(cycle.district)
@@ -235,7 +234,7 @@ def towns(cycle_id: int):
         form.towns.data = [t.id for t in cycles.expected_towns(cycle)]
     elif form.validate_on_submit():
         try:
-            cycles.set_towns(current_user, cycle.id, form.towns.data)
+            cycles.set_towns(me(), cycle.id, form.towns.data)
         except NotFound:
             raise
         except DomainError as exc:
@@ -252,13 +251,13 @@ def towns(cycle_id: int):
 
 @bp.get("/cycles/<int:cycle_id>/matrix.xlsx")
 def matrix_xlsx(cycle_id: int):
-    m = cycles.matrix(current_user, cycle_id)
+    m = cycles.matrix(me(), cycle_id)
     return _download(export.to_xlsx(m), export.XLSX_MIMETYPE, export.filename(m, "xlsx"))
 
 
 @bp.get("/cycles/<int:cycle_id>/matrix.csv")
 def matrix_csv(cycle_id: int):
-    m = cycles.matrix(current_user, cycle_id)
+    m = cycles.matrix(me(), cycle_id)
     return _download(export.to_csv(m), "text/csv; charset=utf-8", export.filename(m, "csv"))
 
 
@@ -275,7 +274,7 @@ def year():
     form.validate()
     year_i = form.year.data if form.year.data and not form.year.errors else this_year() + 1
     try:
-        view = cycles.year_view(current_user, year=year_i, district_id=request.args.get("district") or None)
+        view = cycles.year_view(me(), year=year_i, district_id=request.args.get("district") or None)
     except NotFound:
         raise
     form.year.data = year_i
@@ -290,8 +289,8 @@ def year():
 
 @bp.route("/cycles/<int:cycle_id>/start", methods=["GET", "POST"])
 def start(cycle_id: int):
-    cycle = cycles.get_cycle(current_user, cycle_id)
-    tasks = [t for t in cycles.open_tasks_for_author(current_user, limit=200) if t.cycle.id == cycle.id]
+    cycle = cycles.get_cycle(me(), cycle_id)
+    tasks = [t for t in cycles.open_tasks_for_author(me(), limit=200) if t.cycle.id == cycle.id]
     if not tasks:
         say(_("There is no report for you to start in this cycle."), "error")
         return see_other("cycles.show", cycle_id=cycle.id)
@@ -308,7 +307,7 @@ def start(cycle_id: int):
     elif form.validate_on_submit():
         content = {"docx": form.docx.data.read()} if form.has_docx() else {"text": form.text.data}
         try:
-            saved = services.create_report(current_user, org_unit_id=form.org_unit_id.data, cycle_id=cycle.id,
+            saved = services.create_report(me(), org_unit_id=form.org_unit_id.data, cycle_id=cycle.id,
                                            title=form.title.data, **content)
         except NotFound:
             raise

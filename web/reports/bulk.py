@@ -11,10 +11,10 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from forms.bulk import BACK_PAGES, BulkApproveForm
 from web.templating import say, say_error
+from web.views import me
 from workflow import bulk
 from workflow.errors import BadInput, DomainError
 from workflow.models import Report
@@ -23,7 +23,7 @@ from workflow.models import Report
 def list_context(reports: Sequence[Report], endpoint: str, *, rows: bool = False) -> dict:
     """What a list page needs to offer bulk approval of its rows (two queries at most; three
     for ``rows``: ids and states, not ``Report`` objects, see ``bulk.approvable_rows``)."""
-    offer = bulk.approvable_rows(current_user, reports) if rows else bulk.approvable(current_user, reports)
+    offer = bulk.approvable_rows(me(), reports) if rows else bulk.approvable(me(), reports)
     if not offer:  # nothing to approve here: no form (the templates show none without ``bulk``)
         return {"bulk": offer, "bulk_form": None, "bulk_here": None, "bulk_select_clean": False}
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "select"]
@@ -61,10 +61,10 @@ def approve():
     try:
         if chosen is None:
             raise BadInput("bulk_bad_item")
-        results = bulk.perform_each(current_user, "approve", chosen, comment=form.comment.data)
+        results = bulk.perform_each(me(), "approve", chosen, comment=form.comment.data)
     except DomainError as exc:  # the request as a whole (nothing chosen, too many): nothing happened
         say_error(exc)
         return redirect(back, code=303)
-    reports = bulk.reports_by_id(current_user, [r.report_id for r in results])
+    reports = bulk.reports_by_id(me(), [r.report_id for r in results])
     return render_template("reports/bulk_result.html", results=results, reports=reports, back=back,
                            succeeded=sum(1 for r in results if r.ok), comment=form.comment.data)

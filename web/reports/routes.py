@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user
 
 from forms import labels
 from forms.reports import ActionForm, AnswerForm, CommentForm, EditReportForm, NewReportForm, ReportFilterForm
 from web import messages
 from web.reports import bulk as bulk_ui
 from web.templating import say, say_error
-from web.views import require_login, see_other
+from web.views import me, require_login, see_other
 from workflow import cycles, listing, seen, services
 from workflow.checks import HALFWIDTH_PUNCTUATION
 from workflow.content import blocking, count_sections
@@ -102,9 +101,9 @@ def author_towns(user) -> list:
 
 @bp.get("/")
 def inbox():
-    items = services.inbox(current_user)
+    items = services.inbox(me())
     return render_template("reports/inbox.html", items=items, returned=cycles.returned_ids(items),
-                           tasks=cycles.open_tasks_for_author(current_user),
+                           tasks=cycles.open_tasks_for_author(me()),
                            **bulk_ui.list_context(items, "reports.inbox"))
 
 
@@ -116,7 +115,7 @@ def index():
     filters = {k: v for k, v in filters.items() if v not in (None, "")}
     per_page = current_app.config.get("PAGE_SIZE", 20)
     try:
-        page = services.list_reports(current_user, page=request.args.get("page"), cursor=request.args.get("cursor"),
+        page = services.list_reports(me(), page=request.args.get("page"), cursor=request.args.get("cursor"),
                                      per_page=per_page, summary=True, **filters)
     except DomainError as exc:
         say_error(exc)
@@ -172,13 +171,13 @@ def _filter_value(field):
 
 def _sees_many_towns() -> bool:
     """Whether the town filter is worth showing (a town author of one town does without it)."""
-    return listing.sees_many_towns(current_user, TOWN_KINDS)
+    return listing.sees_many_towns(me(), TOWN_KINDS)
 
 
 @bp.get("/reports/towns")
 def towns():
     """The town picker's answer: up to 20 towns in the user's scope whose name contains ``q``."""
-    found = listing.find_units(current_user, q=request.args.get("q", ""), kinds=TOWN_KINDS)
+    found = listing.find_units(me(), q=request.args.get("q", ""), kinds=TOWN_KINDS)
     return jsonify({"items": [{"id": u.id, "name": u.name, "parent": u.parent_name} for u in found.items]})
 
 
@@ -197,7 +196,7 @@ def _content_args(form) -> dict:
 
 @bp.route("/reports/new", methods=["GET", "POST"])
 def new():
-    towns = author_towns(current_user)
+    towns = author_towns(me())
     if not towns:
         say(_("Only a town's author can create reports."), "error")
         return see_other("reports.inbox")
@@ -210,7 +209,7 @@ def new():
     elif form.validate_on_submit():
         try:
             saved = services.create_report(
-                current_user, org_unit_id=form.org_unit_id.data, kind=form.kind.data, year=form.year.data,
+                me(), org_unit_id=form.org_unit_id.data, kind=form.kind.data, year=form.year.data,
                 title=form.title.data, **_content_args(form))
         except DomainError as exc:
             say_error(exc)
@@ -270,10 +269,10 @@ def report_page_context(report) -> dict:
     comments = services.comments_of(report)
     events = services.history(report)
     returned = services.last_returned_version(events)
-    roles = roles_for(current_user, report.org_unit)
-    options = services.action_options(current_user, report)
+    roles = roles_for(me(), report.org_unit)
+    options = services.action_options(me(), report)
     can_answer = report.state in EDITABLE_STATES and AUTHOR in roles
-    next_item = next((r for r in services.inbox(current_user, limit=5) if r.id != report.id), None)
+    next_item = next((r for r in services.inbox(me(), limit=5) if r.id != report.id), None)
     cycle = db.session.get(Cycle, report.cycle_id) if report.cycle_id else None
     return {
         "cycle": cycle,
@@ -298,7 +297,7 @@ def report_page_context(report) -> dict:
         "can_comment": report.state != PUBLISHED,
         "indicators": extract_indicators(outline),
         "since_return": changed_since(returned, report),
-        "since_seen": seen.changes_since_seen(current_user, report) if seen.is_reviewer(current_user, report) else None,
+        "since_seen": seen.changes_since_seen(me(), report) if seen.is_reviewer(me(), report) else None,
         "publication": services.publication_of(report) if report.state == PUBLISHED else None,
         "next_item": next_item,
         "comment_form": CommentForm(),
@@ -308,24 +307,24 @@ def report_page_context(report) -> dict:
 
 @bp.get("/reports/<int:report_id>")
 def show(report_id: int):
-    report = services.get_report(current_user, report_id)
+    report = services.get_report(me(), report_id)
     context = report_page_context(report)
     html = render_template("reports/show.html", **context)
     if context["since_seen"] is not None:
-        seen.mark_seen(current_user, report)  # after rendering: this page compared with the visit before
+        seen.mark_seen(me(), report)  # after rendering: this page compared with the visit before
     return html
 
 
 @bp.post("/reports/<int:report_id>/actions")
 def act(report_id: int):
-    report = services.get_report(current_user, report_id)  # out of scope: 404, before anything else
+    report = services.get_report(me(), report_id)  # out of scope: 404, before anything else
     form = ActionForm()
     if not form.validate_on_submit():
         say_form_errors(form)
         return see_other("reports.show", report_id=report.id)
     action = form.action.data
     try:
-        after = services.perform(current_user, report.id, action, version=form.version.data,
+        after = services.perform(me(), report.id, action, version=form.version.data,
                                  comment=form.comment.data)
     except NotFound:
         raise
@@ -338,14 +337,14 @@ def act(report_id: int):
 
 @bp.post("/reports/<int:report_id>/comments")
 def comment(report_id: int):
-    report = services.get_report(current_user, report_id)
+    report = services.get_report(me(), report_id)
     form = CommentForm()
     anchor = f"sec-{form.section_id.data}" if form.section_id.data else "comments"
     if not form.validate_on_submit():
         say_form_errors(form)
         return see_other("reports.show", report_id=report.id, _anchor=anchor)
     try:
-        added = services.add_comment(current_user, report.id, body=form.body.data,
+        added = services.add_comment(me(), report.id, body=form.body.data,
                                      section_id=form.section_id.data or None)
     except NotFound:
         raise
@@ -361,13 +360,13 @@ def comment(report_id: int):
 
 @bp.post("/reports/<int:report_id>/comments/<int:comment_id>/answer")
 def answer(report_id: int, comment_id: int):
-    report = services.get_report(current_user, report_id)
+    report = services.get_report(me(), report_id)
     form = AnswerForm()
     if not form.validate_on_submit():
         say_form_errors(form)
     else:
         try:
-            services.answer_comment(current_user, report.id, comment_id, status=form.status.data,
+            services.answer_comment(me(), report.id, comment_id, status=form.status.data,
                                     answer=form.answer.data)
         except NotFound:
             raise
@@ -390,7 +389,7 @@ def check(report_id: int):
     if not isinstance(body, dict):
         return jsonify({"error": _("The request could not be read.")}), 400
     try:
-        checked = services.check_content(current_user, report_id=report_id, title=body.get("title"),
+        checked = services.check_content(me(), report_id=report_id, title=body.get("title"),
                                          text=body.get("text") if isinstance(body.get("text"), str) else "")
     except NotFound:
         raise
@@ -405,8 +404,8 @@ def check(report_id: int):
 
 @bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
 def edit(report_id: int):
-    report = services.get_report(current_user, report_id)
-    roles = roles_for(current_user, report.org_unit)
+    report = services.get_report(me(), report_id)
+    roles = roles_for(me(), report.org_unit)
     if EDIT_ROLE not in roles:
         say(_("Only the town's authors can edit its reports."), "error")
         return see_other("reports.show", report_id=report.id)
@@ -422,7 +421,7 @@ def edit(report_id: int):
         form.version.data = str(report.version)
     elif form.validate_on_submit():
         try:
-            saved = services.update_draft(current_user, report.id, version=form.version.data,
+            saved = services.update_draft(me(), report.id, version=form.version.data,
                                           title=form.title.data, **_content_args(form))
         except NotFound:
             raise
@@ -433,7 +432,7 @@ def edit(report_id: int):
                 # Keep what the clerk typed; offer to save it over the newer version knowingly.
                 conflict = True
                 db.session.expire_all()
-                report = services.get_report(current_user, report.id)
+                report = services.get_report(me(), report.id)
                 form.version.data = str(report.version)
                 if report.state in EDITABLE_STATES:
                     say(_("Your text is kept below. Compare it with the current version; saving again "
