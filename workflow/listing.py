@@ -305,15 +305,17 @@ def sees_many_towns(actor: User, kinds: Sequence[str]) -> bool:
     prefixes = sorted({p.org_unit.path for p in positions(actor)})
     if not prefixes:
         return False
-    found = db.session.execute(_units_probe(len(prefixes), tuple(kinds)),
-                               {f"p{i}": prefix + "%" for i, prefix in enumerate(prefixes)}).all()
-    return len(found) > 1
+    params = {}
+    for i, prefix in enumerate(prefixes):
+        params[f"lo{i}"], params[f"hi{i}"] = subtree_range(prefix)
+    return len(db.session.execute(_units_probe(len(prefixes), tuple(kinds)), params).all()) > 1
 
 
 @functools.cache
 def _units_probe(prefixes: int, kinds: tuple[str, ...]) -> Select:
-    return (select(OrgUnit.id).where(or_(*[OrgUnit.path.like(bindparam(f"p{i}")) for i in range(prefixes)]),
-                                     OrgUnit.kind.in_(kinds)).limit(2))
+    """Up to two units of ``kinds`` within the subtrees (each an index range of the path)."""
+    within = [and_(_U.path >= bindparam(f"lo{i}"), _U.path < bindparam(f"hi{i}")) for i in range(prefixes)]
+    return select(_U.id).where(or_(*within), _U.kind.in_(kinds)).limit(2)
 
 
 

@@ -30,8 +30,9 @@ def unit_filter(user: User, roles: set[str] | None = None) -> ColumnElement[bool
     prefixes = {p.org_unit.path for p in positions(user) if roles is None or p.role in roles}
     if not prefixes:
         return false()
-    # Paths are made of digits and slashes only, so no LIKE metacharacters can slip in.
-    return or_(*[OrgUnit.path.like(prefix + "%") for prefix in sorted(prefixes)])
+    # A range of the path per subtree: an index serves it (a LIKE only in SQLite's
+    # case-sensitive mode, and in PostgreSQL only with a pattern operator class).
+    return or_(*[path_within(OrgUnit.path, prefix) for prefix in sorted(prefixes)])
 
 
 def report_filter(user: User, *, by_path_index: bool = True, roles: set[str] | None = None) -> ColumnElement[bool]:
