@@ -74,6 +74,36 @@ def test_the_count_stops_at_the_cap(ctx, world):
     assert (small.total, small.capped) == (0, False)
 
 
+def test_the_plan_follows_the_lists_width_and_never_changes_the_answer(ctx, world):
+    """A worker remembers whether a list was wider than COUNT_CAP (read in activity order) or
+    not (through the path index) and then reads the page and its count in one statement. When
+    the list has grown past the cap meanwhile, the answer is still the one a fresh worker gives."""
+    reviewer = get_user("district_reviewer")
+    listing._wide_lists.clear()
+    ids = [gen_report("qs", title=f"报告{i}").id for i in range(3)]
+    _ = [p.org_unit.path for p in reviewer.positions]  # what the scope reads, loaded beforehand
+    with count_queries() as first:
+        cold = services.list_reports(reviewer)
+    with count_queries() as second:
+        warm = services.list_reports(reviewer)
+    assert (len(first), len(second)) == (2, 1)  # the count, then the page; then both at once
+    assert [r.id for r in cold.items] == [r.id for r in warm.items] == sorted(ids, reverse=True)
+    assert (cold.total, cold.capped) == (warm.total, warm.capped) == (3, False)
+
+    author = get_user("qs_author")
+    town = db.session.get(OrgUnit, world["qs"])
+    db.session.execute(insert(Report), [
+        {"org_unit_id": town.id, "org_path": town.path, "kind": "annual_plan", "year": 2026, "title": f"报告{i}",
+         "state": "draft", "created_by_id": author.id} for i in range(listing.COUNT_CAP + 1)])
+    db.session.commit()
+    stale = services.list_reports(reviewer)  # read through the path index: the old width
+    listing._wide_lists.clear()
+    fresh = services.list_reports(reviewer)  # counted first, read in activity order
+    assert [r.id for r in stale.items] == [r.id for r in fresh.items]
+    assert (stale.total, stale.capped) == (fresh.total, fresh.capped) == (listing.COUNT_CAP, True)
+    assert listing._wide_lists  # and the next list of this worker is read in activity order
+
+
 def test_a_report_carries_its_towns_path_however_it_is_created(ctx, world):
     made = gen_report("xk")
     assert made.org_path == db.session.get(OrgUnit, world["xk"]).path

@@ -168,7 +168,7 @@ def list_reports(actor: User, *, state: str | None = None, year: Any = None, kin
     # Whether this list is wider than COUNT_CAP decides how the page is read (through the path
     # index, or walking the newest activity): what this worker saw last time, else a count first.
     # Only the plan depends on it, never the rows.
-    hint_key = (tuple(prefixes), state, year_i, kind, unit_i, town)
+    hint_key = (tuple(prefixes), state, year_i, kind, unit_i, town[:100] if town else None)
     wide = _wide_lists.get(hint_key)
     if wide is None:
         total = db.session.scalar(_count_statement(shape._replace(keyset=False)), params) or 0
