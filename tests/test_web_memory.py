@@ -39,14 +39,15 @@ def test_flask_db_loads_flask_migrate_when_run(app):
 
 def test_the_worker_trims_after_a_request_that_grew_it():
     sizes = iter([100_000, 101_000, 109_000, 101_000, 103_000])
-    trimmed = []
-    trimmer = Trimmer(lambda pad: trimmed.append(pad) or 1, rss=lambda: next(sizes), threshold_kb=4096)
+    done = []
+    trimmer = Trimmer(lambda pad: done.append(("trim", pad)) or 1, rss=lambda: next(sizes), threshold_kb=4096,
+                      release=lambda: done.append("release"), collect=lambda: done.append("collect"))
     trimmer.after_request()  # +1 MB: nothing
-    assert trimmed == []
-    trimmer.after_request()  # +9 MB: trimmed, the new baseline is after the trim
-    assert trimmed == [0] and trimmer.baseline == 101_000
+    assert done == []
+    trimmer.after_request()  # +9 MB: collected, released, trimmed; the new baseline is after the trim
+    assert done == ["collect", "release", ("trim", 0)] and trimmer.baseline == 101_000
     trimmer.after_request()  # +2 MB from there: nothing
-    assert trimmed == [0] and trimmer.trims == 1
+    assert len(done) == 3 and trimmer.trims == 1
 
 
 def test_the_app_wires_the_trimmer_on_linux(app, client):
