@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, current_app, flash, url_for
+from flask.signals import before_render_template, template_rendered
 from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,6 +19,32 @@ from workflow.dates import to_local
 from workflow.errors import Conflict, DomainError
 from workflow.models import utcnow
 from workflow.table import ADMIN, AUTHOR, CommentStatus
+
+# Pieces of a page joined at a time by ``render_large``.
+RENDER_BATCH = 2048
+
+
+def render_large(template_name: str, **context) -> str:
+    """``flask.render_template`` for pages that may be megabytes long (a 200,000-character report
+    is a 3 MB page): the template's pieces are joined a batch at a time as they come, instead of
+    hundreds of thousands of small strings alive together before one join. Those small strings
+    fill Python's small-object arenas, and a few long-lived objects made meanwhile keep the
+    arenas (about 10 MB) in the worker for good; batches need a fraction of them."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    template = app.jinja_env.get_or_select_template(template_name)
+    app.update_template_context(context)
+    before_render_template.send(app, _async_wrapper=app.ensure_sync, template=template, context=context)
+    joined: list[str] = []
+    batch: list[str] = []
+    for piece in template.generate(context):
+        batch.append(piece)
+        if len(batch) >= RENDER_BATCH:
+            joined.append("".join(batch))
+            batch.clear()
+    joined.append("".join(batch))
+    html = "".join(joined)
+    template_rendered.send(app, _async_wrapper=app.ensure_sync, template=template, context=context)
+    return html
 
 
 def nav_url(endpoint: str, **values) -> str | None:
@@ -37,12 +64,51 @@ def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_local(value).strftime(fmt)
 
 
+# "3 days ago" as Babel's ``format_timedelta(…, granularity="minute", add_direction=True)`` words
+# it (CLDR's long relative patterns), for the languages the site ships: asking Babel would load
+# the whole CLDR locale (about 4 MB per web worker, for the worker's life) to read these twelve.
+# (past, future) per unit; a pattern is a str, or (one, other) where the language has plurals.
+_AGE_UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("day", 86400),
+              ("hour", 3600), ("minute", 60))
+_AGE_THRESHOLD = 0.85  # Babel's default: 0.85 of a unit already counts as one
+_AGE_PATTERNS: dict[str, dict[str, tuple[str | tuple[str, str], str | tuple[str, str]]]] = {
+    "en": {unit: ((f"{{0}} {unit} ago", f"{{0}} {unit}s ago"), (f"in {{0}} {unit}", f"in {{0}} {unit}s"))
+           for unit, _seconds in _AGE_UNITS},
+    "zh_Hans_CN": {"year": ("{0}年前", "{0}年后"), "month": ("{0}个月前", "{0}个月后"),
+                   "week": ("{0}周前", "{0}周后"), "day": ("{0}天前", "{0}天后"),
+                   "hour": ("{0}小时前", "{0}小时后"), "minute": ("{0}分钟前", "{0}分钟后")},
+}
+
+
+def words_for_delta(delta: dt.timedelta, locale: str) -> str | None:
+    """``delta`` in words as Babel says it at minute granularity with a direction, or None
+    for a language not in ``_AGE_PATTERNS``."""
+    patterns = _AGE_PATTERNS.get(locale)
+    if patterns is None:
+        return None
+    seconds = int(delta.days * 86400 + delta.seconds)
+    for unit, unit_seconds in _AGE_UNITS:
+        value = abs(seconds) / unit_seconds
+        if value >= _AGE_THRESHOLD or unit == "minute":
+            if unit == "minute" and value > 0:
+                value = max(1, value)
+            count = round(value)
+            pattern = patterns[unit][0 if seconds < 0 else 1]
+            if isinstance(pattern, tuple):
+                pattern = pattern[0] if count == 1 else pattern[1]
+            return pattern.replace("{0}", str(count))
+    return None  # not reached: the minute always answers
+
+
 def age(value: dt.datetime | None) -> str:
     """How long ago, in words, in the user's language ("3 days ago")."""
     if value is None:
         return ""
-    delta = utcnow() - (value.replace(tzinfo=None) if value.tzinfo else value)
-    return format_timedelta(-max(delta, dt.timedelta(0)), granularity="minute", add_direction=True)
+    delta = -max(utcnow() - (value.replace(tzinfo=None) if value.tzinfo else value), dt.timedelta(0))
+    words = words_for_delta(delta, str(get_locale()))
+    if words is None:
+        return format_timedelta(delta, granularity="minute", add_direction=True)
+    return words
 
 
 def user_roles(user) -> set[str]:

@@ -38,11 +38,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 
 from workflow.importer import chinese_numeral_value, iter_sections
 from workflow.outline import Table
 
-__all__ = ["UNITS", "QuoteTracker", "extract_indicators"]
+__all__ = ["UNITS", "IndicatorsOf", "QuoteTracker", "extract_indicators", "iter_indicators"]
 
 UNITS: tuple[str, ...] = (
     "亿元", "万元", "元", "万亩", "亩", "%", "‰", "万人次", "万人", "人", "人次", "个", "户", "座",
@@ -192,20 +193,38 @@ def _table_indicators(table: Table, section_id: str | None, section_number: str 
     return found
 
 
-def extract_indicators(outline: dict) -> list[dict]:
+def iter_indicators(outline: dict) -> Iterator[dict]:
     """The quantitative statements of an outline, in document order (a section's tables after
-    its paragraphs)."""
-    result: list[dict] = []
+    its paragraphs), one paragraph's at a time."""
     for text in outline.get("preamble", []):
-        result.extend(_indicators_in(text, None, None))
+        yield from _indicators_in(text, None, None)
     for table in outline.get("preamble_tables") or []:
-        result.extend(_table_indicators(table, None, None))
+        yield from _table_indicators(table, None, None)
     for section, _ in iter_sections(outline.get("sections", [])):
         number = section.get("number", "").strip() or None
         for text in [section.get("heading", "")] + list(section.get("paragraphs", [])):
-            result.extend(_indicators_in(text, section.get("id"), number))
+            yield from _indicators_in(text, section.get("id"), number)
         for table in section.get("tables") or []:
-            result.extend(_table_indicators(table, section.get("id"), number))
+            yield from _table_indicators(table, section.get("id"), number)
     for text in [*outline.get("closing", []), *outline.get("annex", [])]:
-        result.extend(_indicators_in(text, None, None))
-    return result
+        yield from _indicators_in(text, None, None)
+
+
+def extract_indicators(outline: dict) -> list[dict]:
+    """The quantitative statements of an outline (``iter_indicators``), as a list."""
+    return list(iter_indicators(outline))
+
+
+class IndicatorsOf:
+    """An outline's indicators for a page that lists them once: true when there is one, and
+    found again as the page goes through them, so that a long report's thousands (a dict and
+    a few strings each: megabytes) are never all alive together."""
+
+    def __init__(self, outline: dict) -> None:
+        self.outline = outline
+
+    def __bool__(self) -> bool:
+        return next(iter_indicators(self.outline), None) is not None
+
+    def __iter__(self) -> Iterator[dict]:
+        return iter_indicators(self.outline)

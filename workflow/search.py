@@ -36,6 +36,7 @@ from sqlalchemy import (
     Subquery,
     Text,
     and_,
+    bindparam,
     case,
     cast,
     column,
@@ -52,7 +53,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
-from .db import Model, db
+from .db import Model, db, rowcount
 from .importer import outline_to_text
 from .models import Report
 
@@ -95,12 +96,19 @@ def searchable_text(title: str, outline: Mapping[str, Any] | None) -> str:
     return f"{title}\n{outline_to_text(dict(outline or {}))}"  # type: ignore[arg-type]
 
 
+# The text goes in as a parameter, never as a value inside the statement: SQLAlchemy's compiled
+# cache keeps the first statement of each shape, with its values, for the process's life (a
+# 200,000-character report would stay in every web worker that saved it first).
+_UPDATE_BODY = (update(ReportSearch.__table__).where(ReportSearch.__table__.c.report_id == bindparam("search_id"))
+                .values(body=bindparam("search_body")))
+_INSERT_BODY = insert(ReportSearch.__table__).values(report_id=bindparam("search_id"), body=bindparam("search_body"))
+
+
 def index_report(report_id: int, title: str, outline: Mapping[str, Any] | None) -> None:
     """Write the report's searchable text, in the caller's transaction."""
-    body = searchable_text(title, outline)
-    result = db.session.execute(update(ReportSearch).where(ReportSearch.report_id == report_id).values(body=body))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        db.session.execute(insert(ReportSearch).values(report_id=report_id, body=body))
+    params = {"search_id": report_id, "search_body": searchable_text(title, outline)}
+    if rowcount(db.session.execute(_UPDATE_BODY, params)) == 0:
+        db.session.execute(_INSERT_BODY, params)
 
 
 _SQLITE_DDL = (

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -454,6 +454,17 @@ def _new_title(title: Any, docx_title: str | None, *, from_docx: bool) -> str:
     return clean_line(title, field="title", max_chars=MAX_TITLE_CHARS)
 
 
+# The draft's new content goes in as parameters, not as values inside the statement: SQLAlchemy's
+# compiled cache keeps the first statement of each shape, with its values, for the process's life
+# (here a whole report's outline and problems). On the table, not the entity: nothing in the
+# session is synchronised (the caller expires it after the commit).
+_versions = ReportVersion.__table__
+_SAVE_DRAFT = (update(_versions).where(_versions.c.id == bindparam("draft_id"), _versions.c.frozen_at.is_(None))
+               .values(title=bindparam("draft_title"), outline=bindparam("draft_outline"),
+                       content_sha256=bindparam("draft_sha256"), problems=bindparam("draft_problems"),
+                       updated_at=bindparam("draft_updated_at")))
+
+
 def update_draft(actor: User, report_id: Any, *, version: Any, title: Any = None, text: Any = None,
                  outline: Any = None, docx: bytes | None = None) -> Saved:
     """Save the working draft (a new lock version; section ids kept from the previous content)."""
@@ -478,9 +489,9 @@ def update_draft(actor: User, report_id: Any, *, version: Any, title: Any = None
         editors.append(actor.id)  # read before the lock; the conditional UPDATE re-checks the version
     db.session.commit()
     _locked_update(report, seen, DRAFT, title=title_s, editor_ids=editors)
-    db.session.execute(update(ReportVersion).where(ReportVersion.id == draft.id, ReportVersion.frozen_at.is_(None))
-                       .values(title=title_s, outline=content, content_sha256=content_sha256(title_s, content),
-                               problems=problems, updated_at=utcnow()))
+    db.session.execute(_SAVE_DRAFT, {"draft_id": draft.id, "draft_title": title_s, "draft_outline": content,
+                                     "draft_sha256": content_sha256(title_s, content), "draft_problems": problems,
+                                     "draft_updated_at": utcnow()})
     search.index_report(report.id, title_s, content)
     db.session.commit()
     db.session.expire_all()

@@ -16,7 +16,7 @@ from forms import labels
 from forms.reports import ActionForm, AnswerForm, CommentForm, EditReportForm, NewReportForm, ReportFilterForm
 from web import messages
 from web.reports import bulk as bulk_ui
-from web.templating import say, say_error
+from web.templating import render_large, say, say_error
 from web.views import me, require_login, see_other
 from workflow import cycles, listing, seen, services
 from workflow.checks import HALFWIDTH_PUNCTUATION
@@ -26,7 +26,7 @@ from workflow.dates import default_report_year, local_now, to_local
 from workflow.db import db
 from workflow.errors import Conflict, DomainError, NotFound
 from workflow.importer import iter_sections, outline_to_text
-from workflow.indicators import extract_indicators
+from workflow.indicators import IndicatorsOf
 from workflow.models import utcnow
 from workflow.outline import iter_tables
 from workflow.scope import roles_for
@@ -295,7 +295,7 @@ def report_page_context(report) -> dict:
         "can_edit": report.state in EDITABLE_STATES and EDIT_ROLE in roles,
         "can_answer": can_answer,
         "can_comment": report.state != PUBLISHED,
-        "indicators": extract_indicators(outline),
+        "indicators": IndicatorsOf(outline),  # found as the page lists them
         "since_return": changed_since(returned, report),
         "since_seen": seen.changes_since_seen(me(), report) if seen.is_reviewer(me(), report) else None,
         "publication": services.publication_of(report) if report.state == PUBLISHED else None,
@@ -309,7 +309,7 @@ def report_page_context(report) -> dict:
 def show(report_id: int):
     report = services.get_report(me(), report_id)
     context = report_page_context(report)
-    html = render_template("reports/show.html", **context)
+    html = render_large("reports/show.html", **context)
     if context["since_seen"] is not None:
         seen.mark_seen(me(), report)  # after rendering: this page compared with the visit before
     return html
