@@ -58,7 +58,7 @@ class LoginThrottle:
     client each web worker loaded at start) for limits this app never declares."""
 
     def __init__(self, app: Flask) -> None:
-        self.uri = storage_uri(app)
+        self.app = app
         self.config = app.config  # the limits are read on each use: a test may change them
         self._strategy: MovingWindowRateLimiter | None = None
 
@@ -66,9 +66,10 @@ class LoginThrottle:
     def strategy(self) -> MovingWindowRateLimiter:
         """The moving-window counter, its storage connected on the first login attempt."""
         if self._strategy is None:
+            uri = storage_uri(self.app)
             # A Redis that does not answer must not hold a login up for long (see the module docstring).
-            options = {} if self.uri == "memory://" else {"socket_connect_timeout": 2, "socket_timeout": 2}
-            self._strategy = MovingWindowRateLimiter(storage_from_string(self.uri, **options))
+            options = {} if uri == "memory://" else {"socket_connect_timeout": 2, "socket_timeout": 2}
+            self._strategy = MovingWindowRateLimiter(storage_from_string(uri, **options))
         return self._strategy
 
     @property
