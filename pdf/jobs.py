@@ -592,18 +592,19 @@ def sign_upward(config: Any, rendered: Any, *, town_signer: Any, district_signer
 
     assert rendered.approval_seal_box is not None  # a 上行文 always has the approval mark
     prepared = add_signature_field(rendered.data, DISTRICT_FIELD, rendered.approval_seal_box)
+    # One validation context for both signatures: the certificate paths, CRLs and TSA
+    # tokens it has checked for the town's are not checked again for the district's.
+    context = ltv.embedding_context(config)
     town_signed = sign_pdf(
         prepared, town_signer, seal_box=rendered.seal_box, field_name=TOWN_FIELD, certify=True,
         docmdp_permissions=MDPPerm.FILL_FORMS, reason=town_reason, location=town_location, contact=contact,
-        signer_name=town_signer_name,
-        timestamper=ltv.timestamper(config), validation_context=ltv.embedding_context(config),
+        signer_name=town_signer_name, timestamper=ltv.timestamper(config), validation_context=context,
         document_timestamp=False,  # the district's closes both
     )
     return sign_pdf(
         town_signed, district_signer, seal_box=rendered.approval_seal_box, field_name=DISTRICT_FIELD,
         certify=False, reason=district_reason, location=district_location, contact=contact,
-        signer_name=district_signer_name,
-        timestamper=ltv.timestamper(config), validation_context=ltv.embedding_context(config),
+        signer_name=district_signer_name, timestamper=ltv.timestamper(config), validation_context=context,
     )
 
 

@@ -449,7 +449,8 @@ def test_a_published_report_is_the_towns_signed_by_the_town_then_the_district(jo
 @pytest.fixture(scope="module")
 def sealed_twice(pki) -> bytes:
     """A 上行文 signed as the publishing job signs it: the district's field made first, the
-    town's certifying signature (P=2), then the district's approval; each B-LTA."""
+    town's certifying signature (P=2) with its DSS, then the district's approval with its
+    DSS and the document timestamp that closes both (B-LTA)."""
     from pyhanko.sign.fields import MDPPerm
 
     from pdf import ltv, signing
@@ -462,7 +463,7 @@ def sealed_twice(pki) -> bytes:
     lta = dict(timestamper=ltv.timestamper(pki.config), validation_context=ltv.embedding_context(pki.config))
     town = signing.sign_pdf(prepared, signing.load_signer(town_p12, None), seal_box=rendered.seal_box,
                             field_name=TOWN_FIELD, certify=True, docmdp_permissions=MDPPerm.FILL_FORMS,
-                            reason="签发", signer_name="李青山", **lta)
+                            reason="签发", signer_name="李青山", document_timestamp=False, **lta)
     return signing.sign_pdf(town, signing.load_signer(pki.p12, None), seal_box=rendered.approval_seal_box,
                             field_name=DISTRICT_FIELD, certify=False, reason="批准发布", signer_name="王审核", **lta)
 
