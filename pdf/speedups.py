@@ -1,17 +1,23 @@
-"""Two of pyHanko's hot spots when it signs, made cheap (installed by :mod:`pdf.signing`).
+"""pyHanko's hot spots when it signs, made cheap (installed by :mod:`pdf.signing`).
 
 **Hex strings.** pyHanko reads a PDF hex string (``<…>``) one byte at a time, through a
-generator and a whitespace-skipping helper per digit. A signature's ``/Contents`` is such a string of tens
-of thousands of digits (the room reserved for the CMS), and signing a town's 上行文 reads
-them again and again: the certifying signature's before the district signs (DocMDP), each
-signature's and document timestamp's for the DSS and the timestamp checks. That reading
-was the largest single cost of signing (≈20 % of its CPU).
+generator and a whitespace-skipping helper per digit. A signature's ``/Contents`` is such
+a string of tens of thousands of digits (the room reserved for the CMS), and signing a
+town's 上行文 reads them again and again: the certifying signature's before the district
+signs (DocMDP), each signature's and document timestamp's for the DSS and the timestamp
+checks. That reading was the largest single cost of signing (≈20 % of its CPU).
 
 :func:`read_hex_string` finds the closing ``>`` in chunks and decodes the digits at
 once. It gives the same result as pyHanko's for every hex string (whitespace anywhere, an
 odd number of digits padded with ``0``); for anything else between the brackets (a
 comment, a stray character, no ``>`` before the end) it hands over to pyHanko's own
 reader, which reports the error as before.
+
+**Names.** pyHanko reads a name (``/Type``) one byte at a time too, then decodes it one
+byte at a time; a signing pass reads hundreds. :func:`read_name` finds its end with a
+regular expression and takes a name without ``#`` escapes as it is; anything else
+(escapes, bytes a name may not hold, a name running to the end of the data) is decoded
+by pyHanko's own code.
 
 **The signing-certificate attribute.** Every signature's signed attributes carry
 ``signing-certificate-v2`` (the signer certificate's hash, issuer and serial). pyHanko
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import binascii
 import os
+import re
 from typing import Any
 
 _WHITESPACE = b" \n\r\t\f\x00"  # pyHanko's PDF_WHITESPACE
@@ -31,12 +38,12 @@ _HEX_DIGITS = b"0123456789abcdefABCDEF"
 _CHUNK = 16384
 
 
-def read_hex_string(stream: Any, _pyhanko_reader: Any = None) -> Any:
+def read_hex_string(stream: Any) -> Any:
     """The hex string at the stream's position (``<`` first), as pyHanko's reader returns
     it: a ``TextStringObject`` or ``ByteStringObject``; the stream is left after ``>``."""
     from pyhanko.pdf_utils import generic
 
-    fallback = _pyhanko_reader or _original
+    fallback = _original
     start = stream.tell()
     stream.read(1)  # "<"
     chunks, read = [], 0
@@ -62,7 +69,33 @@ def read_hex_string(stream: Any, _pyhanko_reader: Any = None) -> Any:
     return generic.pdf_string(binascii.unhexlify(digits))
 
 
+# Where a name ends: PDF whitespace or a delimiter.
+_NAME_END = re.compile(rb"[\x00\t\n\x0c\r ()<>\[\]{}/%]")
+# A name pyHanko would take byte for byte: printable ASCII, no "#" escape.
+_PLAIN_NAME = re.compile(rb"[!\"$-~]*")
+_NAME_LOOKAHEAD = 256
+
+
+def read_name(stream: Any) -> Any:
+    """The name at the stream's position (``/`` first), as pyHanko's
+    ``NameObject.read_from_stream`` returns it; the stream is left at the delimiter after it."""
+    from pyhanko.pdf_utils import generic
+
+    start = stream.tell()
+    head = stream.read(1 + _NAME_LOOKAHEAD)
+    end = _NAME_END.search(head, 1) if head[:1] == b"/" else None
+    if end is None:  # not a name, or a long one, or one that runs to the end: pyHanko's way
+        stream.seek(start, os.SEEK_SET)
+        return _original_read_name(stream)
+    body = head[1:end.start()]
+    stream.seek(start + end.start(), os.SEEK_SET)
+    if _PLAIN_NAME.fullmatch(body):
+        return generic.NameObject("/" + body.decode("ascii"))
+    return generic._decode_name(body)
+
+
 _original: Any = None
+_original_read_name: Any = None
 _signing_certificates: dict[tuple[bytes, str], bytes] = {}
 _SIGNING_CERTIFICATES_KEPT = 256  # a site's signers (districts, towns), and then some
 
@@ -85,14 +118,16 @@ _as_signing_certificate_v2: Any = None
 
 
 def install() -> None:
-    """Make pyHanko use :func:`read_hex_string` and :func:`signing_certificate_v2`. Idempotent."""
-    global _original, _as_signing_certificate_v2
+    """Make pyHanko use :func:`read_hex_string`, :func:`read_name` and
+    :func:`signing_certificate_v2`. Idempotent."""
+    global _original, _original_read_name, _as_signing_certificate_v2
     from pyhanko.pdf_utils import generic
     from pyhanko.sign import attributes
 
     if getattr(generic.read_hex_string_from_stream, "chengbao_fast", False):
         return
     _original = generic.read_hex_string_from_stream
+    _original_read_name = generic.NameObject.read_from_stream
     _as_signing_certificate_v2 = attributes.as_signing_certificate_v2
 
     def fast(stream: Any) -> Any:
@@ -100,4 +135,5 @@ def install() -> None:
 
     fast.chengbao_fast = True  # type: ignore[attr-defined]
     generic.read_hex_string_from_stream = fast
+    generic.NameObject.read_from_stream = staticmethod(read_name)  # type: ignore[method-assign]
     attributes.as_signing_certificate_v2 = signing_certificate_v2  # what its signing-certificate provider calls

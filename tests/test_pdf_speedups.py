@@ -75,3 +75,48 @@ def test_the_signing_certificate_attribute_is_pyhankos(tmp_path):
     other_cert = signing.load_signer(other, None).signing_cert
     assert speedups.signing_certificate_v2(other_cert).dump() == speedups._as_signing_certificate_v2(other_cert).dump()
     assert speedups.signing_certificate_v2(other_cert).dump() != expected
+
+
+NAME_CASES = [b"/Type", b"/A", b"/", b"/Type/Catalog", b"/Name#20With#20Spaces", b"/A#2fB", b"/ChengbaoArchiveNo",
+              b"/" + b"x" * 600, b"/caf\xc3\xa9", b"/lat\xe9", b"/Tab\x01"]
+
+
+def _read_name_both(data: bytes, after: bytes):
+    from pyhanko.pdf_utils.misc import PdfReadError
+
+    results = []
+    for reader in (speedups._original_read_name, speedups.read_name):
+        stream = BytesIO(data + after)
+        try:
+            value = reader(stream)
+        except PdfReadError as exc:
+            results.append(("error", type(exc)))
+        else:
+            results.append((type(value), str(value), stream.tell()))
+    return results
+
+
+@pytest.mark.parametrize("after", [b" ", b">>", b"[", b"(x)", b"%c\n", b"\n", b""])
+@pytest.mark.parametrize("data", NAME_CASES, ids=range(len(NAME_CASES)))
+def test_names_read_as_pyhanko_reads_them(data, after):
+    ours, theirs = _read_name_both(data, after)[::-1]
+    assert ours == theirs
+
+
+def test_pyhankos_dictionary_reader_uses_it():
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.pdf_utils.writer import PdfFileWriter
+
+    assert generic.NameObject.read_from_stream is speedups.read_name
+    writer = PdfFileWriter()
+    ref = writer.add_object(generic.DictionaryObject({
+        generic.NameObject("/Type"): generic.NameObject("/Sig"),
+        generic.NameObject("/A B"): generic.NumberObject(1),
+        generic.NameObject("/Filter"): generic.NameObject("/Adobe.PPKLite")}))
+    writer.root["/Chengbao"] = ref
+    out = BytesIO()
+    writer.write(out)
+    assert b"/A#20B" in out.getvalue()
+    read = PdfFileReader(BytesIO(out.getvalue())).root["/Chengbao"]
+    assert dict(read) == {"/Type": "/Sig", "/A B": 1, "/Filter": "/Adobe.PPKLite"}
