@@ -464,7 +464,8 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
              signer_name: str, field_name: str = SIGNATURE_FIELD, certify: bool = True,
              timestamper: TimeStamper | None = None,
              validation_context: ValidationContext | None = None,
-             docmdp_permissions: MDPPerm = MDPPerm.NO_CHANGES, document_timestamp: bool = True) -> bytes:
+             docmdp_permissions: MDPPerm = MDPPerm.NO_CHANGES, document_timestamp: bool = True,
+             other_fields: tuple[tuple[str, tuple[int, float, float, float, float]], ...] = ()) -> bytes:
     """``data`` with a PAdES certification signature appended (incremental update).
 
     With ``timestamper`` and ``validation_context`` it is PAdES B-LTA: the signature
@@ -481,7 +482,10 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
     signature dictionary (/Reason, /Location, /ContactInfo, /Name). A second seal (an
     approval signature over a first, certifying one) takes its own ``field_name`` and
     ``certify=False``; the certifying signature then allows it with
-    ``docmdp_permissions=MDPPerm.FILL_FORMS`` (DocMDP P=2: signing is form filling)."""
+    ``docmdp_permissions=MDPPerm.FILL_FORMS`` (DocMDP P=2: signing is form filling).
+    ``other_fields`` (name, box) are empty signature fields made in the same update, before
+    this signature: the next signer's, which filling in is then form filling (as with
+    :func:`add_signature_field`, without an update and a parse of the file of its own)."""
     writer = IncrementalPdfFileWriter(BytesIO(data))
     lta = timestamper is not None and validation_context is not None
     meta = PdfSignatureMetadata(
@@ -499,6 +503,8 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
         validation_context=validation_context if lta else None,
         timestamp_field_name=f"{field_name}Timestamp" if lta and document_timestamp else None,
     )
+    for other_name, other_box in other_fields:
+        _add_field_unless_present(writer, other_name, other_box)
     _add_field_unless_present(writer, field_name, seal_box)
     pdf_signer = PdfSigner(meta, signer=signer, stamp_style=NoOpStampStyle(), timestamper=timestamper)
     out = BytesIO()
@@ -511,6 +517,8 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
         # A signature bigger than the fixed allowance (a long certificate chain, a TSA's
         # large token): sign again the slow way, sized by pyHanko's dry run.
         writer = IncrementalPdfFileWriter(BytesIO(data))
+        for other_name, other_box in other_fields:
+            _add_field_unless_present(writer, other_name, other_box)
         _add_field_unless_present(writer, field_name, seal_box)
         out = BytesIO()
         _run_signing(pdf_signer.async_sign_pdf(writer, output=out))
