@@ -200,11 +200,12 @@ def gap_weight(before: str, after: str) -> float:
     """How much of a line's extra space the gap between ``before`` and ``after`` takes: none
     inside a word, a number or a URL; ``BOUNDARY_WEIGHT`` at a space or where Chinese meets
     Latin (中西文间距); 1 between two Chinese characters."""
-    if not stretchable(before, after):
+    latin_before, latin_after = is_latin(before), is_latin(after)  # stretchable(), each class once
+    if (latin_before and latin_after) or (before == after and before in INSEPARABLE):
         return 0.0
-    if " " in (before, after):
+    if before == " " or after == " ":
         return BOUNDARY_WEIGHT
-    if is_latin(before) != is_latin(after) and not ({before, after} & _CJK_PUNCTUATION):
+    if latin_before != latin_after and before not in _CJK_PUNCTUATION and after not in _CJK_PUNCTUATION:
         return BOUNDARY_WEIGHT
     return 1.0
 
