@@ -8,8 +8,10 @@ admin installs the district's PKCS#12 from a real CA instead; nothing else chang
 incremental update. By default it is a *certification* signature that allows no further
 changes (DocMDP P=1): any later revision other than long-term-validation data makes
 :func:`pdf.verify.verify_pdf` answer "modified". A town's report is signed twice
-(``pdf.jobs``): the town's certification allows signing only (P=2), then the district's
-approval signature fills the field :func:`add_signature_field` made before. Each widget sits
+(``pdf.jobs``): the town's certification allows signing only (P=2) and makes the district's
+empty field in its own update, before it (``other_fields``; :func:`add_signature_field` makes
+one in an update of its own), then the district's approval signature fills that field, and
+one document timestamp closes both (PAdES B-LTA). Each widget sits
 exactly over a seal drawn by the renderer and has an empty appearance: the red seal on the
 page *is* the visible signature.
 """
