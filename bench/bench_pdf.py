@@ -9,7 +9,8 @@
 - throughput of 30 publishing jobs with 1 and with 2 workers (jobs/s, first enqueue → last
   row ready);
 - ``render_sign_5p_ms``: the 5-page job's render (the town's 上行文 with the district's mark) +
-  its two B-LTA signatures, the town's then the district's (``pdf.jobs.sign_upward``, as
+  its two signatures, the town's then the district's, each with its signature timestamp and
+  DSS, then the document timestamp over both (B-LTA; ``pdf.jobs.sign_upward``, as
   publishing signs) in this process (median of
   15, after one warm-up), and ``render_sign_5p_cpu_ms`` the CPU time it takes (this process's
   and the web server's, for its TSA: what the wall time is on an idle machine);
@@ -290,8 +291,8 @@ def main() -> dict:
             job_title = "青山镇2026年度工作计划"
 
             # Render + sign as publishing does (pdf.jobs.sign_upward: the town's signature, then
-            # the district's, each B-LTA: signature timestamp, DSS, document timestamp from the
-            # development TSA over HTTP), in this process.
+            # the district's, each with its signature timestamp and DSS, then one document
+            # timestamp: three tokens from the development TSA over HTTP), in this process.
             job_doc = upward(job_title, job_outline, verify_url=f"{base}/verify?no=1", report_id=1)
             town_signer = jobs._load_town_signer(app.config, town)
 

@@ -26,12 +26,14 @@ from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFInfo, PDFName, PDFString
 from reportlab.pdfgen.canvas import FILL_NON_ZERO, Canvas  # type: ignore[attr-defined]  # (not in the stubs)
 
 from . import layout as L
-from . import pdfa
+from . import pdfa, speedups
 from .fonts import clean_text, glyph_path
 from .linebreak import positions
 from .typeset import Composition, Line, QrCode, Rule, Seal
 
 __all__ = ["DocumentInfo", "draw_document", "draw_line"]
+
+speedups.install_deflate()  # the streams' deflate at zlib-ng's speed, where it is installed
 
 
 @dataclass(frozen=True)

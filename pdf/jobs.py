@@ -577,30 +577,34 @@ def sign_upward(config: Any, rendered: Any, *, town_signer: Any, district_signer
                 district_reason: str, town_location: str, district_location: str, town_signer_name: str,
                 district_signer_name: str, contact: str) -> bytes:
     """The town's 上行文 (``rendered``: a :class:`pdf.render.RenderedPdf` with its approval
-    mark) signed as publishing signs it: two PAdES B-LTA signatures (each: a timestamp from
-    the TSA (TSA_URL), the CRLs in the DSS, a document timestamp). First the town's, over
-    its seal: it certifies the document and allows nothing but signing (DocMDP P=2); then
-    the district's approval over the district's seal, in a field made before the town signs
-    (signing it is then form filling, which P=2 allows; a new visible field would not be).
-    pdf.verify accepts exactly this pair. (bench/bench_pdf.py times this function.)"""
+    mark) signed as publishing signs it: two PAdES signatures, each with a signature
+    timestamp from the TSA (TSA_URL) and its certificates and CRLs in the DSS, then one
+    document timestamp over both (PAdES B-LTA for both: it proves both DSS updates existed
+    then; ``flask archive-renew`` adds the next). First the town's, over its seal: it
+    certifies the document and allows nothing but signing (DocMDP P=2); then the district's
+    approval over the district's seal, in a field made with the town's signature, before it
+    (signing it is then form filling, which P=2 allows; a new visible field would not be). pdf.verify
+    accepts exactly this pair. (bench/bench_pdf.py times this function.)"""
     from pyhanko.sign.fields import MDPPerm
 
     from . import ltv
-    from .signing import add_signature_field, sign_pdf  # sign_pdf twice: the town, then the district
+    from .signing import sign_pdf  # twice: the town, then the district
 
     assert rendered.approval_seal_box is not None  # a 上行文 always has the approval mark
-    prepared = add_signature_field(rendered.data, DISTRICT_FIELD, rendered.approval_seal_box)
+    # One validation context for both signatures: the certificate paths, CRLs and TSA
+    # tokens it has checked for the town's are not checked again for the district's.
+    context = ltv.embedding_context(config)
     town_signed = sign_pdf(
-        prepared, town_signer, seal_box=rendered.seal_box, field_name=TOWN_FIELD, certify=True,
+        rendered.data, town_signer, seal_box=rendered.seal_box, field_name=TOWN_FIELD, certify=True,
         docmdp_permissions=MDPPerm.FILL_FORMS, reason=town_reason, location=town_location, contact=contact,
-        signer_name=town_signer_name,
-        timestamper=ltv.timestamper(config), validation_context=ltv.embedding_context(config),
+        signer_name=town_signer_name, timestamper=ltv.timestamper(config), validation_context=context,
+        document_timestamp=False,  # the district's closes both
+        other_fields=((DISTRICT_FIELD, rendered.approval_seal_box),),  # made before the town signs
     )
     return sign_pdf(
         town_signed, district_signer, seal_box=rendered.approval_seal_box, field_name=DISTRICT_FIELD,
         certify=False, reason=district_reason, location=district_location, contact=contact,
-        signer_name=district_signer_name,
-        timestamper=ltv.timestamper(config), validation_context=ltv.embedding_context(config),
+        signer_name=district_signer_name, timestamper=ltv.timestamper(config), validation_context=context,
     )
 
 

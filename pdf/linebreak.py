@@ -200,11 +200,12 @@ def gap_weight(before: str, after: str) -> float:
     """How much of a line's extra space the gap between ``before`` and ``after`` takes: none
     inside a word, a number or a URL; ``BOUNDARY_WEIGHT`` at a space or where Chinese meets
     Latin (中西文间距); 1 between two Chinese characters."""
-    if not stretchable(before, after):
+    latin_before, latin_after = is_latin(before), is_latin(after)  # stretchable(), each class once
+    if (latin_before and latin_after) or (before == after and before in INSEPARABLE):
         return 0.0
-    if " " in (before, after):
+    if before == " " or after == " ":
         return BOUNDARY_WEIGHT
-    if is_latin(before) != is_latin(after) and not ({before, after} & _CJK_PUNCTUATION):
+    if latin_before != latin_after and before not in _CJK_PUNCTUATION and after not in _CJK_PUNCTUATION:
         return BOUNDARY_WEIGHT
     return 1.0
 
@@ -267,28 +268,59 @@ def break_paragraph(glyphs: list[Glyph], text: str, first: float, rest: float, s
     width_before = [0.0]
     for g in flat:
         width_before.append(width_before[-1] + g[2])
-    weight_before = [0.0]  # weight of the gaps between glyphs 0..k
+    weight_before = [0.0]  # weight of the gaps between glyphs 0..k (gap_weight, each glyph's class once)
+    chars = [g[0] for g in flat]
+    latin = [is_latin(ch) for ch in chars]
+    total_weight = 0.0
     for k in range(len(flat) - 1):
-        weight_before.append(weight_before[-1] + gap_weight(flat[k][0], flat[k + 1][0]))
+        before, after = chars[k], chars[k + 1]
+        if (latin[k] and latin[k + 1]) or (before == after and before in INSEPARABLE):
+            weight = 0.0
+        elif (before == " " or after == " "
+              or (latin[k] != latin[k + 1] and before not in _CJK_PUNCTUATION and after not in _CJK_PUNCTUATION)):
+            weight = BOUNDARY_WEIGHT  # a space, or where Chinese meets Latin
+        else:
+            weight = 1.0
+        total_weight += weight
+        weight_before.append(total_weight)
+    # Each piece's first glyph that is not a space, and the end of the glyphs before each
+    # piece once trailing spaces are dropped: a line from piece i to piece j is glyphs
+    # lead[i]:trail[j] (nothing when lead[i] >= trail[j]).
+    count = len(flat)
+    next_ink = [count] * (count + 1)
+    for k in range(count - 1, -1, -1):
+        next_ink[k] = next_ink[k + 1] if chars[k] == " " else k
+    lead = [next_ink[start] for start in starts]
+    trail = []
+    last_end = 0
+    k = 0
+    for start in starts:
+        while k < start:
+            if chars[k] != " ":
+                last_end = k + 1
+            k += 1
+        trail.append(last_end)
     cap = L.MAX_JUSTIFY_EXTRA_EM * size
     eps = L.LINE_FIT_TOLERANCE
     n = len(pieces)
-    best: list[tuple[float, int]] = [(0.0, -1)] + [(math.inf, -1)] * n
+    inf = math.inf
+    best_cost = [0.0] + [inf] * n
+    best_from = [-1] * (n + 1)
+    widest = max(first, rest)
     for j in range(1, n + 1):
         # The longest line ending before piece j that fits starts at piece lo; shorter ones
         # are tried until they are too loose to justify (once one candidate was found).
-        lo = bisect.bisect_left(starts, _first_fitting(width_before, starts[j], max(first, rest)), 0, j)
+        lo = bisect.bisect_left(starts, _first_fitting(width_before, starts[j], widest), 0, j)
         lo = max(0, lo - 1)
         found = False
+        b = trail[j]
+        last = j == n
         for i in range(lo, j):
-            if best[i][0] == math.inf:
+            before_cost = best_cost[i]
+            if before_cost == inf:
                 continue
-            a, b = starts[i], starts[j]
-            while a < b and flat[a][0] == " ":
-                a += 1
-            while b > a and flat[b - 1][0] == " ":
-                b -= 1
-            if a == b:
+            a = lead[i]
+            if a >= b:
                 continue
             measure = first if i == 0 else rest
             natural = width_before[b] - width_before[a]
@@ -296,7 +328,7 @@ def break_paragraph(glyphs: list[Glyph], text: str, first: float, rest: float, s
                 if j - i > 1:
                     continue  # narrower lines start further on
                 cost = 1e6  # one piece wider than the line (cannot happen after the split above)
-            elif j == n:
+            elif last:
                 cost = 0.0  # the last line is not justified
             else:
                 extra = measure - natural
@@ -310,16 +342,16 @@ def break_paragraph(glyphs: list[Glyph], text: str, first: float, rest: float, s
                     # spread, so that Chinese lines stay full unless that leaves a worse one.
                     per = extra / weight
                     cost = 1e4 + extra if per > cap else UNDERFULL_COST + 100.0 * (per / cap) ** 3
-            total = best[i][0] + cost + 1.0  # + 1 per line: no more lines than needed
-            if total < best[j][0]:
-                best[j] = (total, i)
-            if cost >= 1e4 and found and j < n:
+            total = before_cost + cost + 1.0  # + 1 per line: no more lines than needed
+            if total < best_cost[j]:
+                best_cost[j], best_from[j] = total, i
+            if cost >= 1e4 and found and not last:
                 break  # shorter lines are looser still
             found = found or cost < 1e4
     lines = []
     j = n
     while j > 0:
-        i = best[j][1]
+        i = best_from[j]
         lines.append(_strip([g for piece in pieces[i:j] for g in piece]))
         j = i
     return [line for line in reversed(lines) if line]

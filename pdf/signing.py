@@ -8,8 +8,10 @@ admin installs the district's PKCS#12 from a real CA instead; nothing else chang
 incremental update. By default it is a *certification* signature that allows no further
 changes (DocMDP P=1): any later revision other than long-term-validation data makes
 :func:`pdf.verify.verify_pdf` answer "modified". A town's report is signed twice
-(``pdf.jobs``): the town's certification allows signing only (P=2), then the district's
-approval signature fills the field :func:`add_signature_field` made before. Each widget sits
+(``pdf.jobs``): the town's certification allows signing only (P=2) and makes the district's
+empty field in its own update, before it (``other_fields``; :func:`add_signature_field` makes
+one in an update of its own), then the district's approval signature fills that field, and
+one document timestamp closes both (PAdES B-LTA). Each widget sits
 exactly over a seal drawn by the renderer and has an empty appearance: the red seal on the
 page *is* the visible signature.
 """
@@ -59,11 +61,15 @@ from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from . import speedups
 from .pdfa import keep_metadata_on_update
 
 # The signature, the DSS and the document timestamps leave /Info and the XMP packet as
 # rendered (PDF/A-2b: the two must agree; see pdf.pdfa).
 keep_metadata_on_update()
+# Signatures' /Contents read at once, the signing-certificate attribute made once per
+# certificate (see pdf.speedups).
+speedups.install()
 
 __all__ = ["CA", "CA_CERT_FILE", "CA_KEY_FILE", "SIGNATURE_FIELD", "add_document_timestamp", "create_dev_ca",
            "current_crl", "issue_district_certificate", "issue_tsa_certificate", "issued_by_dev_ca_without",
@@ -400,6 +406,14 @@ class _Signer(SimpleSigner):
 
     _pyca_key: rsa.RSAPrivateKey | None = None
 
+    def signer_info(self, digest_algorithm: str, signed_attrs: Any, signature: bytes) -> Any:
+        """pyHanko's, given an unparsed copy of the signed attributes (their DER, as just
+        signed): placing the parsed ones in the SignerInfo deep-copies them, and asn1crypto
+        then encodes them all over again."""
+        from asn1crypto import cms
+
+        return super().signer_info(digest_algorithm, cms.CMSAttributes.load(signed_attrs.dump()), signature)
+
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         hash_cls = _HASHES.get(digest_algorithm)
         if self._pyca_key is not None and hash_cls is not None:
@@ -452,14 +466,17 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
              signer_name: str, field_name: str = SIGNATURE_FIELD, certify: bool = True,
              timestamper: TimeStamper | None = None,
              validation_context: ValidationContext | None = None,
-             docmdp_permissions: MDPPerm = MDPPerm.NO_CHANGES) -> bytes:
+             docmdp_permissions: MDPPerm = MDPPerm.NO_CHANGES, document_timestamp: bool = True,
+             other_fields: tuple[tuple[str, tuple[int, float, float, float, float]], ...] = ()) -> bytes:
     """``data`` with a PAdES certification signature appended (incremental update).
 
     With ``timestamper`` and ``validation_context`` it is PAdES B-LTA: the signature
     carries an RFC 3161 signature timestamp, the certificates and CRLs that validate it
     go into the document security store (DSS), and a document timestamp closes the file
     (the revisions :func:`pdf.verify.verify_pdf` accepts after a signature). With
-    neither it is B-B (tests that need no TSA).
+    neither it is B-B (tests that need no TSA). ``document_timestamp=False`` stops after
+    the DSS (B-LT): for a signature that a later one's document timestamp closes (a
+    town's, before the district's approval).
 
     ``seal_box`` is ``RenderedPdf.seal_box`` — (page index, x, y, width, height) in
     points; the signature widget covers it with an empty appearance so the drawn seal
@@ -467,7 +484,10 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
     signature dictionary (/Reason, /Location, /ContactInfo, /Name). A second seal (an
     approval signature over a first, certifying one) takes its own ``field_name`` and
     ``certify=False``; the certifying signature then allows it with
-    ``docmdp_permissions=MDPPerm.FILL_FORMS`` (DocMDP P=2: signing is form filling)."""
+    ``docmdp_permissions=MDPPerm.FILL_FORMS`` (DocMDP P=2: signing is form filling).
+    ``other_fields`` (name, box) are empty signature fields made in the same update, before
+    this signature: the next signer's, which filling in is then form filling (as with
+    :func:`add_signature_field`, without an update and a parse of the file of its own)."""
     writer = IncrementalPdfFileWriter(BytesIO(data))
     lta = timestamper is not None and validation_context is not None
     meta = PdfSignatureMetadata(
@@ -481,10 +501,12 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
         certify=certify,
         docmdp_permissions=docmdp_permissions,
         embed_validation_info=lta,
-        use_pades_lta=lta,
+        use_pades_lta=lta and document_timestamp,
         validation_context=validation_context if lta else None,
-        timestamp_field_name=f"{field_name}Timestamp" if lta else None,
+        timestamp_field_name=f"{field_name}Timestamp" if lta and document_timestamp else None,
     )
+    for other_name, other_box in other_fields:
+        _add_field_unless_present(writer, other_name, other_box)
     _add_field_unless_present(writer, field_name, seal_box)
     pdf_signer = PdfSigner(meta, signer=signer, stamp_style=NoOpStampStyle(), timestamper=timestamper)
     out = BytesIO()
@@ -497,6 +519,8 @@ def sign_pdf(data: bytes, signer: SimpleSigner, *, seal_box: tuple[int, float, f
         # A signature bigger than the fixed allowance (a long certificate chain, a TSA's
         # large token): sign again the slow way, sized by pyHanko's dry run.
         writer = IncrementalPdfFileWriter(BytesIO(data))
+        for other_name, other_box in other_fields:
+            _add_field_unless_present(writer, other_name, other_box)
         _add_field_unless_present(writer, field_name, seal_box)
         out = BytesIO()
         _run_signing(pdf_signer.async_sign_pdf(writer, output=out))
@@ -654,13 +678,44 @@ def warm_timestamper(url: str, timeout: float = 10) -> bool:
 
 
 class _DevTsa(DummyTimeStamper):
-    """pyHanko's ``DummyTimeStamper`` parses its RSA key from DER for every token it signs
-    (with the key's consistency check: ≈10–30 ms, two tokens a B-LTA signature); this one
-    keeps the parsed key. The signed attributes are pyHanko's own."""
+    """pyHanko's ``DummyTimeStamper`` with its constant parts made once. pyHanko's parses its
+    RSA key from DER for every token it signs (with the key's consistency check: ≈10–30 ms);
+    and it re-encodes the TSA's and the CA's certificates for every token (the
+    signing-certificate attribute, the SignedData's certificate set, the signer's
+    issuer and serial, the TSTInfo's TSA name): asn1crypto walks every parsed field of a
+    certificate before it re-uses its DER, ≈7 ms a token. Here those parts are encoded once
+    and each token gets fresh, unparsed copies, whose DER asn1crypto takes as it is. The
+    token is the same as pyHanko's, field for field."""
 
     def __init__(self, *args: Any, pyca_key: rsa.RSAPrivateKey, **kwargs: Any) -> None:
+        from asn1crypto import cms
+        from pyhanko.sign import general
+
         super().__init__(*args, **kwargs)
         self._pyca_key = pyca_key
+        self._tsa_name_der = asn1_x509.GeneralName(name="directory_name", value=self.tsa_cert.subject).dump()
+        self._signing_cert_der = general.simple_cms_attribute(
+            "signing_certificate", general.as_signing_certificate(self.tsa_cert)).dump()
+        self._sid_der = cms.SignerIdentifier({"issuer_and_serial_number": cms.IssuerAndSerialNumber({
+            "issuer": self.tsa_cert.issuer, "serial_number": self.tsa_cert.serial_number})}).dump()
+        certs = {*self.certs_to_embed, self.tsa_cert}  # as pyHanko embeds them
+        self._cert_ders = [cert.dump() for cert in certs]
+
+    def _build_tst_info(self, message_imprint: Any, dt: dt.datetime, req: Any) -> Any:
+        from asn1crypto import tsp
+        from pyhanko.sign.timestamps.common_utils import get_nonce
+
+        tst_info_args = {
+            "version": "v1",
+            "policy": tsp.ObjectIdentifier("1.3.6.1.4.1.4146.2.2"),  # pyHanko's
+            "message_imprint": message_imprint,
+            "serial_number": get_nonce(),
+            "gen_time": dt,
+            "tsa": asn1_x509.GeneralName.load(self._tsa_name_der),
+        }
+        if req["nonce"].native is not None:
+            tst_info_args["nonce"] = req["nonce"]
+        return tsp.TSTInfo(tst_info_args)
 
     def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt: dt.datetime) -> Any:
         from asn1crypto import cms, core
@@ -671,12 +726,36 @@ class _DevTsa(DummyTimeStamper):
         signed_attrs = cms.CMSAttributes([
             general.simple_cms_attribute("content_type", "tst_info"),
             general.simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
-            general.simple_cms_attribute("signing_certificate", general.as_signing_certificate(self.tsa_cert)),
+            cms.CMSAttribute.load(self._signing_cert_der),
             general.simple_cms_attribute("message_digest", digest.finalize()),
         ])
         signature = self._pyca_key.sign(signed_attrs.dump(), padding.PKCS1v15(),
                                         get_pyca_cryptography_hash(md_algorithm.upper()))
         return signature, signed_attrs
+
+    def _build_signed_data(self, tst_info_data: bytes, md_algorithm: str, signature: bytes,
+                           signed_attrs: Any) -> dict:
+        from asn1crypto import algos, cms
+
+        digest_algorithm = algos.DigestAlgorithm({"algorithm": md_algorithm})
+        signer_info = cms.SignerInfo({
+            "version": "v1",
+            "sid": cms.SignerIdentifier.load(self._sid_der),
+            "digest_algorithm": digest_algorithm,
+            "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15"}),
+            "signed_attrs": signed_attrs,
+            "signature": signature,
+        })
+        return {
+            "version": "v3",
+            "digest_algorithms": cms.DigestAlgorithms((digest_algorithm,)),
+            "encap_content_info": cms.EncapsulatedContentInfo({
+                "content_type": cms.ContentType("tst_info"),
+                "content": cms.ParsableOctetString(tst_info_data),
+            }),
+            "certificates": [asn1_x509.Certificate.load(der) for der in self._cert_ders],
+            "signer_infos": [signer_info],
+        }
 
 
 def tsa_timestamper(ca_dir: Path) -> DummyTimeStamper:

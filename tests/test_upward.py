@@ -410,7 +410,10 @@ def test_a_published_report_is_the_towns_signed_by_the_town_then_the_district(jo
         levels.append(status.modification_level)
     assert levels == [ModificationLevel.FORM_FILLING, ModificationLevel.LTA_UPDATES]
     assert signatures[0].docmdp_level is not None and signatures[0].docmdp_level.value == 2
-    assert len(reader.embedded_timestamp_signatures) == 2 and "/DSS" in reader.root
+    # One document timestamp, after both signatures, over their DSS updates (B-LTA for both).
+    stamps = reader.embedded_timestamp_signatures
+    assert len(stamps) == 1 and "/DSS" in reader.root
+    assert stamps[0].signed_revision > max(s.signed_revision for s in signatures)
 
     # The app: valid, both signers listed, the town first.
     result = verify_pdf(data, [ca])
@@ -445,8 +448,9 @@ def test_a_published_report_is_the_towns_signed_by_the_town_then_the_district(jo
 
 @pytest.fixture(scope="module")
 def sealed_twice(pki) -> bytes:
-    """A 上行文 signed as the publishing job signs it: the district's field made first, the
-    town's certifying signature (P=2), then the district's approval; each B-LTA."""
+    """A 上行文 signed as the publishing job signs it: the district's field made with the
+    town's certifying signature (P=2), before it, and the town's DSS, then the district's
+    approval with its DSS and the document timestamp that closes both (B-LTA)."""
     from pyhanko.sign.fields import MDPPerm
 
     from pdf import ltv, signing
@@ -455,11 +459,11 @@ def sealed_twice(pki) -> bytes:
                                                   pki.keys / "town-2.p12", None, crl_url=ltv.crl_url(pki.config))
     rendered = render_report(upward_input())
     assert rendered.approval_seal_box is not None
-    prepared = signing.add_signature_field(rendered.data, DISTRICT_FIELD, rendered.approval_seal_box)
     lta = dict(timestamper=ltv.timestamper(pki.config), validation_context=ltv.embedding_context(pki.config))
-    town = signing.sign_pdf(prepared, signing.load_signer(town_p12, None), seal_box=rendered.seal_box,
+    town = signing.sign_pdf(rendered.data, signing.load_signer(town_p12, None), seal_box=rendered.seal_box,
                             field_name=TOWN_FIELD, certify=True, docmdp_permissions=MDPPerm.FILL_FORMS,
-                            reason="签发", signer_name="李青山", **lta)
+                            reason="签发", signer_name="李青山", document_timestamp=False,
+                            other_fields=((DISTRICT_FIELD, rendered.approval_seal_box),), **lta)
     return signing.sign_pdf(town, signing.load_signer(pki.p12, None), seal_box=rendered.approval_seal_box,
                             field_name=DISTRICT_FIELD, certify=False, reason="批准发布", signer_name="王审核", **lta)
 
@@ -514,9 +518,11 @@ def test_the_pair_renewed_verifies_ten_years_ahead(pki, sealed_twice):
         assert (result.status, len(result.signers)) == ("valid", 2), result
 
 
-def test_the_districts_field_made_beforehand_is_signed_the_slow_way_too(pki, monkeypatch):
+@pytest.mark.parametrize("made", ["in an update of its own", "with the town's signature"])
+def test_the_districts_field_made_beforehand_is_signed_the_slow_way_too(pki, monkeypatch, made):
     """A signature too big for its fixed room is made again sized by pyHanko's dry run: the
-    district's field, made before the town signed, is filled in then too (not added twice)."""
+    district's field, made before the town signed (in an update of its own, or in the town's
+    signature's, as the job makes it), is filled in then too (not added twice)."""
     from pyhanko.sign.fields import MDPPerm
 
     from pdf import ltv, signing
@@ -526,10 +532,14 @@ def test_the_districts_field_made_beforehand_is_signed_the_slow_way_too(pki, mon
                                                   pki.keys / "town-2.p12", None, crl_url=ltv.crl_url(pki.config))
     rendered = render_report(upward_input())
     assert rendered.approval_seal_box is not None
-    prepared = signing.add_signature_field(rendered.data, DISTRICT_FIELD, rendered.approval_seal_box)
+    if made == "in an update of its own":
+        prepared, other_fields = signing.add_signature_field(rendered.data, DISTRICT_FIELD,
+                                                             rendered.approval_seal_box), ()
+    else:
+        prepared, other_fields = rendered.data, ((DISTRICT_FIELD, rendered.approval_seal_box),)
     town = signing.sign_pdf(prepared, signing.load_signer(town_p12, None), seal_box=rendered.seal_box,
                             field_name=TOWN_FIELD, certify=True, docmdp_permissions=MDPPerm.FILL_FORMS,
-                            reason="签发", signer_name="李青山")
+                            reason="签发", signer_name="李青山", other_fields=other_fields)
     data = signing.sign_pdf(town, signing.load_signer(pki.p12, None), seal_box=rendered.approval_seal_box,
                             field_name=DISTRICT_FIELD, certify=False, reason="批准发布", signer_name="王审核")
     signatures = PdfFileReader(BytesIO(data)).embedded_regular_signatures
