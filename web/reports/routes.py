@@ -157,10 +157,9 @@ def list_rows(reports) -> list[ListRow]:
         state = states.get(r.state)
         if state is None:
             state = states[r.state] = labels.label(labels.STATES, r.state)
-        local = to_local(r.updated_at)
+        local = to_local(r.updated_at).isoformat(" ", "minutes")  # "2026-03-04 13:06+08:00" (strftime: twice as long)
         rows.append(ListRow(r.id, f"{prefix}{r.id}" if prefix else url_for("reports.show", report_id=r.id), r.title,
-                            r.unit_name, kind, r.year, r.state, state, local.strftime("%Y-%m-%d"),
-                            local.strftime("%Y-%m-%d %H:%M")))
+                            r.unit_name, kind, r.year, r.state, state, local[:10], local[:16]))
     return rows
 
 
