@@ -9,6 +9,10 @@
   them (at most COUNT_CAP: the count says so). A wider list (more than COUNT_CAP rows, e.g. a
   province) walks the newest-activity index instead and stops after a page: reading the
   province's rows to sort them is what made the province's list slow.
+- **One statement a page**: the page and its capped count together, built once per shape of
+  list (``_page_statement``). Whether a list is wider than COUNT_CAP decides only the plan; a
+  worker remembers it from the list's last count (``_wide_lists``), and counts first only the
+  first time it lists a scope.
 - **The town picker** answers at most ``UNIT_LIMIT`` units matching a name, in the actor's scope.
 
 With a search query the order is the match's rank: such a list pages by number only.
