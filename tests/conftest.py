@@ -74,6 +74,16 @@ def _cheap_password_hashes():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _no_list_width_from_earlier_tests():
+    """Each test starts as a worker that has listed nothing yet: the width a list had in an
+    earlier test (``workflow.listing._wide_lists``) changes its first list's statements."""
+    from workflow import listing
+
+    listing._wide_lists.clear()
+    yield
+
+
 def _reset_postgres(app) -> None:
     """Empty every table and restart every id sequence, as ``TRUNCATE … RESTART IDENTITY``
     would. DELETE is used: on tables of a few rows it takes milliseconds where TRUNCATE of

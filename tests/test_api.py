@@ -582,8 +582,13 @@ def test_the_openapi_document_lists_every_endpoint(app, client):
 
 
 def _queries(app, api: Api, path: str) -> int:
-    """SQL statements issued by one request (no app context kept around the request)."""
+    """SQL statements issued by one request (no app context kept around the request), as a
+    worker's first list of its scope (its count, then its page: ``listing._wide_lists``)."""
     from sqlalchemy import event
+
+    from workflow import listing
+
+    listing._wide_lists.clear()
 
     with app.app_context():
         engine = db.engine

@@ -506,7 +506,12 @@ def test_an_admin_adds_a_unit_creates_a_user_and_grants_a_position(app, client, 
 
 
 def _queries_for(app, client, path: str) -> int:
+    """As a worker's first list of its scope (its count, then its page: ``listing._wide_lists``)."""
     from sqlalchemy import event
+
+    from workflow import listing
+
+    listing._wide_lists.clear()
 
     with app.app_context():
         engine = db.engine
